@@ -1,0 +1,64 @@
+"""The `helmholtz` command. Each stage registers its commands from its own module.
+
+Every `HelmholtzError` becomes one line on stderr and exit status 2; there is never a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from helmholtz.errors import HelmholtzError
+
+app = typer.Typer(
+    name="helmholtz",
+    help="The Helmholtz method: how many bits of your sensor data does the task need?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from helmholtz.cli import audio_cmds, data_cmds, report_cmds, sweep_cmds, train_cmds
+
+    for module in (data_cmds, train_cmds, sweep_cmds, report_cmds, audio_cmds):
+        module.register(app)
+
+
+_register()
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print the code version and the versions of the libraries that change results."""
+    from helmholtz.provenance import code_version, library_versions
+
+    print(f"helmholtz {code_version()}")
+    for name, ver in library_versions().items():
+        print(f"  {name} {ver}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app, turning user errors into one line and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except HelmholtzError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are stored; re-run the same command to resume", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as ex:
+        sys.exit(ex.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as ex:  # click usage errors carry their own exit code and message
+        import click
+
+        if isinstance(ex, click.ClickException):
+            print(f"error: {ex.format_message()}", file=sys.stderr)
+            sys.exit(ex.exit_code)
+        raise

@@ -1,0 +1,190 @@
+"""The `Dataset` every stage consumes: fixed splits, labels, class names and a content hash.
+
+Readers return a `RawData` (the dataset's own train/test split, or one pool). `make_dataset` takes stratified
+subsets (`train_size`, `test_size`), carves the validation split from the training data (never from test), and
+hashes the result. All randomness here uses `split_seed`, which is independent of any run's training seed, so the
+splits are fixed for a dataset whatever the sweep does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from helmholtz.errors import ConfigError, DataError
+
+Modality = Literal["image", "audio"]
+
+
+@dataclass(frozen=True, eq=False)
+class RawData:
+    """What a reader found. ``x_test is None`` when the source has no test split of its own."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    class_names: tuple[str, ...]
+    format: str
+    modality: Modality = "image"
+    sample_rate: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A labelled dataset with fixed train/validation/test splits.
+
+    Images are uint8 N×H×W×C; audio is float32 N×T mono waves at ``sample_rate``. Labels are int64 in
+    [0, n_classes). ``content_hash`` covers every array, the class names and the split, so two datasets with the
+    same hash hold the same bytes in the same splits.
+    """
+
+    name: str
+    source: str
+    format: str
+    modality: Modality
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    content_hash: str
+    sample_rate: int | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def split_sizes(self) -> dict[str, int]:
+        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
+
+    def with_arrays(self, *, x_train: np.ndarray, x_val: np.ndarray, x_test: np.ndarray, **info) -> Dataset:
+        """The same dataset with transformed inputs (e.g. a codec round trip); the hash is recomputed."""
+        out = replace(self, x_train=x_train, x_val=x_val, x_test=x_test, info={**self.info, **info})
+        return replace(out, content_hash=content_hash(out))
+
+
+def content_hash(ds: Dataset | RawData) -> str:
+    """blake2b over every array's dtype, shape and bytes, plus the class names (hex, 16 bytes)."""
+    h = hashlib.blake2b(digest_size=16)
+    names = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+    for name in names:
+        arr = getattr(ds, name, None)
+        if arr is None:
+            continue
+        arr = np.ascontiguousarray(arr)
+        h.update(f"{name}:{arr.dtype.str}:{arr.shape}".encode())
+        h.update(memoryview(arr).cast("B"))
+    h.update("\x1f".join(ds.class_names).encode())
+    return h.hexdigest()
+
+
+def stratified_indices(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a stratified sample of ``size`` items: each class keeps its share, rounded fairly."""
+    n = len(labels)
+    if size >= n:
+        return np.arange(n)
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * (size / n)
+    take = np.floor(exact).astype(int)
+    # hand the remaining slots to the classes with the largest fractional parts (ties by class order)
+    remainder = size - take.sum()
+    order = np.argsort(-(exact - take), kind="stable")
+    take[order[:remainder]] += 1
+    picked = [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take, strict=True)]
+    return np.sort(np.concatenate(picked))
+
+
+def _split_off(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified (keep, held_out) index arrays with about ``fraction`` of each class held out (at least 1)."""
+    held = []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        k = int(round(len(idx) * fraction))
+        k = min(max(k, 1), len(idx) - 1) if len(idx) > 1 else 0
+        held.append(idx[:k])
+    held_idx = np.sort(np.concatenate(held)) if held else np.array([], dtype=int)
+    keep = np.setdiff1d(np.arange(len(labels)), held_idx)
+    return keep, held_idx
+
+
+def make_dataset(
+    raw: RawData,
+    *,
+    name: str,
+    source: str,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+) -> Dataset:
+    """Fix the splits of ``raw``: optional stratified subsets, then validation carved from training data.
+
+    ``train_size`` counts the training pool *before* the validation split is carved out of it, so
+    ``train_size=10000, val_fraction=0.1`` trains on 9000 and validates on 1000. Sources without a test split of
+    their own lose ``test_fraction`` of their items (stratified, seeded) to a test split first.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ConfigError(f"val_fraction must be in (0, 1); got {val_fraction}", fix="use e.g. 0.1")
+    for label, size in (("train_size", train_size), ("test_size", test_size)):
+        if size is not None and size < 1:
+            raise ConfigError(f"{label} must be a positive count; got {size}", fix=f"pass --{label.replace('_', '-')} N with N ≥ 1")
+    y_all = np.asarray(raw.y_train, dtype=np.int64)
+    if len(y_all) == 0:
+        raise DataError("the dataset has no training items", where=source, fix="point at a non-empty dataset")
+    n_classes = len(raw.class_names)
+    if y_all.min() < 0 or y_all.max() >= n_classes:
+        raise DataError(
+            f"labels must lie in [0, {n_classes}); found {int(y_all.min())}..{int(y_all.max())}",
+            where=source, fix="relabel the data or supply one class name per label",
+        )
+    rng = np.random.default_rng(split_seed)
+    x_pool, y_pool = raw.x_train, y_all
+    if raw.x_test is None:
+        keep, held = _split_off(y_pool, test_fraction, rng)
+        x_test, y_test = x_pool[held], y_pool[held]
+        x_pool, y_pool = x_pool[keep], y_pool[keep]
+    else:
+        x_test, y_test = raw.x_test, np.asarray(raw.y_test, dtype=np.int64)
+    if train_size is not None:
+        if train_size > len(y_pool):
+            raise ConfigError(
+                f"train_size {train_size} exceeds the {len(y_pool)} training items", where=source,
+                fix=f"use --train-size ≤ {len(y_pool)}",
+            )
+        idx = stratified_indices(y_pool, train_size, rng)
+        x_pool, y_pool = x_pool[idx], y_pool[idx]
+    if test_size is not None:
+        if test_size > len(y_test):
+            raise ConfigError(
+                f"test_size {test_size} exceeds the {len(y_test)} test items", where=source,
+                fix=f"use --test-size ≤ {len(y_test)}",
+            )
+        idx = stratified_indices(y_test, test_size, rng)
+        x_test, y_test = x_test[idx], y_test[idx]
+    keep, held = _split_off(y_pool, val_fraction, rng)
+    if len(held) == 0 or len(keep) == 0:
+        raise DataError(
+            f"too few training items ({len(y_pool)}) to carve a validation split", where=source,
+            fix="use a larger --train-size",
+        )
+    ds = Dataset(
+        name=name, source=source, format=raw.format, modality=raw.modality,
+        x_train=np.ascontiguousarray(x_pool[keep]), y_train=y_pool[keep],
+        x_val=np.ascontiguousarray(x_pool[held]), y_val=y_pool[held],
+        x_test=np.ascontiguousarray(x_test), y_test=y_test,
+        class_names=tuple(raw.class_names), content_hash="", sample_rate=raw.sample_rate,
+        info={"train_size": train_size, "test_size": test_size, "val_fraction": val_fraction, "split_seed": split_seed},
+    )
+    return replace(ds, content_hash=content_hash(ds))

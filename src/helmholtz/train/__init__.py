@@ -1,0 +1,1 @@
+"""Training one run. `spec` and `convergence` are pure Python; `loop` needs torch."""

@@ -1,0 +1,131 @@
+"""The frozen description of one training run, and what it produces. Pure data: no torch here.
+
+The store, the sweep and the analysis import this module, so it must stay importable without torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Codec = Literal["none", "jpeg", "mp3"]
+Optimizer = Literal["sgd", "adadelta", "adam"]
+Precision = Literal["auto", "fp32", "bf16"]
+
+#: learning rate used when ``TrainOptions.lr`` is None (the paper's: SGD 0.01, Keras Adadelta 1.0)
+DEFAULT_LR: dict[str, float] = {"sgd": 0.01, "adadelta": 1.0, "adam": 1e-3}
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """Which data a run sees: the dataset as the user named it, the subset and split options, and the hash of
+    the resulting uncompressed `Dataset` (so a changed file on disk changes every run id)."""
+
+    dataset: str
+    data_hash: str
+    train_size: int | None = None
+    test_size: int | None = None
+    val_fraction: float = 0.1
+    split_seed: int = 0
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Training hyperparameters. Defaults are the paper's image recipe (Keras SGD, Sec. 5.2)."""
+
+    epochs: int = 200                 # at most this many passes over the training split
+    patience: int = 10                # epochs without a new best validation accuracy before stopping
+    optimizer: Optimizer = "sgd"
+    lr: float | None = None           # None → DEFAULT_LR[optimizer]
+    lr_decay: float = 1e-6            # Keras-style: lr / (1 + decay · step), per optimizer step
+    momentum: float = 0.9             # SGD only, Nesterov
+    batch_size: int = 128             # items per step (paper: 128 images, 50 audio clips)
+    width: float = 1.0                # multiplier on every hidden channel and unit count
+    weight_decay: float = 0.0         # L2 coefficient (decoupled for adam)
+    label_smoothing: float = 0.0      # ε of the smoothed targets
+    augment: bool = True              # images: random shift ≤10 % and horizontal flip; audio: ignored
+    precision: Precision = "auto"     # auto: bf16 autocast where the device supports it, else fp32
+    compile: bool = False             # torch.compile the model
+
+    @property
+    def resolved_lr(self) -> float:
+        return DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
+
+
+def _stable_hash(obj: Any) -> str:
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the grid: data × codec level × architecture × seed × options. Its hash is its id."""
+
+    data: DataRef
+    codec: Codec
+    level: int | None                 # JPEG quality 1..100 or MP3 bitrate in kbps; None = uncompressed
+    arch: str                         # 'A'..'F'
+    seed: int
+    options: TrainOptions = field(default_factory=TrainOptions)
+    modality: Literal["image", "audio"] = "image"
+
+    @property
+    def level_label(self) -> str:
+        return "none" if self.level is None else str(self.level)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def run_id(self) -> str:
+        return _stable_hash(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunSpec:
+        return cls(
+            data=DataRef(**d["data"]), codec=d["codec"], level=d["level"], arch=d["arch"], seed=d["seed"],
+            options=TrainOptions(**d["options"]), modality=d.get("modality", "image"),
+        )
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    """One epoch of one run. Accuracies are fractions in [0, 1]; ``seconds`` is the epoch's wall time."""
+
+    epoch: int                        # 1-based
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    lr: float                         # learning rate at the end of the epoch
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run measured. Test metrics come from the best-validation weights, evaluated once at the end."""
+
+    run_id: str
+    spec: dict[str, Any]
+    test_acc: float
+    test_loss: float
+    best_val_acc: float
+    best_epoch: int                   # 1-based epoch of the best validation accuracy
+    epochs_to_converge: int | None    # paper heuristic, see helmholtz.train.convergence
+    epochs_run: int
+    stopped_early: bool
+    wall_s: float
+    train_items_per_s: float          # training throughput (images or clips per second)
+    n_params: int
+    device: str
+    precision: str                    # the resolved precision: 'fp32' or 'bf16'
+    versions: dict[str, str]
+    code_version: str
+    host: dict[str, str]
+    started_at: str                   # ISO 8601, UTC
+    finished_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
