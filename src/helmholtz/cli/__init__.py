@@ -21,10 +21,15 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from helmholtz.cli import audio_cmds, data_cmds, report_cmds, sweep_cmds, train_cmds
+    from helmholtz.cli import audio_cmds, codec_cmds, data_cmds, report_cmds, sweep_cmds, train_cmds
 
-    for module in (data_cmds, train_cmds, sweep_cmds, report_cmds, audio_cmds):
+    for module in (data_cmds, codec_cmds, train_cmds, sweep_cmds, report_cmds, audio_cmds):
         module.register(app)
+
+
+@app.callback()
+def _root() -> None:
+    """The Helmholtz method: how many bits of your sensor data does the task need?"""
 
 
 _register()
@@ -55,10 +60,14 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(1)
-    except Exception as ex:  # click usage errors carry their own exit code and message
-        import click
-
-        if isinstance(ex, click.ClickException):
-            print(f"error: {ex.format_message()}", file=sys.stderr)
+    except Exception as ex:
+        # usage errors of typer's click carry their own exit status (2) and a one-line message
+        if hasattr(ex, "format_message") and hasattr(ex, "exit_code"):
+            hint = ""
+            ctx = getattr(ex, "ctx", None)
+            if ctx is not None:
+                hint = f" — see `{ctx.command_path} --help`"
+            if ex.format_message():
+                print(f"error: {ex.format_message()}{hint}", file=sys.stderr)
             sys.exit(ex.exit_code)
         raise

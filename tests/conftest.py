@@ -1,0 +1,28 @@
+"""Shared test setup: small CPU budgets and the location of the real Fashion-MNIST files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+# Tests share two cores with each other and with the codec worker pools.
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test writes codec caches under its own temp dir, never into the user's ~/.cache."""
+    monkeypatch.setenv("HELMHOLTZ_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def fashion_mnist_available() -> bool:
+    return (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
+
+
+requires_fashion_mnist = pytest.mark.skipif(
+    not fashion_mnist_available(), reason="Debian package dataset-fashion-mnist not installed (make test installs it)"
+)
