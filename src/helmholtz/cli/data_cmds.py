@@ -1,9 +1,102 @@
-"""CLI commands of one stage (placeholder until the stage lands)."""
+"""`helmholtz datasets` (which known datasets are here) and `helmholtz inspect DATASET` (what a dataset holds)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+
+from helmholtz.cli.options import Json, SplitSeed, TestSize, TrainSize, ValFraction
+
+DatasetArg = Annotated[str, typer.Argument(
+    metavar="DATASET", help="A known name (fashion-mnist, mnist, cifar10) or a path: CIFAR-10 batches folder, "
+                            "IDX folder, image folder with one subfolder per class, .npz, or WAV folder.")]
+SampleRate = Annotated[int, typer.Option("--sample-rate", help="Audio: resample every clip to this rate (Hz).")]
+Duration = Annotated[float, typer.Option("--duration", help="Audio: cut or pad every clip to this length (s).")]
+
+
+def _render_status(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from helmholtz.cli.common import console
+
+    table = Table(title="Known datasets")
+    for col in ("name", "status", "path / how to get it", "format"):
+        table.add_column(col)
+    for row in rows:
+        if row["found"]:
+            table.add_row(row["name"], "[green]found[/]", row["path"], row["format"])
+        else:
+            table.add_row(row["name"], "[red]missing[/]", f"{row['how_to_get']}\n(looked in: {', '.join(row['searched'])})", "")
+    console.print(table)
+
+
+def _render_summary(info: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from helmholtz.cli.common import console
+
+    facts = Table(title=f"Dataset {info['name']}", show_header=False)
+    facts.add_column(style="bold")
+    facts.add_column()
+    shape = "x".join(map(str, info["item_shape"]))
+    rate = f" at {info['sample_rate']} Hz" if info["sample_rate"] else ""
+    subset = ", ".join(f"{k}={info[k]}" for k in ("train_size", "test_size", "val_fraction", "split_seed"))
+    for key, value in (
+        ("source", info["source"]), ("format", info["format"]), ("modality", info["modality"]),
+        ("item", f"{shape} {info['dtype']}{rate}"), ("classes", str(info["n_classes"])),
+        ("splits", ", ".join(f"{k} {v}" for k, v in info["splits"].items())
+         + ("" if info["own_test_split"] else " (test held out from the pool)")),
+        ("split options", subset), ("content hash", info["content_hash"]),
+    ):
+        facts.add_row(key, value)
+    counts = Table(title="Items per class and split")
+    counts.add_column("#", justify="right")
+    counts.add_column("class")
+    for split in ("train", "val", "test"):
+        counts.add_column(split, justify="right")
+    for i, row in enumerate(info["per_class"]):
+        counts.add_row(str(i), row["class"], *(str(row[s]) for s in ("train", "val", "test")))
+    counts.add_section()
+    counts.add_row("", "total", *(str(info["splits"][s]) for s in ("train", "val", "test")))
+    console.print(facts)
+    console.print(counts)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `datasets` and `inspect` to `app`."""
+
+    @app.command("datasets")
+    def datasets_cmd(json_out: Json = False) -> None:
+        """List the known datasets: where each was found and its format, or how to get it."""
+        from helmholtz.cli.common import print_json
+        from helmholtz.data import dataset_status
+
+        rows = dataset_status()
+        if json_out:
+            print_json(rows)
+        else:
+            _render_status(rows)
+
+    @app.command("inspect")
+    def inspect_cmd(
+        dataset: DatasetArg,
+        train_size: TrainSize = None,
+        test_size: TestSize = None,
+        val_fraction: ValFraction = None,
+        split_seed: SplitSeed = 0,
+        sample_rate: SampleRate = 44100,
+        duration: Duration = 2.0,
+        json_out: Json = False,
+    ) -> None:
+        """Show a dataset's format, item shape, classes, counts per split and class, and content hash."""
+        from helmholtz.cli.common import print_json
+        from helmholtz.data import describe_dataset, load_dataset
+
+        ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction,
+                          split_seed=split_seed, sample_rate=sample_rate, duration_s=duration)
+        info = describe_dataset(ds)
+        if json_out:
+            print_json(info)
+        else:
+            _render_summary(info)

@@ -149,10 +149,13 @@ def make_dataset(
             f"labels must lie in [0, {n_classes}); found {int(y_all.min())}..{int(y_all.max())}",
             where=source, fix="relabel the data or supply one class name per label",
         )
-    rng = np.random.default_rng(split_seed)
+    # one generator per draw, so that e.g. the test subset does not depend on whether train_size was given
+    def rng(stream: int) -> np.random.Generator:
+        return np.random.default_rng([split_seed, stream])
+
     x_pool, y_pool = raw.x_train, y_all
     if raw.x_test is None:
-        keep, held = _split_off(y_pool, test_fraction, rng)
+        keep, held = _split_off(y_pool, test_fraction, rng(0))
         x_test, y_test = x_pool[held], y_pool[held]
         x_pool, y_pool = x_pool[keep], y_pool[keep]
     else:
@@ -163,7 +166,7 @@ def make_dataset(
                 f"train_size {train_size} exceeds the {len(y_pool)} training items", where=source,
                 fix=f"use --train-size ≤ {len(y_pool)}",
             )
-        idx = stratified_indices(y_pool, train_size, rng)
+        idx = stratified_indices(y_pool, train_size, rng(1))
         x_pool, y_pool = x_pool[idx], y_pool[idx]
     if test_size is not None:
         if test_size > len(y_test):
@@ -171,9 +174,9 @@ def make_dataset(
                 f"test_size {test_size} exceeds the {len(y_test)} test items", where=source,
                 fix=f"use --test-size ≤ {len(y_test)}",
             )
-        idx = stratified_indices(y_test, test_size, rng)
+        idx = stratified_indices(y_test, test_size, rng(2))
         x_test, y_test = x_test[idx], y_test[idx]
-    keep, held = _split_off(y_pool, val_fraction, rng)
+    keep, held = _split_off(y_pool, val_fraction, rng(3))
     if len(held) == 0 or len(keep) == 0:
         raise DataError(
             f"too few training items ({len(y_pool)}) to carve a validation split", where=source,

@@ -1,0 +1,384 @@
+"""Readers of image datasets in their published formats, each returning a `RawData` (uint8 N×H×W×C, int64 labels).
+
+- CIFAR-10 "python version": pickled batches whose ``data`` rows are 3072 bytes, channel-major (1024 R, then G,
+  then B, each a row-major 32×32 plane).
+- IDX (MNIST, Fashion-MNIST), raw or gzipped: big-endian header, magic 0x00000803 (images) / 0x00000801 (labels),
+  then one uint32 per dimension, then the payload.
+- An image folder with one subfolder per class (PNG, JPEG, BMP), optionally under ``train/`` and ``test/``
+  (``val/`` joins the training pool, whose validation split `make_dataset` carves itself).
+- NPZ with ``x``/``y`` or ``x_train``/``y_train``/``x_test``/``y_test`` (optional ``class_names``).
+
+The array formats are decoded with ``np.frombuffer`` + reshape, never a per-image Python loop, so the whole of
+Fashion-MNIST loads in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import zipfile
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from helmholtz.data.dataset import RawData
+from helmholtz.data.locate import DEBIAN_FASHION_MNIST, cifar_batches_dir, idx_file
+from helmholtz.errors import DataError
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+_IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}
+_CIFAR_ROW = 3 * 32 * 32
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _digit_names(*label_arrays: np.ndarray | None) -> tuple[str, ...]:
+    top = max((int(y.max()) for y in label_arrays if y is not None and len(y)), default=0)
+    return tuple(str(i) for i in range(max(top + 1, 1)))
+
+
+# ── IDX ──────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+def _read_idx(path: Path, kind: str) -> np.ndarray:
+    """One IDX file → uint8 array of the header's dims. Validates the magic and the payload length."""
+    try:
+        buf = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"cannot read the gzip stream ({_one_line(err)})", where=str(path),
+                        fix="the file is truncated or corrupt; download it again") from None
+    if len(buf) < 4 or int.from_bytes(buf[:4], "big") != _IDX_MAGIC[kind]:
+        magic = f"0x{int.from_bytes(buf[:4], 'big'):08X}" if len(buf) >= 4 else f"{len(buf)} bytes"
+        raise DataError(f"not an IDX {kind} file: magic {magic}, expected 0x{_IDX_MAGIC[kind]:08X}", where=str(path),
+                        fix=f"point at the {kind} file of an MNIST-style dataset")
+    ndim = buf[3]
+    header = 4 + 4 * ndim
+    if len(buf) < header:
+        raise DataError(f"truncated header: {len(buf)} bytes, expected at least {header}", where=str(path),
+                        fix="download the file again")
+    dims = tuple(int(d) for d in np.frombuffer(buf, ">u4", count=ndim, offset=4))
+    expected, actual = int(np.prod(dims)), len(buf) - header
+    if actual != expected:
+        raise DataError(f"payload is {actual} bytes but the header's dims {'x'.join(map(str, dims))} need {expected}",
+                        where=str(path), fix="the file is truncated or corrupt; download it again")
+    # a bytearray makes the array writable (torch.from_numpy warns on read-only memory) for one copy
+    return np.frombuffer(bytearray(buf), np.uint8, offset=header).reshape(dims)
+
+
+def _read_idx_split(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    files = {kind: idx_file(directory, split, kind) for kind in ("images", "labels")}
+    for kind, path in files.items():
+        if path is None:
+            stem = {"train": "train", "test": "t10k"}[split] + f"-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
+            raise DataError(f"missing IDX file {stem}[.gz]", where=str(directory),
+                            fix="put all four IDX files (train/t10k images and labels) into this folder")
+    x = _read_idx(files["images"], "images")[..., None]
+    y = _read_idx(files["labels"], "labels").astype(np.int64)
+    if len(x) != len(y):
+        raise DataError(f"{len(x)} images but {len(y)} labels", where=str(files["labels"]),
+                        fix="use the labels file that belongs to this images file")
+    return x, y
+
+
+def _is_fashion_dir(directory: Path) -> bool:
+    resolved = directory.resolve()
+    return resolved == DEBIAN_FASHION_MNIST.resolve() or "fashion" in resolved.name.lower()
+
+
+def read_idx_dir(path: str | os.PathLike, *, class_names: Sequence[str] | None = None) -> RawData:
+    """A folder of IDX files (MNIST layout) → its own train (60k) and test (10k) splits, images N×28×28×1.
+
+    Class names default to Fashion-MNIST's ten when the folder is the Debian one or is named like Fashion-MNIST,
+    otherwise to the digits '0'..'9' (or as many as the labels need).
+    """
+    directory = Path(path)
+    x_train, y_train = _read_idx_split(directory, "train")
+    x_test, y_test = _read_idx_split(directory, "test")
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise DataError(f"train images are {x_train.shape[1:3]} but test images are {x_test.shape[1:3]}",
+                        where=str(directory), fix="keep the train and test files of one dataset together")
+    if class_names is None:
+        class_names = FASHION_MNIST_CLASSES if _is_fashion_dir(directory) else _digit_names(y_train, y_test)
+    return RawData(x_train, y_train, x_test, y_test, tuple(class_names), "idx")
+
+
+# ── CIFAR-10 python batches ──────────────────────────────────────────────────────────────────────────────────────
+
+_RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]
+# a CIFAR batch holds a dict of lists, bytes and one ndarray; anything else a pickle asks for could run code
+_PICKLE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): __import__("codecs").encode,
+}
+
+
+class _ForeignGlobal(pickle.UnpicklingError):
+    pass
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        try:
+            return _PICKLE_GLOBALS[(module, name)]
+        except KeyError:
+            raise _ForeignGlobal(f"refers to {module}.{name}, which a CIFAR-10 batch never holds") from None
+
+
+def _load_batch(path: Path) -> dict:
+    try:
+        with path.open("rb") as f:
+            # the published files are Python 2 pickles: their str keys and payloads come back as bytes
+            obj = _BatchUnpickler(f, encoding="bytes").load()
+    except OSError as err:
+        raise DataError(f"cannot read ({_one_line(err)})", where=str(path), fix="check the file's permissions") from None
+    except _ForeignGlobal as err:
+        raise DataError(f"not a CIFAR-10 batch: the pickle {err}", where=str(path),
+                        fix="point at the CIFAR-10 python version's files; never unpickle files you do not trust") from None
+    except Exception as err:  # any unpickling failure means a truncated or foreign file
+        raise DataError(f"not a readable CIFAR-10 batch: {_one_line(err)}", where=str(path),
+                        fix="the file is truncated or corrupt; extract cifar-10-python.tar.gz again") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"holds a {type(obj).__name__}, expected a dict", where=str(path),
+                        fix="point at the CIFAR-10 python version's batch files")
+    return {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in obj.items()}
+
+
+def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    batch = _load_batch(path)
+    for key in ("data", "labels"):
+        if key not in batch:
+            raise DataError(f"batch has no {key!r} entry (keys: {', '.join(map(str, batch))})", where=str(path),
+                            fix="point at the CIFAR-10 python version (CIFAR-100 is not supported)")
+    data = np.asarray(batch["data"])
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != _CIFAR_ROW:
+        raise DataError(f"data is {data.dtype} {data.shape}, expected uint8 Nx{_CIFAR_ROW}", where=str(path),
+                        fix="point at the CIFAR-10 python version's batch files")
+    labels = np.asarray(batch["labels"], dtype=np.int64).reshape(-1)
+    if len(labels) != len(data):
+        raise DataError(f"{len(data)} images but {len(labels)} labels", where=str(path),
+                        fix="the file is corrupt; extract cifar-10-python.tar.gz again")
+    # rows are channel-major planes: N×3×32×32 → N×32×32×3 (a view; the caller's concatenate makes it contiguous)
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+
+def read_cifar10_dir(path: str | os.PathLike) -> RawData:
+    """CIFAR-10 python batches (``data_batch_1``..``5``, ``test_batch``, ``batches.meta``) → 50k/10k 32×32×3.
+
+    ``path`` is the ``cifar-10-batches-py`` folder or its parent.
+    """
+    directory = cifar_batches_dir(Path(path))
+    if directory is None:
+        raise DataError("no CIFAR-10 batches (data_batch_1..5, test_batch) here", where=str(path),
+                        fix="extract cifar-10-python.tar.gz and point at cifar-10-batches-py/")
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        if not (directory / name).is_file():
+            raise DataError(f"missing CIFAR-10 batch {name}", where=str(directory),
+                            fix="extract the whole cifar-10-python.tar.gz again")
+    parts = [_read_batch(directory / name) for name in names]
+    x_train = np.concatenate([x for x, _ in parts[:-1]])
+    y_train = np.concatenate([y for _, y in parts[:-1]])
+    x_test, y_test = np.ascontiguousarray(parts[-1][0]), parts[-1][1]
+    class_names: tuple[str, ...] = CIFAR10_CLASSES
+    meta = directory / "batches.meta"
+    if meta.is_file():
+        names_raw = _load_batch(meta).get("label_names")
+        if names_raw is not None:
+            class_names = tuple(n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in names_raw)
+    return RawData(x_train, y_train, x_test, y_test, class_names, "cifar10-python")
+
+
+# ── image folder ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+_SPLIT_FOLDERS = {"train": "train", "test": "test", "val": "train", "valid": "train", "validation": "train"}
+_JUNK = {"thumbs.db", "desktop.ini"}
+
+
+def _visible(directory: Path) -> list[Path]:
+    """Entries of ``directory`` without hidden files (.DS_Store), OS junk and macOS __MACOSX folders, sorted."""
+    return sorted(p for p in directory.iterdir()
+                  if not p.name.startswith((".", "__")) and p.name.lower() not in _JUNK)
+
+
+def _class_folders(root: Path) -> dict[str, Path]:
+    folders = {p.name: p for p in _visible(root) if p.is_dir()}
+    if not folders:
+        raise DataError("no class subfolders found", where=str(root),
+                        fix="put the images of each class into their own subfolder (e.g. cat/, dog/)")
+    return folders
+
+
+def _image_files(folder: Path) -> list[Path]:
+    files = _visible(folder)
+    if not files:
+        raise DataError("class folder is empty", where=str(folder), fix="add images to it or remove the folder")
+    for f in files:
+        if f.is_dir():
+            raise DataError("a folder inside a class folder", where=str(f),
+                            fix="keep one level of class subfolders; move its images up or remove it")
+        if f.suffix.lower() not in IMAGE_SUFFIXES:
+            raise DataError("not an image file (expected .png, .jpg, .jpeg or .bmp)", where=str(f),
+                            fix="remove it or move it out of the class folders")
+    return files
+
+
+def _decode(path: Path) -> tuple[np.ndarray, bool]:
+    """One image → (uint8 H×W or H×W×3, is_gray)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grayscale: keep the top 8 bits
+                return (np.clip(np.asarray(im, dtype=np.int64), 0, 65535) >> 8).astype(np.uint8), True
+            if im.mode in ("L", "1", "LA", "F"):
+                return np.asarray(im.convert("L")), True
+            return np.asarray(im.convert("RGB")), False
+    except Exception as err:  # Pillow signals corrupt data with OSError, SyntaxError, ValueError, ...
+        raise DataError(f"cannot decode image ({_one_line(err)})", where=str(path),
+                        fix="the file is corrupt or truncated; re-export it or remove it") from None
+
+
+def _decode_all(files: list[Path]) -> list[tuple[np.ndarray, bool]]:
+    if len(files) < 256:
+        return [_decode(f) for f in files]
+    # Pillow's decoders release the GIL; map() yields in order, so the first bad file (in order) is reported
+    pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
+    try:
+        return list(pool.map(_decode, files))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def read_image_folder(path: str | os.PathLike) -> RawData:
+    """A folder with one subfolder per class → images N×H×W×C (C=1 if every image is grayscale, else RGB).
+
+    With top-level ``train/`` and ``test/`` folders (``val/`` is merged into train) the folder's own test split is
+    kept; otherwise every image is in one pool and `make_dataset` holds out the test split. All images must have
+    one size.
+    """
+    root = Path(path)
+    top = {p.name.lower(): p for p in _visible(root) if p.is_dir()}
+    split_layout = "train" in top and set(top) <= set(_SPLIT_FOLDERS)
+    if split_layout:
+        groups = {"train": [p for n, p in top.items() if _SPLIT_FOLDERS[n] == "train"], "test": top.get("test")}
+        train_classes: dict[str, list[Path]] = {}
+        for split_root in groups["train"]:
+            for name, folder in _class_folders(split_root).items():
+                train_classes.setdefault(name, []).append(folder)
+        test_classes = _class_folders(groups["test"]) if groups["test"] is not None else {}
+        for name, folder in test_classes.items():
+            if name not in train_classes:
+                raise DataError(f"test class {name!r} has no training folder", where=str(folder),
+                                fix="add the class to train/ or remove it from test/")
+    else:
+        train_classes = {name: [folder] for name, folder in _class_folders(root).items()}
+        test_classes = {}
+    class_names = tuple(sorted(train_classes))
+    index = {name: i for i, name in enumerate(class_names)}
+
+    def listing(classes: dict[str, list[Path]]) -> tuple[list[Path], np.ndarray]:
+        files, labels = [], []
+        for name in sorted(classes):
+            for folder in classes[name]:
+                found = _image_files(folder)
+                files += found
+                labels += [index[name]] * len(found)
+        return files, np.asarray(labels, dtype=np.int64)
+
+    train_files, y_train = listing(train_classes)
+    test_files, y_test = listing({n: [f] for n, f in test_classes.items()})
+    decoded = _decode_all(train_files + test_files)
+    expected = decoded[0][0].shape[:2]
+    for f, (arr, _) in zip(train_files + test_files, decoded, strict=True):
+        if arr.shape[:2] != expected:
+            raise DataError(f"image is {arr.shape[1]}x{arr.shape[0]} but the first image is {expected[1]}x{expected[0]}",
+                            where=str(f), fix="resize every image to one size first")
+    gray = all(g for _, g in decoded)
+    arrays = [a[..., None] if gray else (np.repeat(a[..., None], 3, axis=2) if g else a) for a, g in decoded]
+    x = np.stack(arrays)
+    n = len(train_files)
+    x_test = x[n:] if test_files else None
+    return RawData(x[:n], y_train, x_test, y_test if test_files else None, class_names, "image-folder")
+
+
+# ── NPZ ──────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+def _npz_images(x: np.ndarray, key: str, path: Path) -> np.ndarray:
+    if x.dtype != np.uint8:
+        raise DataError(f"{key} must be uint8 images; got {x.dtype}", where=str(path),
+                        fix="scale to 0..255 and cast, e.g. (x * 255).round().astype(np.uint8)")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[3] not in (1, 3):
+        raise DataError(f"{key} must be NxHxW or NxHxWxC with C 1 or 3; got shape {x.shape}", where=str(path),
+                        fix="store images channel-last, e.g. x.transpose(0, 2, 3, 1) for NxCxHxW")
+    return x
+
+
+def _npz_labels(y: np.ndarray, key: str, n: int, path: Path) -> np.ndarray:
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{key} must hold integer class indices; got {y.dtype}", where=str(path),
+                        fix="store labels as integers, e.g. y.astype(np.int64)")
+    if y.ndim == 2 and y.shape[1] == 1:  # Keras' cifar10.load_data() gives N×1 labels
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != n:
+        raise DataError(f"{key} has shape {y.shape} but there are {n} images", where=str(path),
+                        fix="store one label per image")
+    return y.astype(np.int64)
+
+
+def read_npz(path: str | os.PathLike) -> RawData:
+    """An ``.npz`` with ``x``, ``y`` (one pool) or ``x_train``, ``y_train`` [, ``x_test``, ``y_test``].
+
+    ``x`` is uint8 N×H×W or N×H×W×C; an optional ``class_names`` array names the labels (else '0', '1', ...).
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            keys = set(z.files)
+            if "x_train" in keys or "y_train" in keys:
+                want = ["x_train", "y_train"] + (["x_test", "y_test"] if keys & {"x_test", "y_test"} else [])
+            else:
+                want = ["x", "y"]
+            missing = [k for k in want if k not in keys]
+            if missing:
+                raise DataError(f"missing {', '.join(missing)} (holds {', '.join(sorted(keys)) or 'nothing'})",
+                                where=str(path),
+                                fix="save x and y, or x_train, y_train, x_test, y_test: np.savez(path, x=images, y=labels)")
+            arrays = {k: z[k] for k in want}
+            names = z["class_names"] if "class_names" in keys else None
+    except DataError:
+        raise
+    except ValueError as err:
+        raise DataError(f"cannot load without pickle ({_one_line(err)})", where=str(path),
+                        fix="store plain arrays; class_names as np.array(names, dtype=str)") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"not a readable .npz ({_one_line(err)})", where=str(path),
+                        fix="write it with np.savez or np.savez_compressed") from None
+    xk, yk = ("x_train", "y_train") if "x_train" in arrays else ("x", "y")
+    x = _npz_images(arrays[xk], xk, path)
+    y = _npz_labels(arrays[yk], yk, len(x), path)
+    x_test = y_test = None
+    if "x_test" in arrays:
+        x_test = _npz_images(arrays["x_test"], "x_test", path)
+        y_test = _npz_labels(arrays["y_test"], "y_test", len(x_test), path)
+        if x_test.shape[1:] != x.shape[1:]:
+            raise DataError(f"x_test items are {x_test.shape[1:]} but x_train items are {x.shape[1:]}",
+                            where=str(path), fix="store train and test images of one size")
+    if names is not None:
+        class_names = tuple(str(s) for s in np.asarray(names).reshape(-1).tolist())
+    else:
+        class_names = _digit_names(y, y_test)
+    return RawData(x, y, x_test, y_test, class_names, "npz")

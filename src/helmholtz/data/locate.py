@@ -1,0 +1,167 @@
+"""Where datasets live: known names, the folders searched for them, and the format of a path.
+
+A ``DATASET`` argument is a known name (``fashion-mnist``, ``mnist``, ``cifar10``) or a path. Known names win, so
+``mnist`` always means the searched locations; write ``./mnist`` for a local folder of that name. A known name is
+looked for in ``$HELMHOLTZ_DATA/<name>/``, then ``~/.cache/helmholtz/<name>/``, then (Fashion-MNIST only) the
+Debian package's ``/usr/share/datasets/fashion-mnist/``.
+
+Format detection looks at file names only, so it is cheap enough for ``helmholtz datasets`` to run it on every
+known location; the readers validate the contents.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from helmholtz.errors import DataError
+
+#: what `detect_format` can answer; "audio" is refined by the audio reader into "wav-folder" or "idmt"
+SourceFormat = Literal["cifar10-python", "idx", "image-folder", "npz", "audio"]
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+#: file names of IDX splits; some mirrors write "train-images.idx3-ubyte", which is accepted too
+IDX_STEMS = {
+    ("train", "images"): "train-images-idx3-ubyte",
+    ("train", "labels"): "train-labels-idx1-ubyte",
+    ("test", "images"): "t10k-images-idx3-ubyte",
+    ("test", "labels"): "t10k-labels-idx1-ubyte",
+}
+CIFAR_SUBDIR = "cifar-10-batches-py"
+
+
+@dataclass(frozen=True)
+class KnownDataset:
+    """A dataset the CLI knows by name: what it is, which format its folder holds and how to get it."""
+
+    name: str
+    description: str
+    format: SourceFormat
+    how_to_get: str
+    system_dirs: tuple[Path, ...] = ()
+
+
+KNOWN_DATASETS: dict[str, KnownDataset] = {
+    "fashion-mnist": KnownDataset(
+        "fashion-mnist", "Fashion-MNIST: 70k 28x28 grayscale clothing images, 10 classes", "idx",
+        "apt-get install dataset-fashion-mnist (or put the four IDX files into $HELMHOLTZ_DATA/fashion-mnist/)",
+        (DEBIAN_FASHION_MNIST,),
+    ),
+    "mnist": KnownDataset(
+        "mnist", "MNIST: 70k 28x28 grayscale handwritten digits, 10 classes", "idx",
+        "put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+        "t10k-labels-idx1-ubyte.gz) into $HELMHOLTZ_DATA/mnist/",
+    ),
+    "cifar10": KnownDataset(
+        "cifar10", "CIFAR-10: 60k 32x32 colour images, 10 classes (the paper's image dataset)", "cifar10-python",
+        'download the "CIFAR-10 python version" (cifar-10-python.tar.gz) and extract it into $HELMHOLTZ_DATA/cifar10/',
+    ),
+}
+
+_ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist",
+            "cifar-10": "cifar10", "cifar_10": "cifar10"}
+
+
+def known_name(text: str) -> str | None:
+    """The canonical known name for ``text`` (case-insensitive, a few aliases), or None for a path."""
+    key = text.strip().lower()
+    key = _ALIASES.get(key, key)
+    return key if key in KNOWN_DATASETS else None
+
+
+def search_paths(name: str) -> list[Path]:
+    """The folders searched for a known dataset, in order of preference."""
+    canonical = known_name(name)
+    if canonical is None:
+        raise DataError(f"unknown dataset name {name!r}", fix=f"use one of: {', '.join(KNOWN_DATASETS)}, or a path")
+    paths = []
+    env = os.environ.get("HELMHOLTZ_DATA")
+    if env:
+        paths.append(Path(env).expanduser() / canonical)
+    paths.append(Path.home() / ".cache" / "helmholtz" / canonical)
+    paths.extend(KNOWN_DATASETS[canonical].system_dirs)
+    return paths
+
+
+def locate(name: str) -> Path:
+    """The first searched folder that holds the known dataset ``name`` in its format.
+
+    Raises DataError listing every place it looked (and why each did not count) plus how to get the data.
+    """
+    canonical = known_name(name)
+    paths = search_paths(name)
+    known = KNOWN_DATASETS[canonical]
+    looked = []
+    for path in paths:
+        if path.is_dir() and detect_format(path) == known.format:
+            return path
+        looked.append(f"{path} ({'holds no ' + known.format + ' files' if path.exists() else 'missing'})")
+    if not os.environ.get("HELMHOLTZ_DATA"):
+        looked.insert(0, "$HELMHOLTZ_DATA (not set)")
+    raise DataError(f"dataset {canonical!r} not found; looked in {'; '.join(looked)}", where=canonical,
+                    fix=known.how_to_get)
+
+
+def idx_file(directory: Path, split: str, kind: str) -> Path | None:
+    """The IDX file of ``split`` ('train'|'test') and ``kind`` ('images'|'labels') in ``directory``, raw or .gz."""
+    stem = IDX_STEMS[(split, kind)]
+    for candidate in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+        path = directory / candidate
+        if path.is_file():
+            return path
+    return None
+
+
+def cifar_batches_dir(path: Path) -> Path | None:
+    """The folder holding CIFAR-10 python batches: ``path`` itself or its ``cifar-10-batches-py/`` child."""
+    for directory in (path, path / CIFAR_SUBDIR):
+        if (directory / "data_batch_1").is_file() or (directory / "test_batch").is_file():
+            return directory
+    return None
+
+
+def _looks_like_audio(path: Path) -> bool:
+    # the audio reader is another module of this stage; until it lands (or if it lacks the probe) a folder is
+    # simply not audio
+    try:
+        from helmholtz.data.audio_readers import looks_like_audio
+    except (ImportError, AttributeError):
+        return False
+    return bool(looks_like_audio(path))
+
+
+def detect_format(path: Path) -> SourceFormat | None:
+    """The format of an existing path, judged by file names only; None when nothing matches."""
+    if path.is_file():
+        return "npz" if path.suffix.lower() == ".npz" else None
+    if not path.is_dir():
+        return None
+    if cifar_batches_dir(path) is not None:
+        return "cifar10-python"
+    if idx_file(path, "train", "images") is not None:
+        return "idx"
+    if _looks_like_audio(path):
+        return "audio"
+    if any(p.is_dir() and not p.name.startswith((".", "__")) for p in path.iterdir()):
+        return "image-folder"
+    return None
+
+
+def resolve(source: str | os.PathLike) -> tuple[str, Path, bool]:
+    """``(name, path, is_known)`` for a DATASET argument: a known name is located, a path must exist.
+
+    ``name`` is the known name, or the path's stem (a folder's own name).
+    """
+    text = os.fspath(source)
+    canonical = known_name(text)
+    if canonical is not None:
+        return canonical, locate(canonical), True
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise DataError("no such file or directory", where=text,
+                        fix=f"check the path, or use a known name: {', '.join(KNOWN_DATASETS)}")
+    path = path.resolve()
+    return (path.stem if path.is_file() else path.name) or str(path), path, False
