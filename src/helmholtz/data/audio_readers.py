@@ -40,36 +40,41 @@ def _visible(directory: Path) -> list[Path]:
 
 
 def _is_wav(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() == WAV_SUFFIX
+    return path.suffix.lower() == WAV_SUFFIX and path.is_file()
+
+
+# The probes below run on every folder that format detection looks at, image folders of 60k files included, so they
+# use os.scandir (entry types come with the listing, no stat per file) and stop at the first WAV.
+def _subdirs(directory: Path) -> list[Path]:
+    with os.scandir(directory) as it:
+        return sorted(Path(e.path) for e in it if e.is_dir() and not e.name.startswith((".", "__")))
+
+
+def _dir_has_wav(directory: Path) -> bool:
+    with os.scandir(directory) as it:
+        return any(e.name.lower().endswith(WAV_SUFFIX) and e.is_file() for e in it)
 
 
 def _samples_dirs(root: Path) -> list[Path]:
     """The IDMT ``Samples`` folders under ``root``: ``root/Samples``, ``root/<set>/Samples`` or one level deeper
     (the archive's own top folder), each holding at least one effect folder with a WAV in it."""
-    found: list[Path] = []
-    levels = [[root]]
+    level = [root]
     for _ in range(3):
-        next_level = []
-        for d in levels[-1]:
-            for p in _visible(d):
-                if not p.is_dir():
-                    continue
-                if p.name.lower() == "samples":
-                    if any(e.is_dir() and any(_is_wav(f) for f in e.iterdir()) for e in _visible(p)):
-                        found.append(p)
-                else:
-                    next_level.append(p)
+        found, deeper = [], []
+        for d in level:
+            for p in _subdirs(d):
+                if p.name.lower() != "samples":
+                    deeper.append(p)
+                elif any(_dir_has_wav(e) for e in _subdirs(p)):
+                    found.append(p)
         if found:
             return found
-        levels.append(next_level)
-    return found
+        level = deeper
+    return []
 
 
 def _has_wav_classes(root: Path) -> bool:
-    for p in _visible(root):
-        if p.is_dir() and any(_is_wav(f) for f in p.iterdir()):
-            return True
-    return False
+    return any(_dir_has_wav(p) for p in _subdirs(root))
 
 
 def looks_like_audio(path: str | os.PathLike) -> bool:
@@ -142,6 +147,9 @@ def read_wav(path: str | os.PathLike, *, sample_rate: int = 44100, n_samples: in
             if f.subtype not in ACCEPTED_SUBTYPES:
                 raise DataError(f"unsupported sample format {f.subtype} in {path.name}", where=str(path),
                                 fix="convert to 16-bit PCM WAV (e.g. sox in.wav -b 16 out.wav)")
+            if f.frames == 0:
+                raise DataError(f"WAV file {path.name} has no samples", where=str(path),
+                                fix="remove the empty file or re-export it")
             rate = int(f.samplerate)
             g = math.gcd(sample_rate, rate)
             up, down = sample_rate // g, rate // g
