@@ -11,6 +11,8 @@ import typer
 
 from helmholtz.errors import HelmholtzError
 
+_INTERRUPTED = "interrupted: finished runs are stored; re-run the same command to resume"
+
 app = typer.Typer(
     name="helmholtz",
     help="The Helmholtz method: how many bits of your sensor data does the task need?",
@@ -48,12 +50,17 @@ def version_cmd() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning user errors into one line and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # typer (non-standalone) returns the exit code of `typer.Exit` and of Ctrl-C instead of raising it
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            if rc == 130:
+                print(_INTERRUPTED, file=sys.stderr)
+            sys.exit(rc)
     except HelmholtzError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted: finished runs are stored; re-run the same command to resume", file=sys.stderr)
+        print(_INTERRUPTED, file=sys.stderr)
         sys.exit(130)
     except typer.Exit as ex:
         sys.exit(ex.exit_code)

@@ -1,0 +1,189 @@
+"""The local engine: runs of a sweep in this process, one at a time, or in N spawned worker processes.
+
+`execute_run` is THE run executor of every engine (local, pool, Ray): it pins the number of torch threads to the
+same ``threads`` wherever it runs, because CPU convolution reductions can depend on the thread count — that is
+what makes one spec give the same results whichever engine runs it. torch is imported only inside functions.
+
+The engines share one shape: the driver walks the pending runs level by level (`LevelFeed` hands out each
+level's prepared data, compressing it once), submits them, and hands every result to the `Sink`, which alone
+writes the store.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+from helmholtz.data.dataset import Dataset
+from helmholtz.train.spec import EpochRow, RunResult, RunSpec
+
+RunFn = Callable[..., tuple[RunResult, list[EpochRow]]]
+
+
+def execute_run(
+    spec: dict[str, Any],
+    data: Dataset,
+    *,
+    threads: int,
+    on_epoch: Callable[[EpochRow], None] | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    device: str | None = None,
+) -> tuple[RunResult, list[EpochRow]]:
+    """Train one run (a `RunSpec.to_dict()`) on its level's prepared data with exactly ``threads`` torch threads."""
+    import torch
+
+    from helmholtz.train.loop import train_run
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return train_run(RunSpec.from_dict(spec), data, on_epoch=on_epoch, on_progress=on_progress, device=device)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def describe_error(ex: BaseException) -> str:
+    """'Type: message' on the first line, then the innermost frames of the traceback (for the store's error)."""
+    head = f"{type(ex).__name__}: {ex}".strip().splitlines()[0] if str(ex) else type(ex).__name__
+    frames = traceback.format_exception(type(ex), ex, ex.__traceback__)
+    tail = "".join(frames)[-1500:]
+    return f"{head}\n{tail}" if ex.__traceback__ is not None else head
+
+
+class LevelFeed(Protocol):
+    """Hands out the prepared data (codec round trip + model inputs) of one level, computing it once."""
+
+    def get(self, level: int | None) -> Dataset: ...
+
+
+class Sink(Protocol):
+    """Receives what the engines produce; the only writer of the store."""
+
+    def started(self, spec: RunSpec) -> None: ...
+    def epoch(self, spec: RunSpec, row: EpochRow) -> None: ...
+    def step(self, spec: RunSpec, epoch: int, done: int, of: int) -> None: ...
+    def finished(self, spec: RunSpec, result: RunResult, epochs: list[EpochRow]) -> None: ...
+    def failed(self, spec: RunSpec, error: str) -> None: ...
+
+
+# ---------------------------------------------------------------- in process, one at a time
+
+
+def run_in_process(todo: list[RunSpec], feed: LevelFeed, sink: Sink, *, threads: int, run_fn: RunFn) -> None:
+    """Each run in this process, in order. Ctrl-C stops at once: the run in progress leaves no row."""
+    for spec in todo:
+        data = feed.get(spec.level)
+        sink.started(spec)
+        try:
+            result, epochs = run_fn(
+                spec.to_dict(), data, threads=threads,
+                on_epoch=lambda row, s=spec: sink.epoch(s, row),
+                on_progress=lambda e, d, n, s=spec: sink.step(s, e, d, n),
+            )
+        except Exception as ex:  # a run that raises is recorded as failed; the sweep goes on
+            sink.failed(spec, describe_error(ex))
+            continue
+        sink.finished(spec, result, epochs)
+
+
+# ---------------------------------------------------------------- N worker processes
+
+
+def _init_worker(gpu_ids: Any, threads: int) -> None:
+    # runs in the spawned worker before torch is imported there: one GPU per worker when there are GPUs
+    if gpu_ids is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_ids.get())
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
+def _pool_task(run_fn: RunFn, spec: dict[str, Any], data: Dataset, threads: int) -> tuple[RunResult, list[EpochRow]]:
+    return run_fn(spec, data, threads=threads)
+
+
+def cuda_device_count() -> int:
+    """Number of CUDA GPUs visible to this process (0 without CUDA)."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def run_in_pool(
+    todo: list[RunSpec], feed: LevelFeed, sink: Sink, *, workers: int, threads: int, run_fn: RunFn, n_gpus: int = 0,
+) -> None:
+    """Runs in ``workers`` spawned processes, each with ``threads`` torch threads (and, with GPUs, its own GPU via
+    CUDA_VISIBLE_DEVICES, round robin). Each task carries its level's prepared arrays.
+
+    A worker that dies (a crash, the OOM killer) breaks the whole pool and every run in flight with it. Those
+    runs are retried one at a time in a fresh pool, so the run that kills its worker alone is identified and
+    recorded as failed, and the others go on.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")   # fork after torch/CUDA init is unsafe
+    pending: Iterator[RunSpec] = iter(todo)
+    retry: deque[RunSpec] = deque()              # runs that were in flight when the pool broke
+    isolated: set[str] = set()                   # run ids running alone after a break
+    inflight: dict[Future, RunSpec] = {}
+    limit = workers + 1                          # one queued beyond the busy workers keeps them fed
+
+    def new_pool() -> ProcessPoolExecutor:
+        gpu_ids = None
+        if n_gpus > 0:
+            gpu_ids = ctx.Queue()
+            for i in range(workers):
+                gpu_ids.put(i % n_gpus)
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(gpu_ids, threads))
+
+    def next_run() -> RunSpec | None:
+        if retry:   # a suspect runs alone, so a second break names it
+            if inflight:
+                return None
+            spec = retry.popleft()
+            isolated.add(spec.run_id)
+            return spec
+        return next(pending, None)
+
+    pool = new_pool()
+    try:
+        while True:
+            while len(inflight) < limit:
+                spec = next_run()
+                if spec is None:
+                    break
+                data = feed.get(spec.level)
+                sink.started(spec)
+                inflight[pool.submit(_pool_task, run_fn, spec.to_dict(), data, threads)] = spec
+                if spec.run_id in isolated:
+                    break
+            if not inflight:
+                break
+            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            broken: list[RunSpec] = []
+            for fut in finished:
+                spec = inflight.pop(fut)
+                try:
+                    result, epochs = fut.result()
+                except BrokenProcessPool:
+                    broken.append(spec)
+                except Exception as ex:
+                    sink.failed(spec, describe_error(ex))
+                else:
+                    sink.finished(spec, result, epochs)
+            if broken:
+                broken += inflight.values()
+                inflight.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+                for spec in broken:
+                    if spec.run_id in isolated:
+                        sink.failed(spec, "worker process died while running this run alone (crash or out of memory)")
+                    else:
+                        retry.append(spec)
+    finally:
+        # on Ctrl-C or an error: drop queued runs and do not wait for running ones (they leave no row)
+        pool.shutdown(wait=False, cancel_futures=True)

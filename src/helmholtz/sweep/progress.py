@@ -1,0 +1,210 @@
+"""What a sweep shows while it runs, on stderr (stdout stays free for --json): a rich progress display, or with
+``quiet`` plain log lines — one per compressed level and one per finished run — for CI and cluster logs.
+
+Both reporters consume the sweep's events (dicts with an ``"event"`` key; see `helmholtz.sweep.runner`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from helmholtz.sweep.summary import format_cell, grid, plain_table
+
+
+def level_name(codec: str, label: str) -> str:
+    """'q=20' for JPEG, '64 kbps' for MP3, 'none (original)' for the uncompressed reference."""
+    if label == "none":
+        return "none (original)"
+    return f"q={label}" if codec == "jpeg" else f"{label} kbps" if codec == "mp3" else label
+
+
+def _run_name(ev: dict[str, Any]) -> str:
+    return f"{level_name(ev['codec'], ev['level_label'])} · {ev['arch']} · seed {ev['seed']}"
+
+
+def _level_line(ev: dict[str, Any]) -> str:
+    s = ev["stats"]
+    unit = "pixel" if s.get("unit", "pixel") == "pixel" else "second"
+    parts = [f"level {level_name(ev['codec'], ev['level_label'])}:"]
+    if s.get("bits_total") is not None:
+        # images: bits per pixel (scan = entropy-coded data alone); audio: kbps (payload = MP3 frames alone)
+        scale, name, inner = (1.0, "bits/pixel", "scan") if unit == "pixel" else (1e-3, "kbps", "payload")
+        extra = f" ({inner} {s['bits_payload'] * scale:.3g})" if s.get("bits_payload") is not None else ""
+        parts.append(f"{s['bits_total'] * scale:.3g} {name}{extra}")
+    if s.get("compression_ratio") is not None:
+        parts.append(f"ratio {s['compression_ratio']:.3g}×")
+    if s.get("fidelity_db") is not None:
+        parts.append(f"{'PSNR' if unit == 'pixel' else 'SNR'} {s['fidelity_db']:.1f} dB")
+    parts.append(f"[{ev['seconds']:.1f} s]")
+    return " ".join(parts)
+
+
+def _done_line(ev: dict[str, Any]) -> str:
+    return (
+        f"run {ev['n_finished']}/{ev['n_total']} done: {_run_name(ev)} — test acc {ev['test_acc']:.4f} "
+        f"(best val {ev['best_val_acc']:.4f} at epoch {ev['best_epoch']}/{ev['epochs_run']}) in {ev['wall_s']:.1f} s"
+    )
+
+
+def _failed_line(ev: dict[str, Any]) -> str:
+    return f"run {ev['n_finished']}/{ev['n_total']} FAILED: {_run_name(ev)} — {ev['error'].splitlines()[0]}"
+
+
+def _end_lines(ev: dict[str, Any]) -> list[str]:
+    s = ev["summary"]
+    lines = [
+        f"sweep finished in {s['wall_s']:.1f} s: {s['n_done_now']} runs trained now, {s['n_skipped']} were already done, "
+        f"{s['n_failed_now']} failed",
+    ]
+    if s["failures"]:
+        lines.append("failed runs are recorded with their error and retried when the same command is re-run:")
+        lines += [f"  {f['level_label']} {f['arch']} seed {f['seed']}: {f['error'].splitlines()[0]}" for f in s["failures"][:5]]
+    lines.append(f"results: {s['store']}")
+    return lines
+
+
+class PlainReporter:
+    """Plain log lines on stderr, one per level compressed and per run finished, then the level × arch table."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.t0 = time.monotonic()
+        self.finished_now = 0
+        self.todo = 0
+
+    def _eta(self) -> str:
+        # the mean time per run finished so far in this session, times the runs still to go
+        left = self.todo - self.finished_now
+        if self.finished_now == 0 or left <= 0:
+            return ""
+        secs = (time.monotonic() - self.t0) / self.finished_now * left
+        return f" · ETA {int(secs // 3600)}:{int(secs % 3600 // 60):02d}:{int(secs % 60):02d}"
+
+    def __enter__(self) -> PlainReporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def __call__(self, ev: dict[str, Any]) -> None:
+        kind = ev["event"]
+        if kind == "start":
+            self.t0, self.todo = time.monotonic(), ev["n_todo"]
+            self._print(
+                f"sweep: {ev['n_total']} runs ({ev['n_skipped']} already done, {ev['n_todo']} to run) on the {ev['engine']} "
+                f"engine, {ev['workers']} at a time × {ev['threads']} threads → {ev['store']}"
+            )
+        elif kind == "level":
+            self._print(_level_line(ev))
+        elif kind == "run_done":
+            self.finished_now += 1
+            self._print(_done_line(ev) + self._eta())
+        elif kind == "run_failed":
+            self.finished_now += 1
+            self._print(_failed_line(ev) + self._eta())
+        elif kind == "end":
+            self._print(plain_table(ev["summary"]["cells"], codec=ev["summary"]["codec"]))
+            for line in _end_lines(ev):
+                self._print(line)
+
+
+class RichReporter:
+    """A rich live display on stderr: runs done/total with ETA, and the current run's epoch and validation acc."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=self.console, transient=False,
+        )
+        self.sweep_task = None
+        self.run_task = None
+        self.running: dict[str, dict[str, Any]] = {}
+        self.last_step = 0.0
+
+    def __enter__(self) -> RichReporter:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def __call__(self, ev: dict[str, Any]) -> None:
+        kind = ev["event"]
+        p = self.progress
+        if kind == "start":
+            self.console.print(
+                f"sweep: {ev['n_total']} runs ({ev['n_skipped']} already done, {ev['n_todo']} to run) · {ev['engine']} engine, "
+                f"{ev['workers']} at a time × {ev['threads']} threads → {ev['store']}", markup=False, highlight=False,
+            )
+            self.sweep_task = p.add_task("runs", total=ev["n_todo"], info="")
+            self.run_task = p.add_task("current", total=None, info="", visible=ev["n_todo"] > 0)
+        elif kind == "level":
+            self.console.print(_level_line(ev), markup=False, highlight=False)
+        elif kind == "run_start":
+            self.running[ev["run_id"]] = ev
+            self._show_running(ev, epoch=0, total=ev["epochs"], info="")
+        elif kind == "epoch":
+            self._show_running(ev, epoch=ev["epoch"], total=ev["epochs"], info=f"val acc {ev['val_acc']:.4f}")
+        elif kind == "step":
+            now = time.monotonic()
+            if now - self.last_step > 0.25:   # redraw at most 4× a second: steps can be thousands per second
+                self.last_step = now
+                frac = ev["epoch"] - 1 + ev["done"] / max(ev["of"], 1)
+                p.update(self.run_task, completed=frac)
+        elif kind in ("run_done", "run_failed"):
+            self.running.pop(ev["run_id"], None)
+            p.advance(self.sweep_task)
+            if kind == "run_failed":
+                self.console.print(_failed_line(ev), style="red", markup=False, highlight=False)
+            if self.running:
+                other = next(iter(self.running.values()))
+                self._show_running(other, epoch=0, total=other["epochs"], info="")
+        elif kind == "end":
+            p.update(self.run_task, visible=False)
+            p.stop()
+            self._table(ev["summary"])
+            for line in _end_lines(ev):
+                self.console.print(line, markup=False, highlight=False)
+
+    def _show_running(self, ev: dict[str, Any], *, epoch: int, total: int, info: str) -> None:
+        n = len(self.running)
+        desc = _run_name(ev) if n <= 1 else f"{n} runs in flight (latest: {_run_name(ev)})"
+        self.progress.update(self.run_task, description=desc, completed=epoch, total=total, info=info, visible=True)
+
+    def _table(self, s: dict[str, Any]) -> None:
+        from rich.table import Table
+
+        levels, archs, by = grid(s["cells"])
+        if not levels:
+            self.console.print("no finished runs yet")
+            return
+        table = Table(title="mean test accuracy ± std over seeds (n)", title_justify="left")
+        table.add_column({"jpeg": "quality q", "mp3": "kbps"}.get(s["codec"], "level"))
+        for a in archs:
+            table.add_column(f"arch {a}", justify="right")
+        for lv in levels:
+            table.add_row(lv, *(format_cell(by.get((lv, a))) for a in archs))
+        self.console.print(table)
+
+
+def make_reporter(*, quiet: bool):
+    """The display for a sweep: rich progress on a terminal, plain lines with ``quiet`` or when stderr is a pipe."""
+    if quiet or not sys.stderr.isatty():
+        return PlainReporter()
+    return RichReporter()

@@ -1,0 +1,277 @@
+"""`run_sweep`: validate → load the dataset once → open the store → per level compress once (cached) and store its
+LevelStats → expand the grid → skip finished runs → execute the rest (local or Ray) → write each result as it comes.
+
+A run killed midway has no row and is redone from the start on re-run; a finished run is never redone. Events
+(dicts with an ``"event"`` key) go to the display and to ``on_event``:
+
+- ``start``: n_total, n_skipped, n_todo, store, engine, workers, threads
+- ``level``: codec, level_label, stats (LevelStats dict), seconds
+- ``run_start`` / ``epoch`` / ``step``: the run (run_id, codec, level_label, arch, seed, epochs) and, for ``epoch``,
+  epoch, val_acc, train_loss; for ``step``, epoch, done, of (only the in-process engine reports epochs and steps)
+- ``run_done``: the run plus test_acc, best_val_acc, best_epoch, epochs_run, wall_s, n_finished, n_total
+- ``run_failed``: the run plus error, n_finished, n_total
+- ``end``: summary (`SweepSummary.to_dict()`)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from helmholtz.data.dataset import Dataset
+from helmholtz.errors import ConfigError, DataError, StoreError
+from helmholtz.sweep.spec import SweepSpec, expand, level_label, validate_sweep
+from helmholtz.sweep.store import Store, store_file
+from helmholtz.sweep.summary import cell_table
+from helmholtz.train.spec import EpochRow, RunResult, RunSpec
+
+Engine = Literal["local", "ray"]
+EventFn = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class SweepSummary:
+    """What a `run_sweep` call did, and the level × arch table of everything the store now holds."""
+
+    out_dir: str
+    store: str
+    codec: str
+    engine: str
+    n_total: int                      # runs in the grid
+    n_skipped: int                    # already done before this call
+    n_done_now: int                   # trained by this call
+    n_failed_now: int                 # failed in this call (recorded; retried on re-run)
+    wall_s: float
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_threads(workers: int) -> int:
+    """Torch threads per run when not given: this machine's CPUs shared by the runs that go at once."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus // max(1, workers))
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """The output directory must be a directory we can write (or creatable under a writable parent)."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise StoreError("exists and is not a directory", where=str(out_dir), fix="choose another --out")
+        target = out_dir
+    else:
+        target = out_dir.parent
+        while not target.exists() and target != target.parent:
+            target = target.parent
+        if not target.is_dir():
+            raise StoreError(f"cannot create it: {target} is not a directory", where=str(out_dir), fix="choose another --out")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise StoreError(f"{target} is not writable", where=str(out_dir), fix="choose a writable --out")
+    store = store_file(out_dir)
+    if store.exists() and not os.access(store, os.W_OK):
+        raise StoreError("the results store is not writable", where=str(store), fix="fix its permissions or use a new --out")
+
+
+def _check_dataset(spec: SweepSpec, ds: Dataset) -> None:
+    if ds.modality != spec.modality:
+        raise ConfigError(
+            f"the sweep is for {spec.modality} data but {spec.data.dataset} holds {ds.modality}",
+            fix=f"build the spec with modality={ds.modality!r} (and a matching codec)",
+        )
+    if spec.data.data_hash and spec.data.data_hash != ds.content_hash:
+        raise DataError(
+            f"the dataset's content hash {ds.content_hash} differs from the spec's {spec.data.data_hash}",
+            where=spec.data.dataset, fix="the data changed on disk: use a new --out (old results are for the old data)",
+        )
+    given = {k: ds.info.get(k) for k in ("train_size", "test_size", "val_fraction", "split_seed") if k in ds.info}
+    wanted = {k: getattr(spec.data, k) for k in given}
+    if given != wanted:
+        raise ConfigError(f"the dataset passed in was split with {given}, the spec says {wanted}", fix="load it with the spec's options")
+
+
+class _Levels:
+    """Each level's data, through the codec once (cached on disk by compress_dataset) and prepared for the
+    models; stores the LevelStats row. Keeps only the current level in memory."""
+
+    def __init__(self, ds: Dataset, codec: str, store: Store, emit: EventFn) -> None:
+        self.ds, self.codec, self.store, self.emit = ds, codec, store, emit
+        self.current: tuple[int | None, Dataset] | None = None
+
+    def get(self, level: int | None) -> Dataset:
+        if self.current is not None and self.current[0] == level:
+            return self.current[1]
+        self.current = None   # free the previous level before making the next
+        data = self.compress(level)
+        from helmholtz.train.inputs import prepare_inputs
+
+        self.current = (level, prepare_inputs(data))
+        return self.current[1]
+
+    def compress(self, level: int | None) -> Dataset:
+        from helmholtz.codecs.cache import compress_dataset
+
+        t0 = time.perf_counter()
+        codec = "none" if level is None else self.codec
+        data, stats = compress_dataset(self.ds, codec=codec, level=level)
+        stats_dict = stats.to_dict() if hasattr(stats, "to_dict") else dict(stats)
+        self.store.put_level(stats_dict)
+        self.emit({"event": "level", "codec": self.codec, "level_label": level_label(level), "stats": stats_dict,
+                   "seconds": time.perf_counter() - t0})
+        return data
+
+
+class _Sink:
+    """Writes each result to the store as it arrives (one transaction per run) and emits the events."""
+
+    def __init__(self, store: Store, emit: EventFn, *, n_total: int, n_skipped: int) -> None:
+        self.store, self.emit = store, emit
+        self.n_total, self.n_finished = n_total, n_skipped
+        self.done_now, self.failures = 0, []
+        self.started_at: dict[str, str] = {}
+
+    def _ev(self, kind: str, spec: RunSpec, **extra: Any) -> dict[str, Any]:
+        return {"event": kind, "run_id": spec.run_id, "codec": spec.codec if spec.level is not None else "none",
+                "level_label": spec.level_label, "arch": spec.arch, "seed": spec.seed,
+                "epochs": spec.options.epochs, **extra}
+
+    def started(self, spec: RunSpec) -> None:
+        from datetime import datetime, timezone
+
+        self.started_at[spec.run_id] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.emit(self._ev("run_start", spec))
+
+    def epoch(self, spec: RunSpec, row: EpochRow) -> None:
+        self.emit(self._ev("epoch", spec, epoch=row.epoch, val_acc=row.val_acc, train_loss=row.train_loss))
+
+    def step(self, spec: RunSpec, epoch: int, done: int, of: int) -> None:
+        self.emit(self._ev("step", spec, epoch=epoch, done=done, of=of))
+
+    def finished(self, spec: RunSpec, result: RunResult, epochs: list[EpochRow]) -> None:
+        assert result.run_id == spec.run_id, "the executor must return the result of the run it was given"
+        self.store.put_run(result, epochs)
+        self.n_finished += 1
+        self.done_now += 1
+        self.emit(self._ev(
+            "run_done", spec, test_acc=result.test_acc, best_val_acc=result.best_val_acc, best_epoch=result.best_epoch,
+            epochs_run=result.epochs_run, wall_s=result.wall_s, n_finished=self.n_finished, n_total=self.n_total,
+        ))
+
+    def failed(self, spec: RunSpec, error: str) -> None:
+        self.store.put_failure(spec, error, started_at=self.started_at.get(spec.run_id))
+        self.n_finished += 1
+        self.failures.append({"run_id": spec.run_id, "level_label": spec.level_label, "arch": spec.arch,
+                              "seed": spec.seed, "error": error})
+        self.emit(self._ev("run_failed", spec, error=error, n_finished=self.n_finished, n_total=self.n_total))
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out_dir: str | os.PathLike,
+    *,
+    engine: Engine = "local",
+    workers: int = 1,
+    address: str | None = None,
+    gpus_per_run: float = 0.0,
+    extend: bool = False,
+    quiet: bool = False,
+    on_event: EventFn | None = None,
+    dataset: Dataset | None = None,
+    threads_per_run: int | None = None,
+    max_retries: int = 2,
+    run_fn: Callable[..., tuple[RunResult, list[EpochRow]]] | None = None,
+) -> SweepSummary:
+    """Run (or resume, or extend) the Helmholtz sweep ``spec`` into ``out_dir/results.sqlite``.
+
+    Everything is validated before the first run trains: the grid (`validate_sweep`), the output directory, the
+    dataset (loaded once; pass ``dataset`` when it is already loaded), and the stored spec (a different one is
+    refused unless ``extend`` only adds levels, archs or seeds). ``workers`` runs go at once (0: one per CUDA
+    GPU), each with ``threads_per_run`` torch threads (default: this machine's CPUs / workers) — the same on
+    every engine, so a spec gives the same results wherever it runs. ``engine='ray'`` runs each run as a Ray
+    task (``address``: an existing cluster; ``gpus_per_run``: GPU share per task; ``max_retries`` per task).
+    ``run_fn`` replaces `engine_local.execute_run` (custom executors, tests). Display: rich progress on a
+    terminal, plain lines with ``quiet``; ``on_event`` also gets every event.
+    """
+    t0 = time.perf_counter()
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine got {engine!r}; expected local or ray", fix="e.g. --engine local")
+    if workers < 0:
+        raise ConfigError(f"--workers must be ≥ 0 (0: one per GPU); got {workers}", fix="e.g. --workers 2")
+    if gpus_per_run < 0:
+        raise ConfigError(f"--gpus-per-run must be ≥ 0; got {gpus_per_run}", fix="e.g. --gpus-per-run 0.25")
+    if threads_per_run is not None and threads_per_run < 1:
+        raise ConfigError(f"--threads-per-run must be ≥ 1; got {threads_per_run}", fix="e.g. --threads-per-run 2")
+    if max_retries < 0:
+        raise ConfigError(f"max_retries must be ≥ 0; got {max_retries}", fix="e.g. max_retries=2")
+    from helmholtz.models.archs import ARCHS
+
+    validate_sweep(spec, known_archs=ARCHS.get(spec.modality))
+    out = Path(out_dir)
+    check_out_dir(out)
+    if dataset is None:
+        from helmholtz.data import load_dataset
+
+        d = spec.data
+        dataset = load_dataset(d.dataset, train_size=d.train_size, test_size=d.test_size, val_fraction=d.val_fraction, split_seed=d.split_seed)
+    _check_dataset(spec, dataset)
+    spec = spec.with_data_hash(dataset.content_hash)
+
+    n_gpus = 0
+    if engine == "local" and (workers != 1):
+        from helmholtz.sweep.engine_local import cuda_device_count
+
+        n_gpus = cuda_device_count()
+    if workers == 0:
+        workers = max(1, n_gpus)
+    threads = threads_per_run or default_threads(workers)
+
+    from helmholtz.sweep.progress import make_reporter
+
+    with Store(out, create=True) as store, make_reporter(quiet=quiet) as reporter:
+        def emit(ev: dict[str, Any]) -> None:
+            reporter(ev)
+            if on_event is not None:
+                on_event(ev)
+
+        stored = SweepSpec.from_dict(store.init_spec(spec.to_dict(), extend=extend))
+        runs = expand(stored)
+        done = store.done_ids()
+        todo = [r for r in runs if r.run_id not in done]
+        emit({"event": "start", "n_total": len(runs), "n_skipped": len(runs) - len(todo), "n_todo": len(todo),
+              "store": str(store.path), "engine": engine, "workers": workers, "threads": threads})
+        levels = _Levels(dataset, stored.codec, store, emit)
+        sink = _Sink(store, emit, n_total=len(runs), n_skipped=len(runs) - len(todo))
+        from helmholtz.sweep.engine_local import execute_run, run_in_pool, run_in_process
+
+        fn = run_fn or execute_run
+        if engine == "ray":
+            from helmholtz.sweep.engine_ray import run_on_ray
+
+            run_on_ray(todo, levels, sink, threads=threads, run_fn=fn, address=address, gpus_per_run=gpus_per_run,
+                       max_retries=max_retries)
+        elif workers == 1:
+            run_in_process(todo, levels, sink, threads=threads, run_fn=fn)
+        else:
+            run_in_pool(todo, levels, sink, workers=workers, threads=threads, run_fn=fn, n_gpus=n_gpus)
+        # every level of the grid gets its stats row, also when all its runs were done before
+        have = {row["level_label"] for row in store.levels()}
+        for level in stored.levels:
+            if level_label(level) not in have:
+                levels.compress(level)
+        summary = SweepSummary(
+            out_dir=str(out), store=str(store.path), codec=stored.codec, engine=engine, n_total=len(runs),
+            n_skipped=len(runs) - len(todo), n_done_now=sink.done_now, n_failed_now=len(sink.failures),
+            wall_s=time.perf_counter() - t0, failures=sink.failures, cells=cell_table(store.runs()),
+            spec=stored.to_dict(),
+        )
+        emit({"event": "end", "summary": summary.to_dict()})
+    return summary

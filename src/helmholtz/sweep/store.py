@@ -1,0 +1,338 @@
+"""The results store: one SQLite file per sweep directory (``DIR/results.sqlite``), stdlib sqlite3 only, no torch.
+
+It holds the sweep spec, one row per compression level (the measured `LevelStats`), one row per finished or failed
+run (the full RunSpec, metrics, timings, library versions, host) and one row per epoch. A run's rows are written
+in ONE transaction when the run finishes, so a sweep killed at any moment leaves either the whole run or none of
+it; a run without a row is redone from the start, and a 'done' row is never redone nor duplicated (the run id,
+the hash of the RunSpec, is the primary key). WAL mode lets `helmholtz report` read while a sweep writes.
+Only one process writes: the sweep's driver (the Ray engine ships results back to it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from helmholtz.errors import StoreError
+from helmholtz.sweep.spec import merge_extend, spec_differences
+from helmholtz.train.spec import RunSpec
+
+STORE_FILE = "results.sqlite"
+SCHEMA_VERSION = "1"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+#: LevelStats fields stored as columns beside the full stats JSON (codecs/cache.py)
+LEVEL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("level_label", "TEXT PRIMARY KEY"), ("codec", "TEXT"), ("level", "INTEGER"), ("stats_json", "TEXT"),
+    ("encoder", "TEXT"), ("unit", "TEXT"), ("bytes_total_mean", "REAL"), ("bytes_payload_mean", "REAL"),
+    ("bits_total", "REAL"), ("bits_payload", "REAL"), ("raw_bits", "REAL"), ("compression_ratio", "REAL"),
+    ("fidelity_db", "REAL"), ("n_items", "INTEGER"),
+)
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "TEXT PRIMARY KEY"), ("status", "TEXT NOT NULL"), ("arch", "TEXT"), ("codec", "TEXT"),
+    ("level", "INTEGER"), ("level_label", "TEXT"), ("seed", "INTEGER"), ("spec_json", "TEXT"),
+    ("test_acc", "REAL"), ("test_loss", "REAL"), ("best_val_acc", "REAL"), ("best_epoch", "INTEGER"),
+    ("epochs_to_converge", "INTEGER"), ("epochs_run", "INTEGER"), ("stopped_early", "INTEGER"),
+    ("wall_s", "REAL"), ("train_items_per_s", "REAL"), ("n_params", "INTEGER"), ("device", "TEXT"),
+    ("precision", "TEXT"), ("versions_json", "TEXT"), ("code_version", "TEXT"), ("host_json", "TEXT"),
+    ("error", "TEXT"), ("started_at", "TEXT"), ("finished_at", "TEXT"),
+)
+EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "TEXT"), ("epoch", "INTEGER"), ("train_loss", "REAL"), ("train_acc", "REAL"), ("val_loss", "REAL"),
+    ("val_acc", "REAL"), ("lr", "REAL"), ("seconds", "REAL"),
+)
+RunStatus = Literal["done", "failed"]
+
+_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE levels ({", ".join(f"{n} {t}" for n, t in LEVEL_COLUMNS)});
+CREATE TABLE runs ({", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)});
+CREATE TABLE epochs ({", ".join(f"{n} {t}" for n, t in EPOCH_COLUMNS)}, PRIMARY KEY (run_id, epoch));
+CREATE INDEX runs_status ON runs (status);
+CREATE INDEX runs_cell ON runs (level_label, arch);
+"""
+_ORDER_RUNS = "ORDER BY level IS NULL, level, arch, seed, run_id"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    if isinstance(obj, dict):
+        return obj
+    raise TypeError(f"expected a dataclass or dict, got {type(obj).__name__}")
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def store_file(path: str | os.PathLike) -> Path:
+    """``DIR`` → ``DIR/results.sqlite``; a path to an existing file or ending in .sqlite/.db is the file."""
+    p = Path(path)
+    if p.is_file() or p.suffix in (".sqlite", ".db", ".sqlite3"):
+        return p
+    return p / STORE_FILE
+
+
+class Store:
+    """The SQLite results store of one sweep directory. ``create=True`` makes the directory and file if missing.
+
+    Opening a file that is not a helmholtz store, or a corrupt one, raises a one-line `StoreError` and leaves the
+    file untouched.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = False) -> None:
+        self.path = store_file(path)
+        self.dir = self.path.parent
+        self._conn = self._open(create)
+
+    # ---------------------------------------------------------------- opening
+    def _open(self, create: bool) -> sqlite3.Connection:
+        where = str(self.path)
+        exists = self.path.exists()
+        if not exists and not create:
+            raise StoreError(
+                "no results store here", where=where,
+                fix="point at the --out directory of a `helmholtz sweep`, or run one first",
+            )
+        if exists:
+            if self.path.is_dir():
+                raise StoreError("is a directory, not a results file", where=where, fix="move it away or use a new --out")
+            with open(self.path, "rb") as f:
+                head = f.read(16)
+            if head and head != _SQLITE_MAGIC:
+                raise StoreError("not a helmholtz results store (not an SQLite file)", where=where, fix="point at a sweep's --out directory, or use a new --out")
+            if not head and not create:
+                raise StoreError("the results store is empty", where=where, fix="re-run the sweep with this --out to create it")
+        else:
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+            except OSError as ex:
+                raise StoreError(f"cannot create the output directory: {ex.strerror}", where=str(self.dir), fix="choose a writable --out") from None
+        mode = "rwc" if create else "rw"
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode={mode}", uri=True, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as ex:
+            raise StoreError(f"cannot open the results store: {ex}", where=where, fix="check the path and its permissions") from None
+        try:
+            self._check_or_create(conn, create=create)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a committed run survives a crash of the machine too
+        except sqlite3.DatabaseError as ex:
+            conn.close()
+            raise StoreError(f"corrupt or not an SQLite database ({ex})", where=where, fix="restore it from a backup, or use a new --out") from None
+        except StoreError:
+            conn.close()
+            raise
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _check_or_create(self, conn: sqlite3.Connection, *, create: bool) -> None:
+        where = str(self.path)
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise StoreError(f"the results store is corrupt ({check})", where=where, fix="restore it from a backup, or use a new --out")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            if not create:
+                raise StoreError("not a helmholtz results store (no tables)", where=where, fix="point at a sweep's --out directory")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for stmt in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                    conn.execute(stmt)
+                conn.execute("INSERT INTO meta VALUES ('schema_version', ?), ('created_at', ?)", (SCHEMA_VERSION, _now()))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return
+        if not {"meta", "levels", "runs", "epochs"} <= tables:
+            raise StoreError(
+                f"not a helmholtz results store (tables: {', '.join(sorted(tables))})", where=where,
+                fix="point at a sweep's --out directory, or use a new --out",
+            )
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            raise StoreError("not a helmholtz results store (no schema_version)", where=where, fix="use a new --out")
+        if row[0] != SCHEMA_VERSION:
+            raise StoreError(
+                f"store schema version {row[0]} is not the supported {SCHEMA_VERSION}", where=where,
+                fix="open it with the helmholtz version that wrote it, or use a new --out",
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT; anything raised (or a crash) before COMMIT leaves no trace."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _write(self, fn, *args: Any) -> Any:
+        try:
+            with self._transaction() as conn:
+                return fn(conn, *args)
+        except sqlite3.OperationalError as ex:
+            raise StoreError(f"cannot write the results store: {ex}", where=str(self.path), fix="check free disk space and permissions") from None
+
+    # ---------------------------------------------------------------- the sweep spec
+    def spec(self) -> dict[str, Any] | None:
+        """The stored sweep spec (a `SweepSpec.to_dict()`), or None before `init_spec`."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='sweep_spec'").fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def init_spec(self, spec_dict: dict[str, Any], *, extend: bool = False) -> dict[str, Any]:
+        """Record the sweep spec, or check it against the stored one; returns the spec the directory now holds.
+
+        The same spec resumes. A different one is refused (StoreError naming what differs), unless ``extend``
+        and it only adds levels, archs or seeds: then the union is recorded.
+        """
+        given = json.loads(_json(spec_dict))
+        stored = self.spec()
+        if stored == given:
+            return stored
+        if stored is not None and not extend:
+            diffs = spec_differences(stored, given)
+            raise StoreError(
+                f"{self.dir} holds a different sweep ({'; '.join(diffs)})",
+                fix="re-run with the stored options to resume, add --extend to add levels/archs/seeds, or use a new --out",
+            )
+        new = given if stored is None else merge_extend(stored, given)
+        if new != stored:
+            self._write(lambda c: c.execute("INSERT OR REPLACE INTO meta VALUES ('sweep_spec', ?)", (_json(new),)))
+        return new
+
+    # ---------------------------------------------------------------- levels
+    def put_level(self, stats: Any) -> None:
+        """Store one level's LevelStats (dataclass or dict); the original (level None) is labelled 'none'."""
+        d = _plain(stats)
+        level = d.get("level")
+        label = "none" if level is None else str(level)
+        row = {"level_label": label, "codec": d.get("codec"), "level": level, "stats_json": _json(d)}
+        for name, _ in LEVEL_COLUMNS[4:]:
+            row[name] = d.get(name)
+        cols = [n for n, _ in LEVEL_COLUMNS]
+        sql = f"INSERT OR REPLACE INTO levels ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        self._write(lambda c: c.execute(sql, [row[n] for n in cols]))
+
+    def levels(self) -> list[dict[str, Any]]:
+        """One dict per stored level (the `levels` columns), numeric levels ascending, 'none' last."""
+        return self._rows("SELECT * FROM levels ORDER BY level IS NULL, level")
+
+    # ---------------------------------------------------------------- runs
+    def put_run(self, result: Any, epochs: Sequence[Any]) -> bool:
+        """Store a finished run and its epochs in ONE transaction. Returns False (and writes nothing) when the
+        run is already stored as done: a finished run is never redone nor duplicated."""
+        r = _plain(result)
+        rows = [_plain(e) for e in epochs]
+
+        def write(conn: sqlite3.Connection) -> bool:
+            if self._is_done(conn, r["run_id"]):
+                return False
+            self._insert_run_row(conn, r)
+            self._insert_epochs(conn, r["run_id"], rows)
+            return True
+
+        return self._write(write)
+
+    def _is_done(self, conn: sqlite3.Connection, run_id: str) -> bool:
+        row = conn.execute("SELECT status FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        return row is not None and row[0] == "done"
+
+    def _insert_run_row(self, conn: sqlite3.Connection, r: dict[str, Any]) -> None:
+        spec = r["spec"]
+        row = {
+            "run_id": r["run_id"], "status": "done", "arch": spec["arch"], "codec": spec["codec"],
+            "level": spec["level"], "level_label": "none" if spec["level"] is None else str(spec["level"]),
+            "seed": spec["seed"], "spec_json": _json(spec), "versions_json": _json(r.get("versions", {})),
+            "host_json": _json(r.get("host", {})), "error": None,
+            "stopped_early": int(bool(r.get("stopped_early"))),
+        }
+        for name, _ in RUN_COLUMNS:
+            if name not in row:
+                row[name] = r.get(name)
+        self._upsert_run(conn, row)
+
+    def _insert_epochs(self, conn: sqlite3.Connection, run_id: str, rows: list[dict[str, Any]]) -> None:
+        conn.execute("DELETE FROM epochs WHERE run_id=?", (run_id,))
+        cols = [n for n, _ in EPOCH_COLUMNS]
+        conn.executemany(
+            f"INSERT INTO epochs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [[run_id if n == "run_id" else e[n] for n in cols] for e in rows],
+        )
+
+    def _upsert_run(self, conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+        cols = [n for n, _ in RUN_COLUMNS]
+        conn.execute(
+            f"INSERT OR REPLACE INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [row.get(n) for n in cols],
+        )
+
+    def put_failure(self, run_spec: Any, error: str, *, started_at: str | None = None) -> bool:
+        """Record a run that raised (after the engine's retries) with its error. A later sweep retries it;
+        a 'done' row is never overwritten (returns False then)."""
+        spec = _plain(run_spec)
+        run_id = RunSpec.from_dict(spec).run_id
+        row = {
+            "run_id": run_id, "status": "failed", "arch": spec["arch"], "codec": spec["codec"], "level": spec["level"],
+            "level_label": "none" if spec["level"] is None else str(spec["level"]), "seed": spec["seed"],
+            "spec_json": _json(spec), "error": str(error), "started_at": started_at, "finished_at": _now(),
+        }
+
+        def write(conn: sqlite3.Connection) -> bool:
+            if self._is_done(conn, run_id):
+                return False
+            conn.execute("DELETE FROM epochs WHERE run_id=?", (run_id,))
+            self._upsert_run(conn, row)
+            return True
+
+        return self._write(write)
+
+    def done_ids(self) -> set[str]:
+        """Ids of the finished runs: these are skipped when the sweep resumes."""
+        return {r[0] for r in self._conn.execute("SELECT run_id FROM runs WHERE status='done'")}
+
+    def runs(self, status: RunStatus | None = "done") -> list[dict[str, Any]]:
+        """One dict per run (the `runs` columns); ``status=None`` gives done and failed runs."""
+        if status is None:
+            return self._rows(f"SELECT * FROM runs {_ORDER_RUNS}")
+        return self._rows(f"SELECT * FROM runs WHERE status=? {_ORDER_RUNS}", (status,))
+
+    def epochs(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Per-epoch rows (the `epochs` columns) of one run, or of every run, ordered by run and epoch."""
+        if run_id is None:
+            return self._rows("SELECT * FROM epochs ORDER BY run_id, epoch")
+        return self._rows("SELECT * FROM epochs WHERE run_id=? ORDER BY epoch", (run_id,))
+
+    def counts(self) -> dict[str, int]:
+        """Number of runs per status, e.g. {'done': 12, 'failed': 1}."""
+        return {r[0]: r[1] for r in self._conn.execute("SELECT status, COUNT(*) FROM runs GROUP BY status")}
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        try:
+            return [dict(r) for r in self._conn.execute(sql, params)]
+        except sqlite3.DatabaseError as ex:
+            raise StoreError(f"cannot read the results store: {ex}", where=str(self.path), fix="check the file, or re-run the sweep into a new --out") from None
