@@ -1,0 +1,184 @@
+"""Single guitar notes rendered from the recorded samples of the Fluid R3 GM soundfont, in process.
+
+The paper's audio task (IDMT-SMT-Audio-Effects) is monophonic guitar notes played through effects. We cannot
+download it, so the clean source notes come from real recorded guitar samples instead: the General MIDI guitar
+programs of Fluid R3 (Debian ``fluid-soundfont-gm``), rendered by libfluidsynth through ``pyfluidsynth``.
+
+Why these choices:
+
+* Programs 29 (Overdrive Guitar) and 30 (Distortion Guitar) are *left out* of the clean sources. Their samples were
+  recorded through distortion, so a "NoFX" note drawn from them would sound like the Overdrive/Distortion classes and
+  the labels would be confounded. The remaining six (nylon, steel, jazz, clean, palm-muted, harmonics) are clean.
+* fluidsynth's own reverb and chorus are switched off, so that only our effects tell the classes apart.
+* Audio is read as float (``fluid_synth_write_float``), not int16: no dither, no quantisation before the effects.
+* fluidsynth renders in blocks of 64 frames and applies MIDI events at block boundaries. Every request here is a
+  whole number of blocks, so a note's samples do not depend on what was rendered before it (order-independent, hence
+  reproducible) — the extra frames are rendered and cut off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helmholtz.errors import ConfigError, DataError
+
+#: where Debian's fluid-soundfont-gm puts the soundfont; ``HELMHOLTZ_SOUNDFONT`` overrides it
+DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+#: General MIDI guitar programs used as clean sources (29 Overdrive and 30 Distortion excluded, see module doc)
+SOURCE_PROGRAMS: tuple[int, ...] = (24, 25, 26, 27, 28, 31)
+GM_GUITAR_NAMES: dict[int, str] = {
+    24: "Acoustic Guitar (nylon)", 25: "Acoustic Guitar (steel)", 26: "Electric Guitar (jazz)",
+    27: "Electric Guitar (clean)", 28: "Electric Guitar (muted)", 29: "Overdriven Guitar",
+    30: "Distortion Guitar", 31: "Guitar Harmonics",
+}
+
+PITCH_RANGE = (40, 76)          # MIDI notes E2..E5 inclusive, the range of a standard-tuned guitar's first 12 frets
+VELOCITY_RANGE = (60, 127)      # MIDI velocity, inclusive: mezzo-piano to fortissimo
+NOTE_OFF_FRACTION = (0.45, 0.8)  # key released at this share of the clip, so the release is heard too
+
+_BLOCK = 64                     # FLUID_BUFSIZE: fluidsynth's fixed rendering block, in frames
+_APT_FIX = "install it: apt-get install fluid-soundfont-gm"
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """One clean source note: GM program, MIDI pitch and velocity, and when the key is released (seconds)."""
+
+    program: int
+    pitch: int
+    velocity: int
+    note_off_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "program_name": GM_GUITAR_NAMES.get(self.program, "?")}
+
+
+def draw_note(rng: np.random.Generator, *, duration_s: float, programs: tuple[int, ...] = SOURCE_PROGRAMS) -> NoteSpec:
+    """A random source note: program, pitch E2–E5, velocity and release time drawn uniformly from ``rng``."""
+    lo, hi = NOTE_OFF_FRACTION
+    return NoteSpec(
+        program=int(rng.choice(programs)),
+        pitch=int(rng.integers(PITCH_RANGE[0], PITCH_RANGE[1] + 1)),
+        velocity=int(rng.integers(VELOCITY_RANGE[0], VELOCITY_RANGE[1] + 1)),
+        note_off_s=round(float(rng.uniform(lo, hi)) * duration_s, 4),
+    )
+
+
+def soundfont_path(path: str | os.PathLike | None = None) -> Path:
+    """The soundfont to use: ``path``, else ``$HELMHOLTZ_SOUNDFONT``, else the Debian location. Raises DataError."""
+    chosen = Path(path or os.environ.get("HELMHOLTZ_SOUNDFONT") or DEFAULT_SOUNDFONT)
+    if not chosen.is_file():
+        raise DataError("the Fluid R3 GM soundfont (recorded guitar samples) is missing", where=str(chosen), fix=_APT_FIX)
+    return chosen
+
+
+@functools.lru_cache(maxsize=4)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def soundfont_info(path: Path) -> dict[str, Any]:
+    """Path, size and sha256 of the soundfont (hashed once per process and file version)."""
+    st = path.stat()
+    return {"path": str(path), "size": st.st_size, "sha256": _sha256_cached(str(path), st.st_size, st.st_mtime_ns)}
+
+
+def _import_fluidsynth():
+    """Import pyfluidsynth, turning both ways it can be missing into one-line errors with the fix."""
+    try:
+        import fluidsynth
+    except ModuleNotFoundError as ex:
+        if ex.name != "fluidsynth":
+            raise
+        raise ConfigError(
+            "the Python package pyfluidsynth is not installed", where="synth",
+            fix="pip install pyfluidsynth (or pip install 'helmholtz-method[synth]')",
+        ) from None
+    except (ImportError, OSError) as ex:
+        # pyfluidsynth raises ImportError("Couldn't find the FluidSynth library.") when libfluidsynth is absent
+        raise ConfigError(
+            f"libfluidsynth could not be loaded ({ex})", where="synth", fix="apt-get install libfluidsynth3",
+        ) from None
+    return fluidsynth
+
+
+def fluidsynth_version() -> str:
+    """The libfluidsynth version string, e.g. '2.3.1'."""
+    lib = _import_fluidsynth()._fl
+    lib.fluid_version_str.restype = ctypes.c_char_p
+    return lib.fluid_version_str().decode()
+
+
+class NoteRenderer:
+    """Renders mono float32 notes; the soundfont is loaded once per renderer (about 3 s for Fluid R3's 148 MB).
+
+    Use as a context manager, or call `close()`: the native synth holds the soundfont in memory.
+    """
+
+    def __init__(self, *, sample_rate: int, soundfont: str | os.PathLike | None = None) -> None:
+        fluidsynth = _import_fluidsynth()
+        self.sample_rate = int(sample_rate)
+        self.soundfont = soundfont_path(soundfont)
+        # reverb/chorus off: only our effects may differ between classes; gain 0.2 is pyfluidsynth's default
+        self._synth = fluidsynth.Synth(
+            gain=0.2, samplerate=float(self.sample_rate), **{"synth.reverb.active": 0, "synth.chorus.active": 0},
+        )
+        self._sfid = self._synth.sfload(str(self.soundfont))
+        if self._sfid < 0:
+            self.close()
+            raise DataError("fluidsynth could not load the soundfont (corrupt file?)", where=str(self.soundfont), fix=_APT_FIX)
+        self._write = fluidsynth._fl.fluid_synth_write_float
+        self._write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        self._write.restype = ctypes.c_int
+
+    def __enter__(self) -> NoteRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        synth, self._synth = getattr(self, "_synth", None), None
+        if synth is not None:
+            synth.delete()
+
+    def _frames(self, n: int) -> np.ndarray:
+        """Render ``n`` frames (a whole number of blocks) and return the mono mix, float32."""
+        assert n % _BLOCK == 0, "renders must stay block-aligned to be order-independent"
+        buf = np.zeros(2 * n, dtype=np.float32)
+        ptr = buf.ctypes.data
+        if self._write(self._synth.synth, n, ptr, 0, 2, ptr, 1, 2) != 0:
+            raise DataError("fluidsynth failed to render audio", where=str(self.soundfont), fix=_APT_FIX)
+        return buf.reshape(n, 2).mean(axis=1, dtype=np.float32)
+
+    def render(self, note: NoteSpec, *, duration_s: float) -> np.ndarray:
+        """One note of exactly ``round(duration_s · sample_rate)`` samples, float32 mono, as the soundfont plays it."""
+        if self._synth is None:
+            raise ConfigError("this NoteRenderer is closed", fix="create a new NoteRenderer")
+        n = int(round(duration_s * self.sample_rate))
+        total = -(-n // _BLOCK) * _BLOCK
+        off = min(max(_BLOCK, int(round(note.note_off_s * self.sample_rate)) // _BLOCK * _BLOCK), total)
+        synth = self._synth
+        if synth.program_select(0, self._sfid, 0, note.program) != 0:
+            raise DataError(f"the soundfont has no GM program {note.program}", where=str(self.soundfont), fix=_APT_FIX)
+        synth.noteon(0, note.pitch, note.velocity)
+        held = self._frames(off)
+        synth.noteoff(0, note.pitch)
+        released = self._frames(total - off) if total > off else np.zeros(0, np.float32)
+        # cut every voice so the next note starts from silence whatever this one left ringing
+        synth.all_sounds_off(0)
+        return np.concatenate([held, released])[:n]
