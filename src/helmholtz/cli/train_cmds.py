@@ -1,9 +1,220 @@
-"""CLI commands of one stage (placeholder until the stage lands)."""
+"""`helmholtz archs` (the paper's models A–F and their parameter counts) and `helmholtz train` (one run)."""
 
 from __future__ import annotations
 
+import re
+from typing import Annotated
+
 import typer
+
+from helmholtz.cli import options as o
+from helmholtz.cli.common import console, err_console, print_json
+from helmholtz.errors import ConfigError
+
+_CODECS = ("none", "jpeg", "mp3")
+_CODEC_MODALITY = {"jpeg": "image", "mp3": "audio"}
+
+
+def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, int]:
+    """'3x32x32' (or '3×32×32', '3,32,32') → (3, 32, 32). Raises ConfigError naming the option."""
+    parts = [p for p in re.split(r"[x×,\s]+", text.strip().lower()) if p]
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ConfigError(f"{option} got {text!r}; expected C×H×W as three positive integers", fix=f"e.g. {option} 3x32x32")
+    c, h, w = (int(p) for p in parts)
+    return c, h, w
+
+
+def check_codec_level(codec: str, level: int | None) -> None:
+    """The codec must be known; jpeg/mp3 need a --level, 'none' takes none."""
+    if codec not in _CODECS:
+        raise ConfigError(f"--codec got {codec!r}; expected one of {', '.join(_CODECS)}", fix="e.g. --codec jpeg --level 20")
+    if codec != "none" and level is None:
+        unit = "JPEG quality 1..100" if codec == "jpeg" else "MP3 bitrate in kbps"
+        raise ConfigError(f"--codec {codec} needs --level ({unit})", fix=f"e.g. --codec {codec} --level {20 if codec == 'jpeg' else 64}")
+    if codec == "none" and level is not None:
+        raise ConfigError(f"--codec none takes no --level; got {level}", fix="drop --level, or pick --codec jpeg|mp3")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `archs` and `train` to `app`."""
+
+    @app.command("archs")
+    def archs_cmd(
+        modality: Annotated[str, typer.Option("--modality", help="image | audio")] = "image",
+        input_shape: Annotated[str | None, typer.Option("--input-shape", help="C×H×W, e.g. 1x28x28 [default: the paper's 3x32x32 / 1x96x173].")] = None,
+        classes: Annotated[int | None, typer.Option("--classes", help="Number of classes [default: 10 image, 12 audio].")] = None,
+        width: o.Width = 1.0,
+        json_out: o.Json = False,
+    ) -> None:
+        """List the paper's architectures A–F with our parameter count and the paper's."""
+        from helmholtz.models.archs import ARCHS, PAPER_INPUT, build_model, count_params
+
+        if modality not in ARCHS:
+            raise ConfigError(f"--modality got {modality!r}; expected image or audio", fix="e.g. --modality audio")
+        paper_shape, paper_classes = PAPER_INPUT[modality]
+        shape = parse_shape(input_shape) if input_shape is not None else paper_shape
+        n_classes = paper_classes if classes is None else classes
+        if n_classes < 2:
+            raise ConfigError(f"--classes must be ≥ 2; got {n_classes}", fix="e.g. --classes 10")
+        rows = []
+        for name, spec in ARCHS[modality].items():
+            model = build_model(name, modality=modality, input_shape=shape, n_classes=n_classes, width=width)
+            rows.append({
+                "name": name, "modality": modality, "description": spec.description, "params": count_params(model),
+                "paper_params": spec.paper_params, "note": spec.note, "input_shape": list(shape),
+                "n_classes": n_classes, "width": width,
+            })
+        if json_out:
+            print_json(rows)
+            return
+        from rich.table import Table
+
+        shape_text = "×".join(map(str, shape))
+        table = Table(title=f"{modality} architectures on {shape_text}, {n_classes} classes, width {width:g}")
+        table.add_column("arch")
+        table.add_column("description")
+        table.add_column("params", justify="right")
+        table.add_column(f"paper ({'×'.join(map(str, paper_shape))}, {paper_classes} cl.)", justify="right")
+        for r in rows:
+            table.add_row(r["name"], r["description"], f"{r['params']:,}", f"{r['paper_params']:,}")
+        console.print(table)
+        if modality == "audio":
+            console.print(f"note: {rows[0]['note']}")
+
+    @app.command("train")
+    def train_cmd(
+        dataset: Annotated[str, typer.Argument(help="Dataset path or known name (e.g. fashion-mnist).")],
+        codec: Annotated[str, typer.Option("--codec", help="none | jpeg | mp3")] = "none",
+        level: Annotated[int | None, typer.Option("--level", help="JPEG quality 1..100 or MP3 bitrate (kbps).")] = None,
+        arch: Annotated[str, typer.Option("--arch", help="Architecture A..F (see `helmholtz archs`).")] = "A",
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the model init, dropout, shuffling and augmentation.")] = 0,
+        train_size: o.TrainSize = None,
+        test_size: o.TestSize = None,
+        val_fraction: o.ValFraction = None,
+        split_seed: o.SplitSeed = 0,
+        epochs: o.Epochs = 200,
+        patience: o.Patience = 10,
+        optimizer: o.OptimizerOpt = None,
+        lr: o.Lr = None,
+        lr_decay: o.LrDecay = 1e-6,
+        momentum: o.Momentum = 0.9,
+        batch_size: o.BatchSize = None,
+        width: o.Width = 1.0,
+        weight_decay: o.WeightDecay = 0.0,
+        label_smoothing: o.LabelSmoothing = 0.0,
+        augment: o.Augment = True,
+        precision: o.PrecisionOpt = "auto",
+        compile_: o.Compile = False,
+        device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N (without it: the first GPU if there is one, else the CPU).")] = None,
+        json_out: o.Json = False,
+    ) -> None:
+        """Train one model on one compression level of a dataset and print what it measured."""
+        from helmholtz.models.archs import IMAGE_ARCHS
+
+        codec = codec.strip().lower()
+        check_codec_level(codec, level)
+        if arch.strip().upper() not in IMAGE_ARCHS:  # image and audio share the names A..F
+            raise ConfigError(f"--arch got {arch!r}; expected one of {', '.join(IMAGE_ARCHS)}", fix="e.g. --arch A")
+        recipe = dict(
+            epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay, momentum=momentum,
+            batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
+            augment=augment, precision=precision, compile=compile_,
+        )
+        o.train_options(modality="image", **recipe)  # fail on bad values before loading any data
+        from helmholtz.train.device import resolve_device
+
+        dev = resolve_device(device)
+
+        from helmholtz.codecs.cache import compress_dataset
+        from helmholtz.data import load_dataset
+        from helmholtz.train.inputs import prepare_inputs
+        from helmholtz.train.spec import DataRef, RunSpec
+
+        ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed)
+        if codec in _CODEC_MODALITY and _CODEC_MODALITY[codec] != ds.modality:
+            good = "jpeg" if ds.modality == "image" else "mp3"
+            raise ConfigError(f"--codec {codec} does not apply to {ds.modality} data", where=dataset, fix=f"use --codec {good} or none")
+        opts = o.train_options(modality=ds.modality, **recipe)
+        data_ref = DataRef(
+            dataset=dataset, data_hash=ds.content_hash, train_size=train_size, test_size=test_size,
+            val_fraction=float(ds.info.get("val_fraction") or val_fraction or 0.1), split_seed=split_seed,
+        )
+        spec = RunSpec(data=data_ref, codec=codec, level=level, arch=arch.strip().upper(), seed=seed, options=opts, modality=ds.modality)
+        compressed, stats = compress_dataset(ds, codec=codec, level=level)
+        prepared = prepare_inputs(compressed)
+        result, history = _run_with_progress(spec, prepared, device=dev, quiet=json_out)
+        if json_out:
+            print_json({
+                "result": result.to_dict(), "epochs": [vars(r) for r in history],
+                "level_stats": stats.to_dict(), "recipe": recipe_of(spec),
+            })
+            return
+        _print_result(result, stats, spec)
+
+
+def recipe_of(spec) -> dict:
+    """The training recipe a run used, resolved (the lr default filled in), for printing with every result."""
+    opts = spec.options
+    out = {
+        "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.lr_decay, "batch_size": opts.batch_size,
+        "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
+        "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
+    }
+    if opts.optimizer == "sgd":
+        out["momentum"] = f"{opts.momentum} (Nesterov)"
+    return out
+
+
+def _run_with_progress(spec, data, *, device, quiet: bool):
+    """train_run with a rich progress bar on stderr over all epochs: epoch, last validation accuracy, ETA."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from helmholtz.train.loop import train_run
+
+    if quiet:
+        return train_run(spec, data, device=device)
+    max_epochs, n = spec.options.epochs, len(data.y_train)
+    with Progress(
+        TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[max_epochs]}"), BarColumn(),
+        TextColumn("val acc {task.fields[val]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+        console=err_console,
+    ) as progress:
+        task = progress.add_task("train", total=max_epochs * n, epoch=1, max_epochs=max_epochs, val="–")
+
+        def on_progress(epoch: int, done: int, total: int) -> None:
+            progress.update(task, completed=(epoch - 1) * total + done, epoch=epoch)
+
+        def on_epoch(row) -> None:
+            progress.update(task, val=f"{row.val_acc:.4f} (epoch {row.epoch})")
+
+        return train_run(spec, data, device=device, on_epoch=on_epoch, on_progress=on_progress)
+
+
+def _print_result(result, stats, spec) -> None:
+    from rich.table import Table
+
+    level = "original" if spec.level is None else f"{spec.codec} {spec.level}"
+    table = Table(title=f"{spec.data.dataset} · {level} · arch {spec.arch} · seed {spec.seed}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    etc = "–" if result.epochs_to_converge is None else str(result.epochs_to_converge)
+    rows = [
+        ("test accuracy", f"{result.test_acc:.4f}"),
+        ("test loss", f"{result.test_loss:.4f}"),
+        ("best validation accuracy", f"{result.best_val_acc:.4f}"),
+        ("best epoch", str(result.best_epoch)),
+        ("epochs to converge (paper)", etc),
+        ("epochs run", f"{result.epochs_run}{' (stopped early)' if result.stopped_early else ''}"),
+        ("wall time", f"{result.wall_s:.1f} s"),
+        ("training items/s", f"{result.train_items_per_s:,.0f}"),
+        ("parameters", f"{result.n_params:,}"),
+        ("device", result.device),
+        ("precision", result.precision),
+    ]
+    bits = getattr(stats, "bits_total", None)
+    if bits is not None and spec.codec != "none":
+        rows.append((f"bits per {stats.unit} (file / scan)", f"{stats.bits_total:.3f} / {stats.bits_payload:.3f}"))
+    rows.append(("recipe", ", ".join(f"{k} {v}" for k, v in recipe_of(spec).items())))
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)

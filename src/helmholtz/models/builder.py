@@ -1,0 +1,94 @@
+"""The one builder that turns an `ArchSpec` (layer specs) into a torch ``nn.Sequential``.
+
+Shapes are tracked by arithmetic while building, so any input C×H×W works and flatten sizes need no dry run.
+'same' padding reproduces Keras' output sizes: ceil(n / stride) (a 3×3 stride-2 conv uses padding 1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from helmholtz.errors import ConfigError
+from helmholtz.models.archs import LOGITS, ArchSpec, Layer
+
+
+def _scaled(out: int, *, width: float, n_classes: int) -> int:
+    """Hidden sizes scale with width (rounded, at least 1); the logits layer always has n_classes outputs."""
+    return n_classes if out == LOGITS else max(1, int(round(out * width)))
+
+
+def _conv_out(n: int, layer: Layer, padding: str) -> int:
+    if padding == "same":
+        return math.ceil(n / layer.stride)
+    return (n - layer.kernel) // layer.stride + 1
+
+
+def keras_init_(model: nn.Module) -> nn.Module:
+    """Keras defaults: glorot_uniform kernels, zero biases (BatchNorm keeps γ = 1, β = 0)."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)  # Glorot & Bengio's uniform limit sqrt(6/(fan_in+fan_out))
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return model
+
+
+def build_sequential(spec: ArchSpec, *, input_shape: tuple[int, int, int], n_classes: int, width: float) -> nn.Sequential:
+    """Walk the layer specs, tracking the activation shape (C, H, W) or flat features, and emit torch modules."""
+    c, h, w = input_shape
+    flat: int | None = None           # feature count once flattened (or pooled)
+    modules: list[nn.Module] = []
+    for i, layer in enumerate(spec.layers):
+        kind = layer.kind
+        if kind == "conv":
+            assert flat is None, f"{spec.name}: conv after flatten"
+            out = _scaled(layer.out, width=width, n_classes=n_classes)
+            pad = layer.kernel // 2 if spec.padding == "same" else 0
+            modules.append(nn.Conv2d(c, out, layer.kernel, stride=layer.stride, padding=pad))
+            c, h, w = out, _conv_out(h, layer, spec.padding), _conv_out(w, layer, spec.padding)
+        elif kind == "maxpool":
+            modules.append(nn.MaxPool2d(layer.kernel, stride=layer.stride))  # Keras 'valid' pooling: floor
+            h, w = (h - layer.kernel) // layer.stride + 1, (w - layer.kernel) // layer.stride + 1
+        elif kind == "batchnorm":
+            # per-channel BatchNorm; Keras' default momentum 0.99 is PyTorch momentum 0.01, eps 1e-3
+            modules.append(nn.BatchNorm2d(c, eps=1e-3, momentum=0.01))
+        elif kind == "dense":
+            assert flat is not None, f"{spec.name}: dense before flatten"
+            out = _scaled(layer.out, width=width, n_classes=n_classes)
+            modules.append(nn.Linear(flat, out))
+            flat = out
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+            flat = c * h * w
+        elif kind == "gap":
+            modules.append(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()))
+            flat = c
+        elif kind == "relu":
+            modules.append(nn.ReLU(inplace=True))
+        elif kind == "elu":
+            modules.append(nn.ELU(inplace=True))
+        elif kind == "dropout":
+            modules.append(nn.Dropout(layer.p))
+        else:  # pragma: no cover - the Literal type closes the set
+            raise AssertionError(f"unknown layer kind {kind!r}")
+        if flat is None and (h < 1 or w < 1):
+            raise ConfigError(
+                f"input {'×'.join(map(str, input_shape))} is too small for {spec.modality} arch {spec.name}: "
+                f"layer {i + 1} ({kind}) would output {h}×{w}",
+                where="input_shape", fix="use larger inputs or an architecture with fewer downsampling layers",
+            )
+    assert flat == n_classes, f"{spec.name}: the last layer must produce the logits"
+    return keras_init_(nn.Sequential(*modules))
+
+
+@torch.no_grad()
+def output_shape(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Shape of the model's output for one input (a dry run in eval mode; used by tests and `archs`)."""
+    was = model.training
+    model.eval()
+    out = model(torch.zeros(1, *input_shape))
+    model.train(was)
+    return tuple(out.shape[1:])

@@ -1,0 +1,111 @@
+"""`build_report`: open a sweep's results store, analyse it, and write the report directory.
+
+Writes, under `out_dir` (default `RUN_DIR/report`): the figures as PNG and SVG, `report.html` (self-contained),
+`summary.md`, and `analysis.json` (every number of the report, machine-readable). This is the only module of the
+analysis and report stages that opens the store; everything else works on plain rows. Never imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helmholtz.analysis.analyze import Analysis, analyze
+from helmholtz.analysis.table import parse_json
+from helmholtz.errors import StoreError
+from helmholtz.report.figures import FigureFiles, write_figures
+from helmholtz.report.html import render_html
+from helmholtz.report.summary import headline, render_markdown
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What `build_report` wrote, and the analysis behind it."""
+
+    out_dir: Path
+    html: Path
+    summary: Path
+    analysis_json: Path
+    figures: tuple[FigureFiles, ...]
+    headline: str
+    analysis: Analysis
+
+
+def load_rows(run_dir: str | os.PathLike) -> tuple[dict[str, Any] | None, list[dict], list[dict]]:
+    """(sweep spec, level rows, run rows incl. failed) of the store in `run_dir`. Raises StoreError when missing."""
+    from helmholtz.sweep.store import STORE_FILE, Store
+
+    path = Path(run_dir)
+    if not path.exists():
+        raise StoreError("no such directory", where=str(path), fix="pass the --out directory of a `helmholtz sweep`")
+    if path.is_dir() and not (path / STORE_FILE).exists():
+        raise StoreError(f"no {STORE_FILE} here", where=str(path),
+                         fix="pass the --out directory of a `helmholtz sweep`, or run one first")
+    with Store(path) as store:
+        return store.spec(), store.levels(), store.runs(status=None)
+
+
+def _unique(values: Sequence[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for v in values:
+        if v is not None and v not in seen:
+            seen.append(v)
+    return seen
+
+
+def provenance(runs: Sequence[Mapping[str, Any]], *, store_path: Path) -> dict[str, Any]:
+    """Code, library versions and hardware of the runs, and of the machine that wrote this report."""
+    from helmholtz.provenance import code_version, host_info, library_versions
+
+    done = [r for r in runs if r.get("status", "done") == "done"]
+    times = sorted(t for r in done for t in (r.get("started_at"), r.get("finished_at")) if t)
+    meta: dict[str, Any] = {
+        "results store": str(store_path),
+        "runs": dict(Counter(str(r.get("status", "done")) for r in runs)),
+        "run period (UTC)": f"{times[0]} – {times[-1]}" if times else "—",
+        "code version of the runs": ", ".join(_unique([r.get("code_version") for r in done])) or "—",
+        "devices": ", ".join(_unique([r.get("device") for r in done])) or "—",
+        "precision": ", ".join(_unique([r.get("precision") for r in done])) or "—",
+    }
+    for i, host in enumerate(_unique([parse_json(r.get("host_json")) for r in done])):
+        meta[f"hardware of the runs{f' ({i + 1})' if i else ''}"] = host
+    for i, ver in enumerate(_unique([parse_json(r.get("versions_json")) for r in done])):
+        meta[f"libraries of the runs{f' ({i + 1})' if i else ''}"] = ver
+    meta["report written by"] = f"helmholtz {code_version()}"
+    meta["report libraries"] = library_versions()
+    meta["report host"] = host_info()
+    return meta
+
+
+def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | None = None, tolerance_pp: float = 1.0,
+                 params_at: str | None = None, n_boot: int = 1000, seed: int = 0) -> ReportFiles:
+    """Analyse the sweep in `run_dir` and write its report. Works on a partial sweep; raises StoreError when the
+    directory has no store or no finished run, ConfigError for a bad tolerance or level."""
+    spec, levels, runs = load_rows(run_dir)
+    analysis = analyze(runs=runs, levels=levels, spec=spec, tolerance_pp=tolerance_pp, params_at=params_at,
+                       n_boot=n_boot, seed=seed)
+    run = Path(run_dir)
+    out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as ex:
+        raise StoreError(f"cannot create the report directory: {ex.strerror}", where=str(out),
+                         fix="choose a writable --out") from None
+    figures = tuple(write_figures(analysis, out))
+    from helmholtz.sweep.store import store_file
+
+    meta = provenance(runs, store_path=store_file(run_dir))
+    html = out / "report.html"
+    html.write_text(render_html(analysis, figures, meta=meta), encoding="utf-8")
+    summary = out / "summary.md"
+    summary.write_text(render_markdown(analysis, figures=[f.name for f in figures]), encoding="utf-8")
+    data = out / "analysis.json"
+    data.write_text(json.dumps({"headline": headline(analysis), **analysis.to_dict(), "provenance": meta},
+                               indent=1, default=str), encoding="utf-8")
+    return ReportFiles(out_dir=out, html=html, summary=summary, analysis_json=data, figures=figures,
+                       headline=headline(analysis), analysis=analysis)

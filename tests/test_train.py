@@ -1,0 +1,254 @@
+"""One training run on synthetic data: it learns, stops early, never peeks at test, is reproducible; augmentation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from helmholtz.data.dataset import RawData, make_dataset
+from helmholtz.errors import ConfigError, DataError
+from helmholtz.train.augment import augment_nhwc, max_shift
+from helmholtz.train.inputs import prepare_inputs
+from helmholtz.train.loop import keras_lr, make_optimizer, train_run
+from helmholtz.train.spec import DataRef, EpochRow, RunSpec, TrainOptions
+
+# ---------------------------------------------------------------- synthetic data
+
+
+def _bands(n: int, rng: np.random.Generator, *, k: int = 4, size: int = 12, channels: int = 1):
+    """k classes: a bright horizontal band at one of k heights, on noise. Flip- and (small) shift-robust."""
+    y = rng.integers(0, k, n)
+    x = rng.integers(0, 70, (n, size, size, channels)).astype(np.uint8)
+    band = size // k
+    for c in range(k):
+        x[y == c, c * band : (c + 1) * band] += 160
+    return x, y
+
+
+def _image_dataset(n_train=320, n_test=120, seed=0, **kw):
+    rng = np.random.default_rng(seed)
+    x, y = _bands(n_train, rng, **kw)
+    xt, yt = _bands(n_test, rng, **kw)
+    raw = RawData(x, y, xt, yt, tuple("abcd")[: kw.get("k", 4)], "npz")
+    return make_dataset(raw, name="bands", source="synthetic", val_fraction=0.25)
+
+
+def _spec(ds, *, seed=0, modality="image", **opts) -> RunSpec:
+    defaults = dict(epochs=2, patience=5, width=0.125, batch_size=32, precision="fp32")
+    return RunSpec(
+        data=DataRef("bands", ds.content_hash), codec="none", level=None, arch=opts.pop("arch", "A"), seed=seed,
+        options=TrainOptions(**{**defaults, **opts}), modality=modality,
+    )
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return _image_dataset()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread: the tests share two cores with other suites, and OpenMP barriers stall when oversubscribed."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------- learning, stopping, test discipline
+
+
+def test_tiny_run_learns_a_separable_task(ds):
+    spec = _spec(ds, epochs=6, patience=6, optimizer="adam", lr=3e-3, width=0.25, batch_size=16)
+    result, history = train_run(spec, ds)
+    assert result.test_acc > 0.9, [r.val_acc for r in history]
+    assert result.best_val_acc == max(r.val_acc for r in history)
+    assert history[result.best_epoch - 1].val_acc == result.best_val_acc
+    assert result.epochs_run == len(history) and [r.epoch for r in history] == list(range(1, len(history) + 1))
+    assert result.run_id == spec.run_id and result.spec == spec.to_dict()
+    assert result.n_params > 0 and result.train_items_per_s > 0 and result.wall_s > 0
+    assert result.device.startswith("cpu (") and result.precision == "fp32"
+    assert "torch" in result.versions and result.code_version and result.started_at <= result.finished_at
+
+
+def test_lr_zero_stops_after_patience_plus_one_epochs(ds):
+    result, history = train_run(_spec(ds, epochs=20, patience=2, lr=0.0), ds)
+    assert result.epochs_run == 3 and result.stopped_early
+    assert result.best_epoch == 1
+    assert len({r.val_acc for r in history}) == 1  # nothing learned: validation accuracy never moves
+
+
+class _GuardedTest:
+    """A Dataset stand-in whose test split raises if read before training has finished, and counts reads."""
+
+    def __init__(self, ds, epochs: int) -> None:
+        self._ds, self._epochs, self.epochs_seen, self.test_reads = ds, epochs, 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self._ds, name)
+
+    def _test(self, name):
+        if self.epochs_seen < self._epochs:
+            raise AssertionError(f"{name} read after {self.epochs_seen} of {self._epochs} epochs")
+        self.test_reads += 1
+        return getattr(self._ds, name)
+
+    x_test = property(lambda self: self._test("x_test"))
+    y_test = property(lambda self: self._test("y_test"))
+
+
+def test_test_split_is_read_once_and_only_at_the_end(ds):
+    guarded = _GuardedTest(ds, epochs=3)
+
+    def on_epoch(row: EpochRow) -> None:
+        assert guarded.test_reads == 0
+        guarded.epochs_seen = row.epoch
+
+    result, _ = train_run(_spec(ds, epochs=3), guarded, on_epoch=on_epoch)
+    assert guarded.test_reads == 2  # x_test once and y_test once
+    assert 0.0 <= result.test_acc <= 1.0
+
+
+def test_same_seed_same_history_other_seed_differs(ds):
+    def history(seed):
+        _, rows = train_run(_spec(ds, seed=seed, epochs=2), ds)
+        return [(r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr) for r in rows]
+
+    first = history(3)
+    assert history(3) == first
+    assert history(4) != first
+
+
+def test_bf16_autocast_runs_on_cpu_with_finite_losses(ds):
+    result, history = train_run(_spec(ds, epochs=1, precision="bf16"), ds)
+    assert result.precision == "bf16"
+    assert all(math.isfinite(v) for r in history for v in (r.train_loss, r.val_loss)) and math.isfinite(result.test_loss)
+
+
+def test_audio_features_train_without_augmentation():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 120)
+    x = rng.normal(0, 1, (120, 1, 24, 30)).astype(np.float32)
+    x[:, 0, :8] += (y == 0)[:, None, None] * 2.0
+    x[:, 0, 8:16] += (y == 1)[:, None, None] * 2.0
+    raw = RawData(x, y, None, None, ("a", "b", "c"), "features", modality="audio", sample_rate=44100)
+    ads = make_dataset(raw, name="feat", source="synthetic", val_fraction=0.25)
+    result, history = train_run(_spec(ads, modality="audio", epochs=1, optimizer="adadelta", batch_size=16, width=0.25), ads)
+    assert result.epochs_run == 1 and math.isfinite(history[0].train_loss)
+    assert result.n_params > 0 and result.spec["options"]["augment"] is True  # ignored for audio
+
+
+def test_bad_inputs_raise_specific_errors(ds):
+    with pytest.raises(ConfigError, match="the run is for audio but the dataset holds image"):
+        train_run(_spec(ds, modality="audio"), ds)
+    waves = RawData(np.zeros((40, 800), np.float32), np.arange(40) % 2, None, None, ("a", "b"), "wav", "audio", 8000)
+    wds = make_dataset(waves, name="w", source="waves.wav")
+    with pytest.raises(DataError, match="prepare_inputs"):
+        train_run(_spec(wds, modality="audio"), wds)
+    with pytest.raises(ConfigError, match="unknown image architecture 'Q'"):
+        train_run(_spec(ds, arch="Q"), ds)
+
+
+# ---------------------------------------------------------------- the recipe
+
+
+def test_keras_decay_and_optimizers():
+    assert keras_lr(0.01, 1e-6, 0) == 0.01
+    assert keras_lr(0.01, 1e-6, 10_000) == pytest.approx(0.01 / 1.01)
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    sgd = make_optimizer(params, TrainOptions())
+    assert isinstance(sgd, torch.optim.SGD)
+    assert sgd.defaults["nesterov"] and sgd.defaults["momentum"] == 0.9 and sgd.defaults["lr"] == 0.01
+    ada = make_optimizer(params, TrainOptions(optimizer="adadelta"))
+    assert (ada.defaults["lr"], ada.defaults["rho"], ada.defaults["eps"]) == (1.0, 0.95, 1e-7)
+    adam = make_optimizer(params, TrainOptions(optimizer="adam", lr=2e-3, weight_decay=0.01))
+    assert adam.defaults["lr"] == 2e-3 and adam.defaults["weight_decay"] == 0.01
+
+
+def test_lr_in_history_follows_keras_decay(ds):
+    _, rows = train_run(_spec(ds, epochs=2, lr_decay=1e-2, optimizer="sgd"), ds)
+    steps_per_epoch = math.ceil(len(ds.y_train) / 32)
+    assert rows[0].lr == pytest.approx(0.01 / (1 + 1e-2 * steps_per_epoch))
+    assert rows[1].lr == pytest.approx(0.01 / (1 + 1e-2 * 2 * steps_per_epoch))
+
+
+# ---------------------------------------------------------------- augmentation
+
+
+def _naive_augment(x: np.ndarray, dy, dx, flipped, fill: str) -> np.ndarray:
+    """Oracle: per image, per pixel, the Keras 'nearest' (edge) or zero fill shift after a mirror."""
+    n, h, w, _ = x.shape
+    out = np.zeros_like(x)
+    for b in range(n):
+        src = x[b, :, ::-1] if flipped[b] else x[b]
+        for i in range(h):
+            for j in range(w):
+                si, sj = i - dy[b], j - dx[b]
+                if fill == "zero" and not (0 <= si < h and 0 <= sj < w):
+                    continue
+                out[b, i, j] = src[min(max(si, 0), h - 1), min(max(sj, 0), w - 1)]
+    return out
+
+
+@pytest.mark.parametrize("fill", ["nearest", "zero"])
+def test_augment_matches_a_naive_per_pixel_oracle(fill):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (8, 20, 31, 3), dtype=torch.uint8, generator=g)
+    out, (dy, dx, flipped) = augment_nhwc(x, generator=g, fill=fill, return_params=True)
+    assert out.dtype == torch.uint8 and out.shape == x.shape
+    want = _naive_augment(x.numpy(), dy.tolist(), dx.tolist(), flipped.tolist(), fill)
+    np.testing.assert_array_equal(out.numpy(), want)
+
+
+def test_shifts_stay_within_ten_percent_and_cover_the_range():
+    g = torch.Generator().manual_seed(1)
+    x = torch.zeros(2000, 28, 32, 1, dtype=torch.uint8)
+    _, (dy, dx, flipped) = augment_nhwc(x, generator=g, return_params=True)
+    assert max_shift(28) == 2 and max_shift(32) == 3
+    assert dy.abs().max() <= 0.1 * 28 and dx.abs().max() <= 0.1 * 32
+    assert set(dy.tolist()) == set(range(-2, 3)) and set(dx.tolist()) == set(range(-3, 4))
+    assert 0.45 < flipped.float().mean().item() < 0.55
+
+
+def test_flip_is_a_true_mirror_and_no_shift_is_identity():
+    g = torch.Generator().manual_seed(2)
+    x = torch.randint(0, 256, (64, 9, 9, 2), dtype=torch.uint8, generator=g)
+    out, (_, _, flipped) = augment_nhwc(x, generator=g, shift=0.0, return_params=True)
+    assert flipped.any() and (~flipped).any()
+    assert torch.equal(out[flipped], x[flipped].flip(2))
+    assert torch.equal(out[~flipped], x[~flipped])
+    assert torch.equal(augment_nhwc(x, generator=g, shift=0.0, flip=False), x)
+
+
+def test_augment_is_reproducible_from_the_generator():
+    x = torch.randint(0, 256, (32, 12, 12, 1), dtype=torch.uint8)
+    a = augment_nhwc(x, generator=torch.Generator().manual_seed(5))
+    b = augment_nhwc(x, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(a, b)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def test_prepare_inputs_passes_images_through(ds):
+    assert prepare_inputs(ds) is ds
+
+
+def test_prepare_inputs_turns_audio_into_normalised_log_mel():
+    pytest.importorskip("helmholtz.features.mel")
+    sr, n = 8000, 24
+    rng = np.random.default_rng(0)
+    t = np.arange(sr // 2) / sr
+    freqs = np.where(np.arange(n) % 2 == 0, 440.0, 1760.0)
+    waves = (np.sin(2 * np.pi * freqs[:, None] * t) + 0.01 * rng.normal(size=(n, t.size))).astype(np.float32)
+    raw = RawData(waves, np.arange(n) % 2, None, None, ("low", "high"), "wav-folder", "audio", sr)
+    ads = make_dataset(raw, name="tones", source="synthetic", val_fraction=0.25)
+    out = prepare_inputs(ads)
+    frames = 1 + waves.shape[1] // 512
+    assert out.x_train.shape == (len(ads.y_train), 1, 96, frames) and out.x_train.dtype == np.float32
+    assert abs(out.x_train.mean()) < 1e-4 and abs(out.x_train.std() - 1) < 1e-3  # the training split's statistics
+    assert out.x_val.shape[1:] == out.x_test.shape[1:] == (1, 96, frames)
+    assert out.info["feature_std"] > 0 and prepare_inputs(out) is out
