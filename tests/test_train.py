@@ -252,3 +252,26 @@ def test_prepare_inputs_turns_audio_into_normalised_log_mel():
     assert abs(out.x_train.mean()) < 1e-4 and abs(out.x_train.std() - 1) < 1e-3  # the training split's statistics
     assert out.x_val.shape[1:] == out.x_test.shape[1:] == (1, 96, frames)
     assert out.info["feature_std"] > 0 and prepare_inputs(out) is out
+
+
+def test_batchnorm_recalibration_gives_exact_training_statistics():
+    """Oracle: after recalibration, a BatchNorm's running mean/var equal the statistics computed naively over the
+    calibration inputs, whatever the running averages held before (Keras momentum lags on short runs)."""
+    import torch
+    from torch import nn
+
+    from helmholtz.train.batchnorm import calibration_indices, has_batchnorm, recalibrate_batchnorm
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4, momentum=0.01), nn.Dropout(0.5), nn.Flatten())
+    assert has_batchnorm(model) and not has_batchnorm(nn.Sequential(nn.Linear(2, 2)))
+    x = torch.randn(320, 1, 8, 8) * 3 + 1  # 5 equal batches: the mean of batch means is the pooled mean
+    batches = [x[i] for i in calibration_indices(len(x), device=torch.device("cpu"), batch=64)]
+    recalibrate_batchnorm(model, batches)
+    with torch.no_grad():
+        feats = model[0](x)
+    bn = model[1]
+    torch.testing.assert_close(bn.running_mean, feats.mean(dim=(0, 2, 3)), rtol=1e-4, atol=1e-5)
+    # the average of per-batch unbiased variances ≈ the pooled variance
+    assert torch.allclose(bn.running_var, feats.var(dim=(0, 2, 3)), rtol=0.05)
+    assert bn.momentum == 0.01 and not model.training

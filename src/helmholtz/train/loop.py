@@ -21,6 +21,7 @@ from helmholtz.errors import ConfigError, DataError
 from helmholtz.models.archs import build_model, count_params, get_arch
 from helmholtz.provenance import code_version, host_info, library_versions
 from helmholtz.train.augment import augment_nhwc
+from helmholtz.train.batchnorm import calibration_indices, has_batchnorm, recalibrate_batchnorm
 from helmholtz.train.convergence import EarlyStopping, epochs_to_converge
 from helmholtz.train.device import describe_device, resolve_device, resolve_precision, use_channels_last
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec, TrainOptions
@@ -190,6 +191,7 @@ def train_run(
     lr0 = opts.resolved_lr
     augment = opts.augment and spec.modality == "image"
     stopper = EarlyStopping(opts.patience)
+    recalibrate_bn = has_batchnorm(model)  # audio models: exact BN statistics before each evaluation
 
     n, bs = len(train), opts.batch_size
     history: list[EpochRow] = []
@@ -222,6 +224,9 @@ def train_run(
         train_seconds += time.perf_counter() - t_epoch
         train_items += n
 
+        if recalibrate_bn:
+            with _autocast(dev, precision):
+                recalibrate_batchnorm(model, (train.batch(i) for i in calibration_indices(n, device=dev)))
         val_loss, val_acc = evaluate(step_model, val, device=dev, precision=precision)
         if stopper.update(val_acc, epoch):
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

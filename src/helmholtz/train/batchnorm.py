@@ -1,0 +1,53 @@
+"""Precise BatchNorm statistics before each evaluation.
+
+The audio models follow the paper with a per-channel BatchNorm whose running averages use Keras' momentum (0.99, i.e.
+PyTorch's 0.01). With a few dozen steps per epoch — any CPU-sized audio run — those averages lag far behind the
+weights, and eval-mode accuracy collapses towards chance while the batch statistics are fine (measured on the synth
+guitar set: validation 0.16 with the running averages vs 0.34 with batch statistics at the same epoch). So before each
+evaluation we recompute them exactly: one no-grad pass over (a strided subset of) the training split with a cumulative
+average. This uses no random numbers (every other module stays in eval mode), so runs stay deterministic.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+#: at most this many training items feed the recomputed statistics (a strided, class-balanced-enough subset)
+MAX_ITEMS = 4096
+
+
+def has_batchnorm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, batches) -> None:
+    """Reset every BatchNorm's running mean/var and recompute them as the exact average over ``batches``.
+
+    ``batches`` yields input tensors. The model is left in eval mode.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    model.eval()
+    saved = []
+    for bn in bns:
+        saved.append(bn.momentum)
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative moving average: the exact mean over all batches seen
+        bn.train()
+    try:
+        for x in batches:
+            model(x)
+    finally:
+        for bn, momentum in zip(bns, saved, strict=True):
+            bn.momentum = momentum
+        model.eval()
+
+
+def calibration_indices(n: int, *, device: torch.device, batch: int = 512) -> list[torch.Tensor]:
+    """Index batches of a strided subset of ``n`` items (all of them when n ≤ MAX_ITEMS)."""
+    stride = max(1, -(-n // MAX_ITEMS))
+    idx = torch.arange(0, n, stride, device=device)
+    return [idx[i : i + batch] for i in range(0, len(idx), batch)]
