@@ -26,3 +26,14 @@ def fashion_mnist_available() -> bool:
 requires_fashion_mnist = pytest.mark.skipif(
     not fashion_mnist_available(), reason="Debian package dataset-fashion-mnist not installed (make test installs it)"
 )
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module: the tests share two cores, and OpenMP barriers stall when oversubscribed."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -16,13 +16,7 @@ PAPER_IMAGE = {"A": 701_386, "B": 1_079_562, "C": 1_144_138, "D": 1_276_618, "E"
 PAPER_AUDIO = {"A": 101_412, "B": 170_436, "C": 427_492, "D": 808_356, "E": 824_868, "F": 3_715_460}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: the tests share two cores with other suites, and OpenMP barriers stall when oversubscribed."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_IMAGE))

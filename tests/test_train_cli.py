@@ -6,21 +6,13 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from conftest import requires_fashion_mnist
 from helmholtz.cli import main
 from helmholtz.cli.train_cmds import check_codec_level, parse_shape
 from helmholtz.errors import ConfigError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: the tests share two cores with other suites, and OpenMP barriers stall when oversubscribed."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _fails(argv, capsys, match: str) -> str:
