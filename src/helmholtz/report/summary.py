@@ -24,6 +24,11 @@ def num(x: float | None, digits: int = 3) -> str:
     return "—" if x is None else f"{x:.{digits}g}"
 
 
+def short(x: float) -> str:
+    """Two significant digits without exponent notation: 0.54, 4.2, 33, 130."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.2g}"
+
+
 def interval_text(iv: Interval | None, *, percent: bool = True, digits: int = 1) -> str:
     """'84.1% [83.2, 85.0] n=3', or '… n=1 (n<2)' when there is no interval."""
     if iv is None:
@@ -65,9 +70,9 @@ def knee_text(a: Analysis, k: KneeEstimate | None = None) -> str:
     bits = ""
     if b is not None and b.payload is not None:
         scan = "scan" if g.codec == "jpeg" else "frames"
-        bits = f" = {b.payload:.2g} {unit} {scan}"
+        bits = f" = {short(b.payload)} {unit} {scan}"
         if b.total is not None:
-            bits += f" ({b.total:.2g} whole file"
+            bits += f" ({short(b.total)} whole file"
             bits += f", {b.compression_ratio:.1f}× smaller than raw)" if b.compression_ratio else ")"
     if not k.found:
         return (f"no knee within the grid: accuracy holds down to the lowest level, {g.name(k.knee_label)}{bits}; "
