@@ -22,21 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from helmholtz.data.dataset import RawData
+from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
+from helmholtz.data.locate import visible_entries as _visible
 from helmholtz.errors import ConfigError, DataError
 
 WAV_SUFFIX = ".wav"
 #: soundfile subtypes we read: lossless PCM of 16 bits or more, and float. 8-bit PCM, µ-law/A-law and ADPCM are
 #: already lossy or coarser than the 16-bit reference the bit accounting assumes (raw bits = 16·sr per second).
 ACCEPTED_SUBTYPES = frozenset({"PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"})
-_SPLIT_FOLDERS = {"train": "train", "test": "test", "val": "train", "valid": "train", "validation": "train"}
-_JUNK = {"thumbs.db", "desktop.ini"}
 _PARALLEL_MIN_FILES = 32
 _RESAMPLE_MARGIN = 64  # extra input samples read past the cut so the resampling filter sees real audio, not zeros
-
-
-def _visible(directory: Path) -> list[Path]:
-    """Entries of ``directory`` without hidden files (.DS_Store), OS junk and __MACOSX folders, sorted."""
-    return sorted(p for p in directory.iterdir() if not p.name.startswith((".", "__")) and p.name.lower() not in _JUNK)
 
 
 def _is_wav(path: Path) -> bool:

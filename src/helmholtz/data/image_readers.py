@@ -27,6 +27,8 @@ import numpy as np
 
 from helmholtz.data.dataset import RawData
 from helmholtz.data.locate import DEBIAN_FASHION_MNIST, cifar_batches_dir, idx_file
+from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
+from helmholtz.data.locate import visible_entries as _visible
 from helmholtz.errors import DataError
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -201,14 +203,6 @@ def read_cifar10_dir(path: str | os.PathLike) -> RawData:
 
 # ── image folder ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-_SPLIT_FOLDERS = {"train": "train", "test": "test", "val": "train", "valid": "train", "validation": "train"}
-_JUNK = {"thumbs.db", "desktop.ini"}
-
-
-def _visible(directory: Path) -> list[Path]:
-    """Entries of ``directory`` without hidden files (.DS_Store), OS junk and macOS __MACOSX folders, sorted."""
-    return sorted(p for p in directory.iterdir()
-                  if not p.name.startswith((".", "__")) and p.name.lower() not in _JUNK)
 
 
 def _class_folders(root: Path) -> dict[str, Path]:

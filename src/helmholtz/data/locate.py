@@ -165,3 +165,16 @@ def resolve(source: str | os.PathLike) -> tuple[str, Path, bool]:
                         fix=f"check the path, or use a known name: {', '.join(KNOWN_DATASETS)}")
     path = path.resolve()
     return (path.stem if path.is_file() else path.name) or str(path), path, False
+
+
+# ── folder datasets (image and WAV folders share these rules) ─────────────────────────────────────────────────────
+
+#: top-level split folders of a folder dataset and the split each feeds (val/ joins the training pool)
+SPLIT_FOLDERS = {"train": "train", "test": "test", "val": "train", "valid": "train", "validation": "train"}
+_JUNK = {"thumbs.db", "desktop.ini"}
+
+
+def visible_entries(directory: Path) -> list[Path]:
+    """Entries of ``directory`` without hidden files (.DS_Store), OS junk and macOS __MACOSX folders, sorted."""
+    return sorted(p for p in directory.iterdir()
+                  if not p.name.startswith((".", "__")) and p.name.lower() not in _JUNK)
