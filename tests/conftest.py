@@ -37,3 +37,16 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run the console entry point in process: (exit status, stdout, stderr); a normal return is status 0."""
+    from helmholtz.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as ex:
+        code = ex.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

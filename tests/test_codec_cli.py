@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import requires_fashion_mnist
-from helmholtz.cli import main
+from conftest import requires_fashion_mnist, run_cli
 from helmholtz.codecs import quant
 from helmholtz.codecs.cache import compress_dataset, level_stats
 from helmholtz.codecs.jpeg import jpeg_encoder, jpeg_roundtrip
@@ -36,17 +35,6 @@ def _npz_dataset(tmp_path: Path, *, channels: int = 3) -> Path:
     return path
 
 
-def _run(argv, capsys):
-    """Call the CLI in process; return (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as ex:
-        code = ex.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def _assert_one_line_error(code, err, *, match):
     assert code == 2
     assert "Traceback" not in err
@@ -56,7 +44,7 @@ def _assert_one_line_error(code, err, *, match):
 
 
 def test_bits_json_equals_library(capsys):
-    code, out, _ = _run(["bits", "--quality", "5,19,50,80", "--json"], capsys)
+    code, out, _ = run_cli(["bits", "--quality", "5,19,50,80", "--json"], capsys)
     assert code == 0
     doc = json.loads(out)
     assert doc["encoder"] == jpeg_encoder() and doc["dataset"] is None
@@ -73,7 +61,7 @@ def test_bits_json_equals_library(capsys):
 
 
 def test_bits_default_qualities_and_table(capsys):
-    code, out, _ = _run(["bits"], capsys)
+    code, out, _ = run_cli(["bits"], capsys)
     assert code == 0
     for q in ("5", "10", "20", "25", "50", "75", "95"):
         assert f"│ {q:>2} │" in out
@@ -82,7 +70,7 @@ def test_bits_default_qualities_and_table(capsys):
 
 def test_bits_with_dataset_equals_library(tmp_path, capsys):
     path = _npz_dataset(tmp_path)
-    code, out, _ = _run(["bits", "--quality", "10,90", "--dataset", str(path), "--json"], capsys)
+    code, out, _ = run_cli(["bits", "--quality", "10,90", "--dataset", str(path), "--json"], capsys)
     assert code == 0
     doc = json.loads(out)
     ds = load_dataset(path)
@@ -104,7 +92,7 @@ def test_bits_with_dataset_equals_library(tmp_path, capsys):
     (["bits", "--train-size", "100"], "--dataset"),
 ])
 def test_bits_bad_input_is_one_line(argv, match, capsys):
-    code, _, err = _run(argv, capsys)
+    code, _, err = run_cli(argv, capsys)
     _assert_one_line_error(code, err, match=match)
 
 
@@ -123,7 +111,7 @@ def test_bits_quality_0_through_the_real_entry_point():
 ])
 def test_compress_bad_options_are_one_line(tmp_path, argv, match, capsys):
     path = _npz_dataset(tmp_path)
-    code, _, err = _run(["compress", str(path), "--out", str(tmp_path / "o.npz"), *argv], capsys)
+    code, _, err = run_cli(["compress", str(path), "--out", str(tmp_path / "o.npz"), *argv], capsys)
     _assert_one_line_error(code, err, match=match)
     assert not (tmp_path / "o.npz").exists()
 
@@ -131,7 +119,7 @@ def test_compress_bad_options_are_one_line(tmp_path, argv, match, capsys):
 def test_compress_npz_holds_the_round_trip(tmp_path, capsys):
     path = _npz_dataset(tmp_path)
     out = tmp_path / "out" / "q20.data"  # no .npz suffix: the file must land exactly here
-    code, stdout, _ = _run(["compress", str(path), "--level", "20", "--out", str(out)], capsys)
+    code, stdout, _ = run_cli(["compress", str(path), "--level", "20", "--out", str(out)], capsys)
     assert code == 0 and "written" in stdout
     ds = load_dataset(path)
     want, stats = compress_dataset(ds, codec="jpeg", level=20)
@@ -158,17 +146,17 @@ def test_compress_refuses_to_overwrite_without_force(tmp_path, capsys):
     path = _npz_dataset(tmp_path)
     out = tmp_path / "o.npz"
     out.write_bytes(b"something precious")
-    code, _, err = _run(["compress", str(path), "--level", "20", "--out", str(out)], capsys)
+    code, _, err = run_cli(["compress", str(path), "--level", "20", "--out", str(out)], capsys)
     _assert_one_line_error(code, err, match="--force")
     assert out.read_bytes() == b"something precious"
-    code, _, _ = _run(["compress", str(path), "--level", "20", "--out", str(out), "--force"], capsys)
+    code, _, _ = run_cli(["compress", str(path), "--level", "20", "--out", str(out), "--force"], capsys)
     assert code == 0
     with np.load(out) as z:
         assert "x_train" in z.files
     folder = tmp_path / "f"
     folder.mkdir()
     (folder / "keep.txt").write_text("x")
-    code, _, err = _run(["compress", str(path), "--level", "20", "--out", str(folder), "--format", "folder"], capsys)
+    code, _, err = run_cli(["compress", str(path), "--level", "20", "--out", str(folder), "--format", "folder"], capsys)
     _assert_one_line_error(code, err, match="--force")
 
 
@@ -178,7 +166,7 @@ def test_compress_folder_reads_back_to_the_decoded_pixels(tmp_path, channels, ca
 
     path = _npz_dataset(tmp_path, channels=channels)
     out = tmp_path / "jpgs"
-    code, stdout, _ = _run(["compress", str(path), "--level", "30", "--out", str(out), "--format", "folder",
+    code, stdout, _ = run_cli(["compress", str(path), "--level", "30", "--out", str(out), "--format", "folder",
                             "--json"], capsys)
     assert code == 0
     summary = json.loads(stdout)
@@ -208,13 +196,13 @@ def test_compress_folder_reads_back_to_the_decoded_pixels(tmp_path, channels, ca
 
 
 def test_help_lists_the_commands(capsys):
-    code, out, _ = _run(["--help"], capsys)
+    code, out, _ = run_cli(["--help"], capsys)
     assert code == 0 and "compress" in out and "bits" in out
 
 
 @requires_fashion_mnist
 def test_bits_on_real_fashion_mnist(capsys):
-    code, out, _ = _run(["bits", "--quality", "5,50,95", "--dataset", "fashion-mnist", "--train-size", "1000",
+    code, out, _ = run_cli(["bits", "--quality", "5,50,95", "--dataset", "fashion-mnist", "--train-size", "1000",
                          "--json"], capsys)
     assert code == 0
     rows = json.loads(out)["rows"]

@@ -12,21 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FASHION_MNIST_DIR, requires_fashion_mnist
-from helmholtz.cli import main
+from conftest import FASHION_MNIST_DIR, requires_fashion_mnist, run_cli
 from helmholtz.data import load_dataset
 from test_data_readers import BAD_KINDS, make_bad_source, write_idx_dir
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    """Run the console entry point in-process; returns (exit status, stdout, stderr)."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as ex:
-        code = ex.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

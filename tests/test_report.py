@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helmholtz.cli import main
+from conftest import run_cli
 from helmholtz.report.build import build_report
 from helmholtz.report.figures import FIGURES
 from helmholtz.report.html import SECTIONS
@@ -159,19 +159,11 @@ def test_flat_sweep_says_no_knee(tmp_path):
 
 
 # ----------------------------------------------------------------- through the CLI
-def _cli(args, capsys):
-    code = 0
-    try:
-        main(args)
-    except SystemExit as ex:
-        code = ex.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_report_json(full_report, tmp_path, capsys):
     run, files = full_report
-    code, out, err = _cli(["report", str(run), "--out", str(tmp_path / "r"), "--json", "--bootstrap", "300"], capsys)
+    code, out, err = run_cli(["report", str(run), "--out", str(tmp_path / "r"), "--json", "--bootstrap", "300"], capsys)
     assert code == 0
     data = json.loads(out)
     assert data["headline"] == files.headline and Path(data["report_html"]).exists()
@@ -195,7 +187,7 @@ def test_cli_report_bad_input_is_one_line_exit_2(setup, args, message, full_repo
             st.init_spec(make_sweep_spec("fashion-mnist", modality="image", archs=("A",), seeds=1).to_dict())
     elif setup == "full":
         target = full_report[0]
-    code, out, err = _cli(["report", str(target), "--out", str(tmp_path / "r"), *args], capsys)
+    code, out, err = run_cli(["report", str(target), "--out", str(tmp_path / "r"), *args], capsys)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("error: ") and message in err
     assert "Traceback" not in err + out

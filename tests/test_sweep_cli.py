@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helmholtz.cli import app, main
+from helmholtz.cli import app
 from helmholtz.sweep.export import EPOCH_COLUMNS, RUN_COLUMNS, read_csv
 from helmholtz.sweep.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
+from conftest import run_cli
 from test_sweep_resume import HELMHOLTZ, write_npz  # noqa: E402
 
 TINY_ARGS = ["--epochs", "1", "--width", "0.125", "--optimizer", "adam", "--lr", "0.003", "--batch-size", "32",
@@ -42,17 +43,6 @@ def swept(tmp_path_factory):
         result = CliRunner().invoke(app, _sweep_args(data, root / "out", "--json"))
     assert result.exit_code == 0, result.output
     return data, root / "out", json.loads(result.stdout), result.stderr
-
-
-def _run_main(args: list[str], capsys) -> tuple[int, str, str]:
-    """helmholtz.cli.main in process: (exit status, stdout, stderr); a normal return is status 0."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as ex:
-        code = ex.code
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def _one_line_error(code: int, err: str) -> str:
@@ -84,7 +74,7 @@ def test_sweep_stores_every_run_and_prints_the_table(swept):
 def test_spec_conflict_exits_2_in_one_line_and_changes_nothing(swept, capsys, tmp_path):
     data, out, _, _ = swept
     before = (out / "results.sqlite").read_bytes()
-    code, _, err = _run_main(_sweep_args(data, out, "--quiet", levels="20,none"), capsys)
+    code, _, err = run_cli(_sweep_args(data, out, "--quiet", levels="20,none"), capsys)
     line = _one_line_error(code, err)
     assert "holds a different sweep (levels: stored [10,none], given [20,none])" in line and "--extend" in line
     assert (out / "results.sqlite").read_bytes() == before
@@ -96,7 +86,7 @@ def test_extend_adds_only_the_new_runs(swept, capsys, tmp_path, monkeypatch):
     shutil.copytree(out, copy)
     with Store(copy) as store:
         old = {r["run_id"]: r for r in store.runs()}
-    code, stdout, err = _run_main(_sweep_args(data, copy, "--extend", "--json", seeds="0,1,2"), capsys)
+    code, stdout, err = run_cli(_sweep_args(data, copy, "--extend", "--json", seeds="0,1,2"), capsys)
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["n_skipped"] == 4 and summary["n_done_now"] == 2 and summary["n_total"] == 6
@@ -137,7 +127,7 @@ def test_invalid_input_fails_in_one_line_before_training(tmp_path, capsys, chang
                 args[args.index(flag) + 1] = value
             else:
                 args += [flag, value]
-    code, _, err = _run_main(args, capsys)
+    code, _, err = run_cli(args, capsys)
     assert match in _one_line_error(code, err)
     assert not (tmp_path / "out").exists() and not (out.is_dir() and any(out.iterdir()))
 
@@ -149,25 +139,25 @@ def test_results_csv_json_parquet_round_trip(swept, tmp_path, capsys):
     _, out, _, _ = swept
     with Store(out) as store:
         runs, epochs = store.runs(), store.epochs()
-    code, stdout, err = _run_main(["results", str(out), "--format", "json"], capsys)
+    code, stdout, err = run_cli(["results", str(out), "--format", "json"], capsys)
     assert code == 0, err
     assert json.loads(stdout) == runs
-    code, _, err = _run_main(["results", str(out), "--format", "csv", "--out", str(tmp_path / "r.csv")], capsys)
+    code, _, err = run_cli(["results", str(out), "--format", "csv", "--out", str(tmp_path / "r.csv")], capsys)
     assert code == 0 and "wrote 4 run rows" in err
     assert read_csv(tmp_path / "r.csv", RUN_COLUMNS) == runs
     with open(tmp_path / "r.csv", newline="") as f:   # a plain CSV reader sees the same header and numbers
         plain = list(csv.DictReader(f))
     assert [float(r["test_acc"]) for r in plain] == [r["test_acc"] for r in runs]
-    code, _, err = _run_main(["results", str(out), "--format", "csv", "--epochs", "--out", str(tmp_path / "e.csv")], capsys)
+    code, _, err = run_cli(["results", str(out), "--format", "csv", "--epochs", "--out", str(tmp_path / "e.csv")], capsys)
     assert read_csv(tmp_path / "e.csv", EPOCH_COLUMNS) == epochs and len(epochs) == 4
-    code, _, err = _run_main(["results", str(out), "--format", "parquet"], capsys)
+    code, _, err = run_cli(["results", str(out), "--format", "parquet"], capsys)
     assert code == 0 and str(out / "results.parquet") in err
     import pyarrow.parquet as pq
 
     table = pq.read_table(out / "results.parquet")
     assert table.to_pylist() == runs
     assert str(table.schema.field("epochs_to_converge").type) == "int64"
-    code, _, err = _run_main(["results", str(out), "--format", "parquet", "--epochs", "--out", str(tmp_path / "e.parquet")], capsys)
+    code, _, err = run_cli(["results", str(out), "--format", "parquet", "--epochs", "--out", str(tmp_path / "e.parquet")], capsys)
     assert pq.read_table(tmp_path / "e.parquet").to_pylist() == epochs
 
 
@@ -175,9 +165,9 @@ def test_results_table_and_errors(swept, capsys, tmp_path):
     _, out, _, _ = swept
     result = CliRunner().invoke(app, ["results", str(out)])
     assert result.exit_code == 0 and "mean test accuracy" in result.stdout and "(n=2)" in result.stdout
-    code, _, err = _run_main(["results", str(tmp_path / "nowhere")], capsys)
+    code, _, err = run_cli(["results", str(tmp_path / "nowhere")], capsys)
     assert "no results store here" in _one_line_error(code, err)
-    code, _, err = _run_main(["results", str(out), "--format", "xml"], capsys)
+    code, _, err = run_cli(["results", str(out), "--format", "xml"], capsys)
     assert "--format got 'xml'" in _one_line_error(code, err)
 
 
