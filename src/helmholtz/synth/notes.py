@@ -18,9 +18,11 @@ Why these choices:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
+import io
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -99,7 +101,9 @@ def soundfont_info(path: Path) -> dict[str, Any]:
 def _import_fluidsynth():
     """Import pyfluidsynth, turning both ways it can be missing into one-line errors with the fix."""
     try:
-        import fluidsynth
+        # pyfluidsynth prints "'fluidsynth' was found at …" to stdout on import when $CI is set; that would corrupt --json
+        with contextlib.redirect_stdout(io.StringIO()):
+            import fluidsynth
     except ModuleNotFoundError as ex:
         if ex.name != "fluidsynth":
             raise
