@@ -169,6 +169,17 @@ def test_lr_in_history_follows_keras_decay(ds):
     assert rows[1].lr == pytest.approx(0.01 / (1 + 1e-2 * 2 * steps_per_epoch))
 
 
+def test_default_decay_is_the_papers_for_sgd_and_keras_none_for_adadelta_and_adam(ds):
+    assert TrainOptions().resolved_lr_decay == 1e-6
+    assert TrainOptions(optimizer="adadelta").resolved_lr_decay == 0.0
+    assert TrainOptions(optimizer="adam", lr_decay=1e-3).resolved_lr_decay == 1e-3
+    steps_per_epoch = math.ceil(len(ds.y_train) / 32)
+    _, rows = train_run(_spec(ds, epochs=1, optimizer="sgd"), ds)
+    assert rows[0].lr == pytest.approx(0.01 / (1 + 1e-6 * steps_per_epoch), rel=1e-12) and rows[0].lr < 0.01
+    _, rows = train_run(_spec(ds, epochs=1, optimizer="adadelta"), ds)
+    assert rows[0].lr == 1.0
+
+
 # ---------------------------------------------------------------- augmentation
 
 

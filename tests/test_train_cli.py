@@ -93,10 +93,15 @@ def test_train_on_a_small_npz_prints_the_result_table(tmp_path, capsys):
     src = _bands_npz(tmp_path / "bands.npz")
     main(["train", str(src), "--codec", "jpeg", "--level", "50", "--epochs", "1", "--width", "0.125",
           "--precision", "fp32", "--batch-size", "32"])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     for key in ("test accuracy", "best epoch", "epochs to converge", "training items/s", "parameters", "cpu (",
-                "fp32", "optimizer sgd", "lr 0.01", "bits per pixel"):
+                "fp32", "optimizer sgd", "lr 0.01", "lr_decay 1e-06", "bits per pixel"):
         assert key in out, key
+    assert "try --optimizer adam" in captured.err  # a short run on the default SGD recipe gets the hint
+    main(["train", str(src), "--epochs", "1", "--width", "0.125", "--precision", "fp32", "--optimizer", "adam"])
+    captured = capsys.readouterr()
+    assert "lr_decay 0.0" in captured.out and "try --optimizer" not in captured.err
 
 
 def test_train_mp3_on_images_is_refused(tmp_path, capsys):

@@ -23,7 +23,7 @@ Epochs = Annotated[int, typer.Option("--epochs", help="Maximum epochs per run (p
 Patience = Annotated[int, typer.Option("--patience", help="Early stopping: epochs without a better validation accuracy.")]
 OptimizerOpt = Annotated[str | None, typer.Option("--optimizer", help="sgd | adadelta | adam \\[default: sgd for images, adadelta for audio].")]
 Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate \\[default: sgd 0.01, adadelta 1.0, adam 0.001].")]
-LrDecay = Annotated[float, typer.Option("--lr-decay", help="Keras-style decay per step: lr / (1 + decay·step).")]
+LrDecay = Annotated[float | None, typer.Option("--lr-decay", help="Keras-style decay per step: lr / (1 + decay·step) \\[default: 1e-6 for sgd (the paper), 0 for adadelta and adam (Keras)].")]
 Momentum = Annotated[float, typer.Option("--momentum", help="Nesterov momentum for sgd.")]
 BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Items per step \\[default: 128 images, 50 audio].")]
 Width = Annotated[float, typer.Option("--width", help="Multiplier on every hidden channel and unit count (0.25 for CPU-sized runs).")]
@@ -44,7 +44,7 @@ def train_options(
     patience: int = 10,
     optimizer: str | None = None,
     lr: float | None = None,
-    lr_decay: float = 1e-6,
+    lr_decay: float | None = None,
     momentum: float = 0.9,
     batch_size: int | None = None,
     width: float = 1.0,
@@ -66,7 +66,7 @@ def train_options(
         ("--batch-size", batch_size, batch_size >= 1, "an integer ≥ 1"),
         ("--width", width, 0.0 < width <= 8.0, "a multiplier in (0, 8]"),
         ("--lr", lr, lr is None or lr > 0, "a positive number"),
-        ("--lr-decay", lr_decay, lr_decay >= 0, "a number ≥ 0"),
+        ("--lr-decay", lr_decay, lr_decay is None or lr_decay >= 0, "a number ≥ 0"),
         ("--momentum", momentum, 0 <= momentum < 1, "a number in [0, 1)"),
         ("--weight-decay", weight_decay, weight_decay >= 0, "a number ≥ 0"),
         ("--label-smoothing", label_smoothing, 0 <= label_smoothing < 1, "a number in [0, 1)"),

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         patience: o.Patience = 10,
         optimizer: o.OptimizerOpt = None,
         lr: o.Lr = None,
-        lr_decay: o.LrDecay = 1e-6,
+        lr_decay: o.LrDecay = None,
         momentum: o.Momentum = 0.9,
         batch_size: o.BatchSize = None,
         width: o.Width = 1.0,

@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         patience: o.Patience = 10,
         optimizer: o.OptimizerOpt = None,
         lr: o.Lr = None,
-        lr_decay: o.LrDecay = 1e-6,
+        lr_decay: o.LrDecay = None,
         momentum: o.Momentum = 0.9,
         batch_size: o.BatchSize = None,
         width: o.Width = 1.0,
@@ -150,13 +150,17 @@ def register(app: typer.Typer) -> None:
             })
             return
         _print_result(result, stats, spec)
+        if optimizer is None and opts.optimizer == "sgd" and opts.epochs < 20:
+            err_console.print(
+                "note: the paper's SGD recipe is slow to start on these plain conv nets (it was run for up to 200 "
+                "epochs); for a short CPU run try --optimizer adam --lr 2e-3")
 
 
 def recipe_of(spec) -> dict:
     """The training recipe a run used, resolved (the lr default filled in), for printing with every result."""
     opts = spec.options
     out = {
-        "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.lr_decay, "batch_size": opts.batch_size,
+        "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.resolved_lr_decay, "batch_size": opts.batch_size,
         "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
         "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
     }

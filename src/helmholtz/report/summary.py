@@ -134,9 +134,14 @@ def recipe_lines(spec: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     if not spec:
         return [("recipe", "not recorded (no sweep spec in the store)")]
     o, d = spec.get("options", {}), spec.get("data", {})
+    from helmholtz.train.spec import DEFAULT_LR, DEFAULT_LR_DECAY  # pure Python, no torch
+
     lr = o.get("lr")
     if lr is None:
-        lr = {"sgd": 0.01, "adadelta": 1.0, "adam": 1e-3}.get(o.get("optimizer"), "default")
+        lr = DEFAULT_LR.get(o.get("optimizer"), "default")
+    decay = o.get("lr_decay")
+    if decay is None:
+        decay = DEFAULT_LR_DECAY.get(o.get("optimizer"), "default")
     return [
         ("dataset", f"{d.get('dataset')} (hash {d.get('data_hash') or '—'})"),
         ("subset", f"train {d.get('train_size') or 'all'}, test {d.get('test_size') or 'all'}, "
@@ -144,7 +149,7 @@ def recipe_lines(spec: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         ("codec", f"{spec.get('codec')}, levels {', '.join('none' if v is None else str(v) for v in spec.get('levels', []))}"),
         ("architectures", ", ".join(spec.get("archs", []))),
         ("seeds", ", ".join(str(s) for s in spec.get("seeds", []))),
-        ("optimizer", f"{o.get('optimizer')}, lr {lr}, decay {o.get('lr_decay')}/step"
+        ("optimizer", f"{o.get('optimizer')}, lr {lr}, decay {decay}/step"
                       + (f", momentum {o.get('momentum')} (Nesterov)" if o.get("optimizer") == "sgd" else "")),
         ("epochs", f"at most {o.get('epochs')}, early stopping patience {o.get('patience')} on validation accuracy"),
         ("batch / width", f"batch {o.get('batch_size')}, width ×{o.get('width')}"),

@@ -236,7 +236,7 @@ def _validate_options(o: TrainOptions) -> None:
         ("--batch-size", o.batch_size, o.batch_size >= 1, "an integer ≥ 1"),
         ("--width", o.width, 0.0 < o.width <= 8.0, "a multiplier in (0, 8]"),
         ("--lr", o.lr, o.lr is None or (o.lr > 0 and math.isfinite(o.lr)), "a positive number"),
-        ("--lr-decay", o.lr_decay, o.lr_decay >= 0, "a number ≥ 0"),
+        ("--lr-decay", o.lr_decay, o.lr_decay is None or o.lr_decay >= 0, "a number ≥ 0"),
         ("--momentum", o.momentum, 0 <= o.momentum < 1, "a number in [0, 1)"),
         ("--weight-decay", o.weight_decay, o.weight_decay >= 0, "a number ≥ 0"),
         ("--label-smoothing", o.label_smoothing, 0 <= o.label_smoothing < 1, "a number in [0, 1)"),

@@ -16,6 +16,8 @@ Precision = Literal["auto", "fp32", "bf16"]
 
 #: learning rate used when ``TrainOptions.lr`` is None (the paper's: SGD 0.01, Keras Adadelta 1.0)
 DEFAULT_LR: dict[str, float] = {"sgd": 0.01, "adadelta": 1.0, "adam": 1e-3}
+# Keras-style per-step decay: the paper set 1e-6 for its SGD; Keras' Adadelta and Adam default to none
+DEFAULT_LR_DECAY: dict[str, float] = {"sgd": 1e-6, "adadelta": 0.0, "adam": 0.0}
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class TrainOptions:
     patience: int = 10                # epochs without a new best validation accuracy before stopping
     optimizer: Optimizer = "sgd"
     lr: float | None = None           # None → DEFAULT_LR[optimizer]
-    lr_decay: float = 1e-6            # Keras-style: lr / (1 + decay · step), per optimizer step
+    lr_decay: float | None = None     # Keras-style: lr / (1 + decay · step), per step; None → DEFAULT_LR_DECAY
     momentum: float = 0.9             # SGD only, Nesterov
     batch_size: int = 128             # items per step (paper: 128 images, 50 audio clips)
     width: float = 1.0                # multiplier on every hidden channel and unit count
@@ -52,6 +54,10 @@ class TrainOptions:
     @property
     def resolved_lr(self) -> float:
         return DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
+
+    @property
+    def resolved_lr_decay(self) -> float:
+        return DEFAULT_LR_DECAY[self.optimizer] if self.lr_decay is None else self.lr_decay
 
 
 def _stable_hash(obj: Any) -> str:
