@@ -76,6 +76,14 @@ def _acc_ylim(ax, cells: Sequence[CellStats]) -> None:
         ax.set_ylim(max(0.0, min(means) - pad), min(100.0, max(means) + pad))
 
 
+def _faint(container) -> None:
+    """Thin, half-transparent CI bars: with 2–3 seeds they are long, and must not drown the means they belong to."""
+    _, caps, bars = container.lines
+    for artist in (*caps, *bars):
+        artist.set_alpha(0.4)
+        artist.set_linewidth(0.8)
+
+
 def _label_n1(ax, xs, ys, cells: Sequence[CellStats]) -> None:
     for x, y, c in zip(xs, ys, cells, strict=True):
         if c.flagged:
@@ -100,8 +108,13 @@ def accuracy_vs_q(a: Analysis):
             ax.plot(q, m, "o-", color=col, label=_arch_label(a, arch), ms=4, lw=1.2)
             band = [(c.Q, c.acc) for c in comp if not c.acc.flagged]
             if len(band) >= 2:
-                ax.fill_between([b[0] for b in band], [100 * b[1].lo for b in band], [100 * b[1].hi for b in band],
-                                color=col, alpha=0.18, lw=0)
+                # with 2–3 seeds the t-interval is wide; a light fill with drawn edges keeps overlapping bands legible
+                xs, lo, hi = [b[0] for b in band], [100 * b[1].lo for b in band], [100 * b[1].hi for b in band]
+                first = arch == next(iter(a.archs))
+                ax.fill_between(xs, lo, hi, color=col, alpha=0.08, lw=0,
+                                label="95% CI over seeds (each arch)" if first else None)
+                for edge in (lo, hi):
+                    ax.plot(xs, edge, color=col, lw=0.6, alpha=0.45, ls="-")
             _label_n1(ax, q, m, comp)
             fit = a.fits.get(arch)
             if fit is not None:
@@ -118,7 +131,8 @@ def accuracy_vs_q(a: Analysis):
         # the original sits at Q = 0 on this axis, so a knee (or CI end) at the original is drawn there
         lo, hi = (0.0 if v is None else v for v in k.ci_Q)
         if hi > lo:
-            ax.axvspan(lo, hi, color="0.5", alpha=0.12, lw=0, label="knee 95% bootstrap CI")
+            # a bar along the bottom, not a full-height span: it must not hide the curves it is about
+            ax.axvspan(lo, hi, ymin=0.0, ymax=0.04, color="0.3", alpha=0.55, lw=0, label="knee 95% bootstrap CI")
         what = "N_approx" if k.found else "no knee in grid (bound)"
         ax.axvline(0.0 if k.knee_Q is None else k.knee_Q, color="0.2", ls=":", lw=1.3,
                    label=f"{what}: {a.grid.name(k.knee_label)}")
@@ -142,8 +156,8 @@ def accuracy_vs_bits(a: Analysis):
         if comp:
             x = np.array([bits[c.label].payload for c in comp])
             m = np.array([100 * c.acc.mean for c in comp])
-            ax.errorbar(x, m, yerr=_err([c.acc for c in comp], 100), fmt="o-", color=col, ms=4, lw=1.2, capsize=2,
-                        label=_arch_label(a, arch))
+            _faint(ax.errorbar(x, m, yerr=_err([c.acc for c in comp], 100), fmt="o-", color=col, ms=4, lw=1.2,
+                               capsize=2, label=_arch_label(a, arch)))
             _label_n1(ax, x, m, comp)
         ref = next((c for c in cells if c.Q is None), None)
         if ref is not None:
@@ -175,8 +189,8 @@ def epochs_vs_q(a: Analysis):
         if comp:
             q = np.array([c.Q for c in comp])
             e = np.array([c.epochs(metric).mean for c in comp])
-            ax.errorbar(q, e, yerr=_err([c.epochs(metric) for c in comp]), fmt="o-", color=col, ms=4, capsize=2,
-                        label=_arch_label(a, arch))
+            _faint(ax.errorbar(q, e, yerr=_err([c.epochs(metric) for c in comp]), fmt="o-", color=col, ms=4,
+                               capsize=2, label=_arch_label(a, arch)))
             _label_n1(ax, q, e, comp)
         ref = next((c for c in cells if c.Q is None), None)
         if ref is not None:
@@ -201,8 +215,8 @@ def accuracy_vs_params(a: Analysis):
     label = a.params_label
     cells = [c for c in a.cells if c.label == label and c.n_params]
     for c in cells:
-        ax.errorbar([c.n_params], [100 * c.acc.mean], yerr=_err([c.acc], 100), fmt="o", color=colors[c.arch],
-                    capsize=3, ms=6, label=_arch_label(a, c.arch))
+        _faint(ax.errorbar([c.n_params], [100 * c.acc.mean], yerr=_err([c.acc], 100), fmt="o", color=colors[c.arch],
+                           capsize=3, ms=6, label=_arch_label(a, c.arch)))
         note = f"{c.arch}" + (" (n<2)" if c.flagged else "")
         ax.annotate(note, (c.n_params, 100 * c.acc.mean), textcoords="offset points", xytext=(6, 4), fontsize=8)
     if len(cells) >= 2:
