@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from helmholtz.cli.options import Json, TestSize, TrainSize
+from helmholtz.cli.options import DatasetArg, Duration, Json, SampleRate, TestSize, TrainSize
 from helmholtz.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,17 +25,12 @@ DEFAULT_QUALITIES = "5,10,20,25,50,75,95"
 SPLITS = ("train", "val", "test")
 FORMATS = ("npz", "folder")
 
-DatasetArg = Annotated[str, typer.Argument(
-    metavar="DATASET", help="A known name (fashion-mnist, mnist, cifar10) or a path (CIFAR-10 batches, IDX folder, "
-                            "image folder, .npz, WAV folder).")]
 CodecOpt = Annotated[str, typer.Option("--codec", help="jpeg (images, level = quality q) | mp3 (audio, level = kbps) | none.")]
 LevelOpt = Annotated[int | None, typer.Option("--level", help="JPEG quality q in 1..100, or MP3 bitrate in kbps.")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Where to write: a .npz file, or a folder with --format folder.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="npz (decoded arrays + byte counts) | folder (the real .jpg files).")]
 SubsamplingOpt = Annotated[str, typer.Option("--subsampling", help="JPEG chroma subsampling for RGB: 4:2:0 (paper) | 4:2:2 | 4:4:4.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing non-empty --out (a folder keeps files outside train/, val/, test/).")]
-SampleRateOpt = Annotated[int, typer.Option("--sample-rate", help="Audio: resample every clip to this rate (Hz).")]
-DurationOpt = Annotated[float, typer.Option("--duration", help="Audio: cut or pad every clip to this length (s).")]
 QualityOpt = Annotated[str, typer.Option("--quality", help="Comma-separated JPEG qualities q, e.g. 5,10,20.")]
 BitsDatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Also measure a real JPEG round trip of this image dataset's training split.")]
 
@@ -226,8 +221,8 @@ def register(app: typer.Typer) -> None:
         subsampling: SubsamplingOpt = "4:2:0",
         train_size: TrainSize = None,
         test_size: TestSize = None,
-        sample_rate: SampleRateOpt = 44100,
-        duration: DurationOpt = 2.0,
+        sample_rate: SampleRate = 44100,
+        duration: Duration = 2.0,
         force: ForceOpt = False,
         json_out: Json = False,
     ) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from helmholtz.cli.options import Json, SplitSeed, TestSize, TrainSize, ValFraction
-
-DatasetArg = Annotated[str, typer.Argument(
-    metavar="DATASET", help="A known name (fashion-mnist, mnist, cifar10) or a path: CIFAR-10 batches folder, "
-                            "IDX folder, image folder with one subfolder per class, .npz, or WAV folder.")]
-SampleRate = Annotated[int, typer.Option("--sample-rate", help="Audio: resample every clip to this rate (Hz).")]
-Duration = Annotated[float, typer.Option("--duration", help="Audio: cut or pad every clip to this length (s).")]
+from helmholtz.cli.options import (
+    DatasetArg,
+    Duration,
+    Json,
+    SampleRate,
+    SplitSeed,
+    TestSize,
+    TrainSize,
+    ValFraction,
+)
 
 
 def _render_status(rows: list[dict[str, Any]]) -> None:

@@ -1,4 +1,4 @@
-"""Options shared by `train`, `sweep` and `demo`, declared once so help texts and defaults never drift.
+"""Arguments and options shared by several commands (`inspect`, `compress`, `train`, `sweep`, `demo`), declared once so help texts and defaults never drift.
 
 Recipe defaults depend on the modality (DESIGN.md): images use the paper's Keras SGD recipe with batch 128, audio
 uses Adadelta with batch 50. Options left unset (None) take the modality's default in `train_options`.
@@ -15,6 +15,11 @@ from helmholtz.train.spec import TrainOptions
 
 CodecName = Literal["none", "jpeg", "mp3"]
 
+DatasetArg = Annotated[str, typer.Argument(
+    metavar="DATASET", help="A known name (fashion-mnist, mnist, cifar10) or a path: CIFAR-10 batches folder, "
+                            "IDX folder, image folder with one subfolder per class, .npz, or WAV folder.")]
+SampleRate = Annotated[int, typer.Option("--sample-rate", help="Audio: resample every clip to this rate (Hz).")]
+Duration = Annotated[float, typer.Option("--duration", help="Audio: cut or pad every clip to this length (s).")]
 TrainSize = Annotated[int | None, typer.Option("--train-size", help="Stratified subset of the training pool (before the validation split).")]
 TestSize = Annotated[int | None, typer.Option("--test-size", help="Stratified subset of the test split.")]
 ValFraction = Annotated[float | None, typer.Option("--val-fraction", help="Share of the training pool held out for validation \\[default: 0.1 images, 0.25 audio].")]

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sweep")
     def sweep_cmd(
-        dataset: Annotated[str, typer.Argument(help="Dataset path or known name (e.g. fashion-mnist).")],
+        dataset: o.DatasetArg,
         out: Annotated[Path, typer.Option("--out", help="Sweep directory: results.sqlite goes here; re-run to resume.")],
         codec: Annotated[str | None, typer.Option("--codec", help="jpeg | mp3 | none (default: jpeg for images, mp3 for audio).")] = None,
         levels: Annotated[str | None, typer.Option("--levels", help="Comma-separated levels, 'none' = original (default: the paper's grid).")] = None,

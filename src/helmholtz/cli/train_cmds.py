@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("train")
     def train_cmd(
-        dataset: Annotated[str, typer.Argument(help="Dataset path or known name (e.g. fashion-mnist).")],
+        dataset: o.DatasetArg,
         codec: Annotated[str, typer.Option("--codec", help="none | jpeg | mp3")] = "none",
         level: Annotated[int | None, typer.Option("--level", help="JPEG quality 1..100 or MP3 bitrate (kbps).")] = None,
         arch: Annotated[str, typer.Option("--arch", help="Architecture A..F (see `helmholtz archs`).")] = "A",
