@@ -19,6 +19,16 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HELMHOLTZ_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture
+def isolated_search(tmp_path, monkeypatch):
+    """Known names are searched only in an empty temp $HELMHOLTZ_DATA and a temp home."""
+    data = tmp_path / "hdata"
+    data.mkdir()
+    monkeypatch.setenv("HELMHOLTZ_DATA", str(data))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return data
+
+
 def fashion_mnist_available() -> bool:
     return (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
 

@@ -17,34 +17,25 @@ from helmholtz.data import load_dataset
 from test_data_readers import BAD_KINDS, make_bad_source, write_idx_dir
 
 
-@pytest.fixture
-def search_env(tmp_path, monkeypatch):
-    data = tmp_path / "hdata"
-    data.mkdir()
-    monkeypatch.setenv("HELMHOLTZ_DATA", str(data))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    return data
-
-
-def test_datasets_json_reports_found_and_missing(search_env, capsys):
-    write_idx_dir(search_env / "mnist")
+def test_datasets_json_reports_found_and_missing(isolated_search, capsys):
+    write_idx_dir(isolated_search / "mnist")
     code, out, err = run_cli(["datasets", "--json"], capsys)
     assert code == 0 and err == ""
     rows = {row["name"]: row for row in json.loads(out)}
     assert set(rows) == {"fashion-mnist", "mnist", "cifar10"}
     assert rows["mnist"]["found"] and rows["mnist"]["format"] == "idx"
-    assert rows["mnist"]["path"] == str(search_env / "mnist")
+    assert rows["mnist"]["path"] == str(isolated_search / "mnist")
     assert not rows["cifar10"]["found"] and rows["cifar10"]["path"] is None
     assert "CIFAR-10 python version" in rows["cifar10"]["how_to_get"]
-    assert rows["cifar10"]["searched"][0] == str(search_env / "cifar10")
+    assert rows["cifar10"]["searched"][0] == str(isolated_search / "cifar10")
     fashion_here = (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
     assert rows["fashion-mnist"]["found"] == fashion_here
     code, out, _ = run_cli(["datasets"], capsys)
     assert code == 0 and "mnist" in out and "missing" in out and "found" in out
 
 
-def test_inspect_json_on_small_idx(search_env, capsys):
-    write_idx_dir(search_env / "mnist", n_train=40, n_test=20)
+def test_inspect_json_on_small_idx(isolated_search, capsys):
+    write_idx_dir(isolated_search / "mnist", n_train=40, n_test=20)
     code, out, err = run_cli(["inspect", "mnist", "--json", "--train-size", "20", "--test-size", "10"], capsys)
     assert code == 0 and err == ""
     info = json.loads(out)
@@ -82,7 +73,7 @@ def test_inspect_fashion_mnist_json(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
-def test_inspect_bad_source_one_line_exit_2(tmp_path, search_env, capsys, kind):
+def test_inspect_bad_source_one_line_exit_2(tmp_path, isolated_search, capsys, kind):
     source, pattern = make_bad_source(kind, tmp_path)
     code, out, err = run_cli(["inspect", source], capsys)
     assert code == 2 and out == ""
@@ -98,8 +89,8 @@ def test_inspect_bad_source_one_line_exit_2(tmp_path, search_env, capsys, kind):
     (["--train-size", "999"], "train_size 999 exceeds the 40 training items"),
     (["--val-fraction", "1.5"], "val_fraction must be in (0, 1)"),
 ])
-def test_inspect_bad_options_exit_2(search_env, capsys, args, needle):
-    write_idx_dir(search_env / "mnist")
+def test_inspect_bad_options_exit_2(isolated_search, capsys, args, needle):
+    write_idx_dir(isolated_search / "mnist")
     code, _, err = run_cli(["inspect", "mnist", *args], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and needle in err
 

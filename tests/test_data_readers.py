@@ -136,16 +136,6 @@ BAD_KINDS = ("missing-path", "unknown-name", "empty-class", "corrupt-image", "tr
              "truncated-cifar", "truncated-idx", "mismatched-sizes")
 
 
-@pytest.fixture
-def isolated_search(tmp_path, monkeypatch):
-    """Known names are searched only in an empty temp $HELMHOLTZ_DATA and a temp home."""
-    data = tmp_path / "hdata"
-    data.mkdir()
-    monkeypatch.setenv("HELMHOLTZ_DATA", str(data))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    return data
-
-
 # ── IDX ──────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 @pytest.mark.parametrize("gz", [True, False])
