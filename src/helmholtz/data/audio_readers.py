@@ -14,6 +14,7 @@ without the GIL.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ import numpy as np
 
 from helmholtz.data.dataset import RawData
 from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
+from helmholtz.data.locate import class_folders
 from helmholtz.data.locate import visible_entries as _visible
 from helmholtz.errors import ConfigError, DataError
 
@@ -105,12 +107,7 @@ def _class_wavs(folder: Path, *, strict: bool) -> list[Path]:
     return wavs
 
 
-def _class_folders(root: Path) -> dict[str, Path]:
-    folders = {p.name: p for p in _visible(root) if p.is_dir()}
-    if not folders:
-        raise DataError("no class subfolders with WAV files found", where=str(root),
-                        fix="put the WAV files of each class into their own subfolder (e.g. Chorus/, NoFX/)")
-    return folders
+_class_folders = functools.partial(class_folders, contents="WAV files", example="Chorus/, NoFX/")
 
 
 def _listing(classes: dict[str, list[Path]], index: dict[str, int], *, strict: bool) -> tuple[list[Path], list[int]]:

@@ -105,6 +105,16 @@ def stratified_indices(labels: np.ndarray, size: int, rng: np.random.Generator) 
     return np.sort(np.concatenate(picked))
 
 
+def _stratified_subset(x: np.ndarray, y: np.ndarray, size: int, split: str, items: str, source: str,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """--train-size / --test-size: a stratified subset of ``size`` items of one split, or ConfigError if too few."""
+    if size > len(y):
+        raise ConfigError(f"{split}_size {size} exceeds the {len(y)} {items} items", where=source,
+                          fix=f"use --{split}-size ≤ {len(y)}")
+    idx = stratified_indices(y, size, rng)
+    return x[idx], y[idx]
+
+
 def _split_off(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Stratified (keep, held_out) index arrays with about ``fraction`` of each class held out (at least 1)."""
     held = []
@@ -161,21 +171,9 @@ def make_dataset(
     else:
         x_test, y_test = raw.x_test, np.asarray(raw.y_test, dtype=np.int64)
     if train_size is not None:
-        if train_size > len(y_pool):
-            raise ConfigError(
-                f"train_size {train_size} exceeds the {len(y_pool)} training items", where=source,
-                fix=f"use --train-size ≤ {len(y_pool)}",
-            )
-        idx = stratified_indices(y_pool, train_size, rng(1))
-        x_pool, y_pool = x_pool[idx], y_pool[idx]
+        x_pool, y_pool = _stratified_subset(x_pool, y_pool, train_size, "train", "training", source, rng(1))
     if test_size is not None:
-        if test_size > len(y_test):
-            raise ConfigError(
-                f"test_size {test_size} exceeds the {len(y_test)} test items", where=source,
-                fix=f"use --test-size ≤ {len(y_test)}",
-            )
-        idx = stratified_indices(y_test, test_size, rng(2))
-        x_test, y_test = x_test[idx], y_test[idx]
+        x_test, y_test = _stratified_subset(x_test, y_test, test_size, "test", "test", source, rng(2))
     keep, held = _split_off(y_pool, val_fraction, rng(3))
     if len(held) == 0 or len(keep) == 0:
         raise DataError(

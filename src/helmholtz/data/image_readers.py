@@ -14,6 +14,7 @@ Fashion-MNIST loads in a fraction of a second.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import pickle
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from helmholtz.data.dataset import RawData
-from helmholtz.data.locate import DEBIAN_FASHION_MNIST, cifar_batches_dir, idx_file
+from helmholtz.data.locate import DEBIAN_FASHION_MNIST, cifar_batches_dir, class_folders, idx_file
 from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
 from helmholtz.data.locate import visible_entries as _visible
 from helmholtz.errors import DataError
@@ -203,14 +204,7 @@ def read_cifar10_dir(path: str | os.PathLike) -> RawData:
 
 # ── image folder ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-
-
-def _class_folders(root: Path) -> dict[str, Path]:
-    folders = {p.name: p for p in _visible(root) if p.is_dir()}
-    if not folders:
-        raise DataError("no class subfolders found", where=str(root),
-                        fix="put the images of each class into their own subfolder (e.g. cat/, dog/)")
-    return folders
+_class_folders = functools.partial(class_folders, contents="images", example="cat/, dog/")
 
 
 def _image_files(folder: Path) -> list[Path]:

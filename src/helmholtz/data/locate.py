@@ -178,3 +178,15 @@ def visible_entries(directory: Path) -> list[Path]:
     """Entries of ``directory`` without hidden files (.DS_Store), OS junk and macOS __MACOSX folders, sorted."""
     return sorted(p for p in directory.iterdir()
                   if not p.name.startswith((".", "__")) and p.name.lower() not in _JUNK)
+
+
+def class_folders(root: Path, *, contents: str, example: str) -> dict[str, Path]:
+    """The visible subfolders of ``root`` by name (one per class); DataError when there are none.
+
+    ``contents`` and ``example`` word the fix, e.g. "images" and "cat/, dog/".
+    """
+    folders = {p.name: p for p in visible_entries(root) if p.is_dir()}
+    if not folders:
+        raise DataError(f"no class subfolders with {contents} found", where=str(root),
+                        fix=f"put the {contents} of each class into their own subfolder (e.g. {example})")
+    return folders
