@@ -98,6 +98,7 @@ def _arch_label(a: Analysis, arch: str) -> str:
 def accuracy_vs_q(a: Analysis):
     fig, ax = _new_figure()
     colors = _colors(list(a.archs))
+    band_in_legend = False  # one legend entry explains every arch's band
     for arch in a.archs:
         cells = [c for c in a.cells if c.arch == arch]
         comp = [c for c in cells if c.Q is not None]
@@ -109,11 +110,12 @@ def accuracy_vs_q(a: Analysis):
             band = [(c.Q, c.acc) for c in comp if not c.acc.flagged]
             if len(band) >= 2:
                 # with 2–3 seeds the t-interval is wide; a light fill with drawn edges keeps overlapping bands legible
-                xs, lo, hi = [b[0] for b in band], [100 * b[1].lo for b in band], [100 * b[1].hi for b in band]
-                first = arch == next(iter(a.archs))
-                ax.fill_between(xs, lo, hi, color=col, alpha=0.08, lw=0,
-                                label="95% CI over seeds (each arch)" if first else None)
-                for edge in (lo, hi):
+                xs, band_lo, band_hi = ([b[0] for b in band], [100 * b[1].lo for b in band],
+                                        [100 * b[1].hi for b in band])
+                ax.fill_between(xs, band_lo, band_hi, color=col, alpha=0.08, lw=0,
+                                label=None if band_in_legend else "95% CI over seeds (each arch)")
+                band_in_legend = True
+                for edge in (band_lo, band_hi):
                     ax.plot(xs, edge, color=col, lw=0.6, alpha=0.45, ls="-")
             _label_n1(ax, q, m, comp)
             fit = a.fits.get(arch)

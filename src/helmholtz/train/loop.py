@@ -188,7 +188,7 @@ def train_run(
     key = (spec.modality, spec.arch, input_shape, data.n_classes, opts.width, str(dev), precision)
     step_model = _maybe_compile(model, key, opts.compile)
     optimizer = make_optimizer(model.parameters(), opts)
-    lr0 = opts.resolved_lr
+    lr0, lr_decay = opts.resolved_lr, opts.resolved_lr_decay
     augment = opts.augment and spec.modality == "image"
     stopper = EarlyStopping(opts.patience)
     recalibrate_bn = has_batchnorm(model)  # audio models: exact BN statistics before each evaluation
@@ -207,7 +207,7 @@ def train_run(
             idx = perm[start : start + bs]
             x, y = train.batch(idx, augment=augment, generator=gen), train.y[idx]
             for group in optimizer.param_groups:
-                group["lr"] = keras_lr(lr0, opts.resolved_lr_decay, step)
+                group["lr"] = keras_lr(lr0, lr_decay, step)
             with _autocast(dev, precision):
                 logits = step_model(x)
             loss = nn.functional.cross_entropy(logits.float(), y, label_smoothing=opts.label_smoothing)
@@ -232,7 +232,7 @@ def train_run(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         row = EpochRow(
             epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
-            lr=keras_lr(lr0, opts.resolved_lr_decay, step), seconds=time.perf_counter() - t_epoch,
+            lr=keras_lr(lr0, lr_decay, step), seconds=time.perf_counter() - t_epoch,
         )
         history.append(row)
         if on_epoch is not None:
