@@ -7,7 +7,7 @@ import pytest
 
 from helmholtz.analysis import analyze
 from helmholtz.analysis.fit import fit_log_curve, information_term
-from helmholtz.analysis.synthetic import synthetic_rows
+from helmholtz.analysis.simulate import Truth, simulate
 from helmholtz.errors import ConfigError
 
 Q = np.array([0.0, 0.25, 0.5, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99])
@@ -52,18 +52,23 @@ def test_fit_needs_two_levels():
 
 
 def test_analyze_fits_each_arch_on_compressed_levels_only():
+    # a sweep whose compressed levels lie on a + c·ln(q) exactly; the original (0.5, off the curve) is not fitted
+    from dataclasses import replace
+
     a, c = 0.3, 0.12
-    runs, levels = synthetic_rows(
-        lambda arch, q: 0.5 if q is None else a + c * np.log(100 - (100 - q)),   # Q% = 100 − q
-        levels=[1, 5, 10, 25, 50, 75, 100, None], archs={"A": 1, "F": 2}, seeds=2)
-    res = analyze(runs=runs, levels=levels, n_boot=50)
+    qs = (1, 5, 10, 25, 50, 75)
+    obs = simulate(Truth("flat"), levels=(*qs, None), seeds=3, n_items=200)
+    cells = {}
+    for (m, lv), cell in obs.cells.items():
+        mean = 0.5 if lv == "none" else a + c * np.log(int(lv))
+        cells[(m, lv)] = replace(cell, acc=np.full(cell.n, mean), correct=None)
+    res = analyze(replace(obs, cells=cells), n_boot=50)
     for arch in ("A", "F"):
         fit = res.fits[arch]
-        assert fit.n == 7                     # the original (accuracy 0.5, off the curve) is not fitted
+        assert fit.n == len(qs)
         assert fit.a == pytest.approx(a) and fit.c == pytest.approx(c)
 
 
-def test_analyze_notes_an_arch_without_enough_levels():
-    runs, levels = synthetic_rows(lambda arch, q: 0.8, levels=[20, None], archs={"A": 1}, seeds=2)
-    res = analyze(runs=runs, levels=levels, n_boot=20)
-    assert res.fits == {} and "needs at least two" in res.fit_notes["A"]
+def test_analyze_draws_no_paper_curve_from_too_few_levels():
+    res = analyze(simulate(Truth("flat"), levels=(20, 50, None), seeds=3, n_items=200), n_boot=20)
+    assert res.fits == {}          # two compressed levels: a two-parameter fit would be exact (R² 1.00) and say nothing

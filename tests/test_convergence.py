@@ -7,7 +7,7 @@ import random
 import pytest
 
 from helmholtz.errors import ConfigError
-from helmholtz.train.convergence import EarlyStopping, epochs_to_converge
+from helmholtz.train.convergence import EarlyStopping, convergence, epochs_to_converge
 
 
 def test_empty_history_is_none():
@@ -32,22 +32,33 @@ def test_linear_ramp_hand_computed():
     assert epochs_to_converge(hist) == 10
 
 
-def test_window_shrinks_near_the_end():
-    # only three epochs: from epoch 3 the window is [1.0] alone
-    assert epochs_to_converge([0.2, 0.2, 1.0]) == 3
-    # from epoch 2 the window is [0.8, 0.8] (mean 0.8 > 0.99·0.8)
-    assert epochs_to_converge([0.1, 0.8, 0.8]) == 2
+def test_a_run_shorter_than_the_window_is_censored_not_converged():
+    # the wave-1 rule let the window shrink at the end, so a still-rising 5-epoch run read "converged at epoch 5"
+    assert epochs_to_converge([0.2, 0.4, 0.6, 0.7, 0.8]) is None
+    c = convergence([0.2, 0.4, 0.6, 0.7, 0.8])
+    assert c.censored and c.epoch is None and c.censored_at == 1
+    assert epochs_to_converge([0.8] * 9) is None            # 9 epochs: still no full window
+
+
+def test_a_still_rising_long_run_is_censored_where_its_windows_end():
+    hist = [0.1 * j for j in range(1, 13)]                  # 12 epochs, rising to the last
+    c = convergence(hist)
+    # full windows start at epochs 1..3, none qualifies; the window from epoch 4 is not complete yet
+    assert (c.epoch, c.censored, c.censored_at) == (None, True, 4)
+    assert convergence([0.5] * 10) == convergence([0.5] * 10, window=10)
+    assert convergence([0.5] * 10).epoch == 1 and not convergence([0.5] * 10).censored
 
 
 def test_strictly_exceeds_and_custom_window():
     assert epochs_to_converge([0.99, 1.0], window=1) == 2  # 0.99 is not > 0.99·1.0
     assert epochs_to_converge([0.99, 1.0], window=2) == 1  # mean 0.995 > 0.99
     assert epochs_to_converge([0.6, 0.8, 0.79, 0.8], window=2, frac=0.98) == 2  # 0.795 > 0.784
+    assert epochs_to_converge([0.6, 0.8, 0.79, 0.8], window=3, frac=0.999) is None  # last full window: 0.797
 
 
 def test_no_epoch_qualifies_is_none():
-    assert epochs_to_converge([0.1, 1.0, 0.1]) is None
-    assert epochs_to_converge([0.0, 0.0]) is None
+    assert epochs_to_converge([0.1, 1.0, 0.1], window=2) is None
+    assert epochs_to_converge([0.0, 0.0], window=1) is None
 
 
 def test_matches_a_naive_oracle_on_random_histories():
@@ -55,9 +66,9 @@ def test_matches_a_naive_oracle_on_random_histories():
 
     def naive(h, window, frac):
         best = max(h)
-        for i in range(1, len(h) + 1):
-            seg = h[i - 1 : min(len(h), i - 1 + window)]
-            if sum(seg) / len(seg) > frac * best:
+        for i in range(1, len(h) - window + 2):
+            seg = h[i - 1 : i - 1 + window]
+            if sum(seg) / window > frac * best:
                 return i
         return None
 

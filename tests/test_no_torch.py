@@ -21,14 +21,18 @@ SCRIPT = textwrap.dedent("""
             importlib.import_module(names[-1])
     import helmholtz.cli.report_cmds, helmholtz.sweep.store
     from helmholtz.analysis import analyze
-    from helmholtz.analysis.synthetic import synthetic_rows
+    from helmholtz.analysis.simulate import Truth, simulate
+    from helmholtz.analysis.synthetic import write_store
+    from helmholtz.report.build import build_report
     from helmholtz.report.figures import write_figures
     from helmholtz.report.html import render_html
     from helmholtz.report.summary import render_markdown
-    runs, levels = synthetic_rows(lambda a, q: 0.9 if q is None or q >= 20 else 0.6, levels=[5, 20, 50, None],
-                                  archs={"A": 1, "F": 2}, seeds=2, noise_sd=0.01)
-    a = analyze(runs=runs, levels=levels, n_boot=50)
+    obs = simulate(Truth("knee"), levels=(5, 20, 50, None), seeds=3, n_items=300)
+    a = analyze(obs, n_boot=50)
     figs = write_figures(a, Path(tempfile.mkdtemp()))
+    run = Path(tempfile.mkdtemp()) / "run"
+    write_store(run, obs)
+    build_report(run, n_boot=50)
     assert "<section" in render_html(a, figs, meta={}) and render_markdown(a)
     print(len(names), "torch" in sys.modules)
     # control: the same probe sees torch once a torch stage is imported, so the check above can fail

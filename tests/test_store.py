@@ -23,6 +23,7 @@ DOC_RUN_COLUMNS = [
     "run_id", "status", "arch", "codec", "level", "level_label", "seed", "spec_json", "test_acc", "test_loss",
     "best_val_acc", "best_epoch", "epochs_to_converge", "epochs_run", "stopped_early", "wall_s", "train_items_per_s",
     "n_params", "device", "precision", "versions_json", "code_version", "host_json", "error", "started_at", "finished_at",
+    "n_test", "n_classes", "predictions",
 ]
 DOC_EPOCH_COLUMNS = ["run_id", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 DOC_LEVEL_STATS = ["codec", "level", "encoder", "unit", "bytes_total_mean", "bytes_payload_mean", "bits_total",
@@ -234,3 +235,54 @@ def test_reader_sees_committed_runs_while_a_writer_holds_the_store(tmp_path):
             writer._insert_run_row(conn, replace(_result(runs[1])[0]).to_dict())
             assert reader.done_ids() == {runs[0].run_id}
         assert reader.done_ids() == {runs[0].run_id, runs[1].run_id}
+
+
+def test_predictions_round_trip_and_test_labels(tmp_path):
+    import numpy as np
+
+    from helmholtz.sweep.store import decode_predictions
+
+    spec = _spec()
+    run = expand(spec)[0]
+    res, epochs = _result(run)
+    pred = np.array([3, 1, 4, 1, 5, 9, 2, 6], dtype=np.uint8)
+    res = replace(res, test_predictions=pred, n_test=8, n_classes=10)
+    with Store(tmp_path, create=True) as store:
+        store.init_spec(spec.to_dict())
+        store.put_test_labels("h0", np.array([3, 1, 4, 0, 5, 9, 2, 6]), 10)
+        store.put_run(res, epochs)
+        plain = store.runs()
+        full = store.runs(predictions=True)
+        labels, k = store.test_labels()
+    assert "predictions" not in plain[0]          # exports and tables stay small
+    assert np.array_equal(decode_predictions(full[0]["predictions"], 10), pred)
+    assert (full[0]["n_test"], full[0]["n_classes"], k) == (8, 10, 10)
+    assert labels.tolist() == [3, 1, 4, 0, 5, 9, 2, 6]
+
+
+def test_a_version_1_store_is_read_as_it_is_and_upgraded_before_a_sweep_writes(tmp_path):
+    import sqlite3
+
+    spec = _spec()
+    run = expand(spec)[0]
+    res, epochs = _result(run)
+    with Store(tmp_path, create=True) as store:
+        store.init_spec(spec.to_dict())
+        store.put_run(res, epochs)
+    # make it look like a store written before predictions existed: drop the v2 columns and table
+    conn = sqlite3.connect(tmp_path / "results.sqlite")
+    conn.execute("ALTER TABLE runs DROP COLUMN predictions")
+    conn.execute("ALTER TABLE runs DROP COLUMN n_test")
+    conn.execute("ALTER TABLE runs DROP COLUMN n_classes")
+    conn.execute("DROP TABLE test_labels")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with Store(tmp_path) as store:
+        assert store.schema_version == "1"
+        rows = store.runs(predictions=True)
+        assert rows[0]["test_acc"] == 0.5 and "predictions" not in rows[0] and store.test_labels() is None
+        store.upgrade()
+        assert store.schema_version == "2"
+        assert store.runs(predictions=True)[0]["predictions"] is None
+        assert store.runs()[0]["test_acc"] == 0.5          # the old run is still there, unchanged

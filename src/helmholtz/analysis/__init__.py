@@ -1,10 +1,12 @@
-"""Analysis stage: pure functions over the rows of a results store. Never imports torch.
+"""Analysis stage: the statistics engine and everything the report says. Pure numpy/scipy; never imports torch.
 
-`analyze(runs=..., levels=..., spec=...)` computes everything the report shows: per-cell statistics with CIs, the
-paper's Fig. 3 fit, the knee N_approx with a bootstrap CI, the bits at the knee, complexity findings and the
-recommendation. Each job lives in its own module (table, stats, fit, knee, bits, complexity, recommend).
+`analyze(obs)` takes `Observations` — built from a results store (`observations.from_store`) or from a user's own
+table (`byo.read_table`) — and returns an `Analysis`: per-cell accuracy with intervals, per-level verdicts and
+N_approx with its CI in bits, the collapse test, model comparisons (TOST), the recommendation, epochs and warnings.
+Every interval and verdict comes from one two-stage paired bootstrap (`bootstrap.py`).
 """
 
 from helmholtz.analysis.analyze import Analysis, analyze
+from helmholtz.analysis.observations import Observations
 
-__all__ = ["Analysis", "analyze"]
+__all__ = ["Analysis", "Observations", "analyze"]

@@ -1,116 +1,275 @@
-"""Everything the report shows, computed once from plain rows: cells, fits, knees, bits, complexity, recommendation.
+"""`analyze`: everything the report says, from one `Observations` and one paired bootstrap.
 
-`analyze` is the one entry point the report (and anyone scripting) calls. It takes the rows of a results store
-(`Store.runs()`, `Store.levels()`, `Store.spec()`) and works on a partial grid: a sweep still running, or one that
-was interrupted, is analysed on the runs it has, and the summary says how many are missing.
+Order of work: the bootstrap draws (`bootstrap.py`) → per-cell accuracy with its interval → per architecture and
+codec, the level verdicts and N_approx (`verdicts.py`) and the collapse test (`collapse.py`) → the model comparison
+at every level and at the pre-set level (`compare.py`) → the recommendation with its two effects → epochs
+(`epochs.py`) → warnings → the headline (`headline.py`). `Analysis.to_json()` is the stable machine-readable form
+(`helmholtz report --json`, `helmholtz analyze --json`).
+
+The headline reports the architecture with the best accuracy on the original (or ``model=``) and the first codec of
+the sweep; every architecture's and codec's N_approx is in the tables and the JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from helmholtz.analysis.bits import BitsAtLevel, bits_at_level
-from helmholtz.analysis.complexity import ModelComparison, compare_models, params_level
+from helmholtz.analysis.bootstrap import MIN_SEEDS, N_BOOT, PairedBootstrap
+from helmholtz.analysis.collapse import Collapse, collapse_test
+from helmholtz.analysis.compare import (
+    Comparison,
+    Recommendation,
+    compare,
+    compare_at,
+    default_pair,
+    recommend,
+)
+from helmholtz.analysis.epochs import EpochSummary, epoch_summaries, under_trained_warning
 from helmholtz.analysis.fit import LogFit, fit_log_curve
-from helmholtz.analysis.knee import BEST, KneeEstimate, knees
-from helmholtz.analysis.recommend import Recommendation, recommend
-from helmholtz.analysis.stats import CellStats, EpochMetric, cell_stats, epoch_metric
-from helmholtz.analysis.table import Grid, arch_params, build_grid, done_runs
-from helmholtz.errors import ConfigError, StoreError
+from helmholtz.analysis.observations import REFERENCE, Observations
+from helmholtz.analysis.verdicts import NApprox, at_chance, chance_threshold, n_approx
+from helmholtz.errors import ConfigError
+
+#: the largest margin δ accepted, in percentage points
+MAX_TOLERANCE_PP = 50.0
+
+
+@dataclass(frozen=True)
+class CellSummary:
+    """One (model, level) cell: mean test accuracy over its seeds and its 95 % interval (≥ 3 seeds only)."""
+
+    model: str
+    level: str
+    display: str
+    bits: float | None
+    acc: float
+    ci: tuple[float, float] | None     # two-sided 95 %, within [0, 1]; None with fewer than 3 seeds
+    n: int
+    at_chance: bool
+
+    @property
+    def text(self) -> str:
+        if self.ci is None:
+            return f"{100 * self.acc:.1f}% (n = {self.n}, too few for an interval)"
+        return f"{100 * self.acc:.1f}% [{100 * self.ci[0]:.1f}, {100 * self.ci[1]:.1f}] n = {self.n}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "text": self.text}
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """The analysis of one sweep. `knee` is the headline N_approx (the envelope curve, see `knee.py`)."""
+    """The analysis of one sweep (or one imported table)."""
 
-    grid: Grid
-    spec: dict[str, Any] | None
-    archs: dict[str, int | None]                 # architecture → parameter count, smallest first
-    cells: tuple[CellStats, ...]
+    obs: Observations
     tolerance_pp: float
-    epoch_metric: EpochMetric
-    fits: dict[str, LogFit]                      # per architecture, over its compressed levels
-    fit_notes: dict[str, str]                    # why an architecture has no fit
-    knees: dict[str, KneeEstimate]               # per architecture and 'best'
-    knee: KneeEstimate | None
-    level_bits: tuple[BitsAtLevel, ...]          # measured bits of every level in walk order
-    knee_bits: BitsAtLevel | None
-    knee_comparison: ModelComparison | None      # smallest vs largest architecture at the knee
-    params_label: str | None                     # level of accuracy vs parameters (Fig. 6/9)
-    params_comparison: ModelComparison | None
+    n_boot: int
+    seed: int
+    cells: tuple[CellSummary, ...]
+    headline_model: str | None
+    n_approx: NApprox | None
+    n_approx_all: tuple[NApprox, ...]
+    collapse: Collapse | None
+    collapses: tuple[Collapse, ...]
+    pair: tuple[str, str] | None
+    compare_level: str | None
+    comparisons: tuple[Comparison, ...]
+    headline_comparison: Comparison | None
     recommendation: Recommendation | None
-    n_done: int
-    n_failed: int
-    n_expected: int | None                       # levels × archs × seeds of the spec; None without a spec
+    epochs: tuple[EpochSummary, ...]
+    fits: dict[str, LogFit]
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+    headline: str = field(default="")
 
     @property
     def partial(self) -> bool:
-        return self.n_expected is not None and self.n_done < self.n_expected
+        return self.obs.n_expected is not None and self.obs.n_done < self.obs.n_expected
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["partial"] = self.partial
-        return d
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON contract (differences are accuracy fractions: −0.012 means −1.2 pp)."""
+        na = self.n_approx
+        col = self.collapse
+        return {
+            "headline": self.headline,
+            "n_approx": None if na is None else {
+                "status": na.status, "level": na.level, "bits": na.bits,
+                "ci_bits": list(na.ci_bits) if na.ci_bits else None, "model": na.model, "codec": na.codec,
+                "display": na.display, "bits_total": na.bits_total, "compression_ratio": na.compression_ratio,
+                "reference": na.reference, "boundary": list(na.boundary) if na.boundary else None,
+                "decide": na.decide,
+            },
+            "n_approx_by_model": [_na_short(x) for x in self.n_approx_all],
+            "collapse": None if col is None else {
+                "detected": col.detected, "bits": col.bits, "ci_bits": list(col.ci_bits) if col.ci_bits else None,
+                "model": col.model, "codec": col.codec, "p_value": col.p_value,
+                "slope_pp_per_halving": col.slope_pp_per_halving,
+                "slope_ci": list(col.slope_ci) if col.slope_ci else None, "reason": col.reason,
+            },
+            "levels": [
+                {"model": v.model, "level": v.level, "codec": v.codec, "bits": v.bits, "verdict": v.verdict,
+                 "diff": v.diff, "ci": list(v.ci) if v.ci else None, "n_seeds": v.n_seeds,
+                 "more_seeds": v.more_seeds, "reason": v.reason}
+                for x in self.n_approx_all for v in x.verdicts
+            ],
+            "comparisons": [
+                {"level": c.level, "a": c.a, "b": c.b, "verdict": c.verdict, "diff": c.diff,
+                 "ci": list(c.ci) if c.ci else None, "seeds_to_decide": c.seeds_to_decide, "n_seeds": c.n_seeds,
+                 "reason": c.reason}
+                for c in self.comparisons
+            ],
+            "compare_at": self.compare_level,
+            "recommendation": None if self.recommendation is None else self.recommendation.to_dict(),
+            "epochs": [
+                {"model": e.model, "level": e.level, "median": e.median, "median_is_bound": e.median_is_bound,
+                 "censored": e.censored, "still_improving": e.still_improving, "n": e.n, "text": e.text}
+                for e in self.epochs
+            ],
+            "cells": [{"model": c.model, "level": c.level, "acc": c.acc, "ci": list(c.ci) if c.ci else None,
+                       "n": c.n, "at_chance": c.at_chance} for c in self.cells],
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "tolerance_pp": self.tolerance_pp, "n_boot": self.n_boot, "seed": self.seed,
+            "paired_items": self.obs.paired_items, "unit": self.obs.unit,
+            "n_done": self.obs.n_done, "n_failed": self.obs.n_failed, "n_expected": self.obs.n_expected,
+        }
 
 
-def _expected(spec: Mapping[str, Any] | None) -> int | None:
-    if not spec:
+def _na_short(x: NApprox) -> dict[str, Any]:
+    return {"model": x.model, "codec": x.codec, "status": x.status, "level": x.level, "bits": x.bits,
+            "ci_bits": list(x.ci_bits) if x.ci_bits else None, "decide": x.decide}
+
+
+def _cells(obs: Observations, boot: PairedBootstrap) -> tuple[CellSummary, ...]:
+    out = []
+    for model in obs.models:
+        for lv in obs.levels:
+            c = obs.cell(model, lv.key)
+            if c is None:
+                continue
+            ci = boot.cell(model, lv.key).interval(0.95) if c.n >= MIN_SEEDS else None
+            out.append(CellSummary(model=model, level=lv.key, display=lv.display, bits=lv.bits, acc=c.mean, ci=ci,
+                                   n=c.n, at_chance=at_chance(obs, model, lv.key)))
+    return tuple(out)
+
+
+def _headline_model(obs: Observations, requested: str | None) -> str | None:
+    if requested is not None:
+        if requested not in obs.models:
+            raise ConfigError(f"--model {requested!r} is not an architecture of this sweep",
+                              fix=f"pick one of {', '.join(obs.models)}")
+        return requested
+    ref = [(obs.cell(m, REFERENCE) or _first_cell(obs, m), m) for m in obs.models]
+    ok = [(c.mean, m) for c, m in ref if c is not None and not at_chance(obs, m, c.level)]
+    return max(ok, key=lambda t: (t[0], -obs.models.index(t[1])))[1] if ok else None
+
+
+def _first_cell(obs: Observations, model: str):
+    return next((obs.cell(model, lv.key) for lv in obs.levels if obs.cell(model, lv.key) is not None), None)
+
+
+def _fits(obs: Observations) -> dict[str, LogFit]:
+    fits = {}
+    for model in obs.models:
+        pts = [(lv.Q, obs.cell(model, lv.key).mean) for lv in obs.levels
+               if lv.Q is not None and obs.cell(model, lv.key) is not None]
+        if len({q for q, _ in pts}) >= 3:
+            fits[model] = fit_log_curve([q for q, _ in pts], [m for _, m in pts])
+    return fits
+
+
+def _recommendation(boot: PairedBootstrap, obs: Observations, nas: dict[str, NApprox], pair, delta: float,
+                    head: str | None) -> Recommendation | None:
+    if head is None or REFERENCE not in {lv.key for lv in obs.levels}:
         return None
-    try:
-        return len(spec["levels"]) * len(spec["archs"]) * len(spec["seeds"])
-    except (KeyError, TypeError):
-        return None
+    baseline = obs.models[-1]
+    decided = {m: x for m, x in nas.items() if x.status in ("found", "holds_everywhere") and x.level != REFERENCE}
+    for m in obs.models[:-1]:
+        cmp = compare(boot, m, baseline, REFERENCE, delta=delta)
+        if m in decided and cmp is not None and cmp.verdict in ("equivalent", "superior", "non-inferior"):
+            return recommend(boot, model=m, level=decided[m].level, baseline=baseline)
+    if head in decided:
+        return recommend(boot, model=head, level=decided[head].level, baseline=head)
+    return None
 
 
-def _fits(cells: Sequence[CellStats], archs: Sequence[str]) -> tuple[dict[str, LogFit], dict[str, str]]:
-    fits, notes = {}, {}
-    for arch in archs:
-        pts = [(c.Q, c.acc.mean) for c in cells if c.arch == arch and c.Q is not None]
-        try:
-            fits[arch] = fit_log_curve([q for q, _ in pts], [m for _, m in pts])
-        except ConfigError:
-            notes[arch] = f"{len(pts)} compressed level(s) with runs: the fit needs at least two"
-    return fits, notes
+def _warnings(obs: Observations, cells: tuple[CellSummary, ...], head: str | None) -> list[str]:
+    out = []
+    if cells and all(c.at_chance for c in cells):
+        thr = chance_threshold(obs.n_classes, next(iter(obs.cells.values())).n_test)
+        out.append(f"nothing learned: every cell is at or below chance ({100 / obs.n_classes:.1f}% on "
+                   f"{obs.n_classes} classes, threshold {100 * thr:.1f}%); no knee, verdict or recommendation")
+    else:
+        for m in obs.models:
+            ref = obs.cell(m, REFERENCE)
+            if ref is not None and at_chance(obs, m, REFERENCE):
+                out.append(f"{m} is at chance on the original ({100 * ref.mean:.1f}%): no verdict is drawn from it")
+        chance_cells = [c for c in cells if c.at_chance and c.level != REFERENCE]
+        if chance_cells:
+            out.append("at chance: " + ", ".join(f"{c.model} at {c.display}" for c in chance_cells))
+    if obs.n_classes is None:
+        out.append("the number of classes is unknown, so cells are not checked against chance")
+    few = [c for c in cells if c.n < MIN_SEEDS]
+    if few:
+        ns = sorted({c.n for c in few})
+        out.append(f"few seeds: {len(few)} of {len(cells)} cells have n = {'/'.join(map(str, ns))}, too few for "
+                   f"intervals or verdicts; run ≥ {MIN_SEEDS} seeds (5 or more to decide close calls)")
+    trained = under_trained_warning(obs)
+    if trained:
+        out.insert(0, trained)
+    out.extend(obs.notes)
+    if obs.n_expected is not None and obs.n_done < obs.n_expected:
+        out.append(f"partial sweep: {obs.n_done} of {obs.n_expected} runs finished; numbers will move as runs arrive")
+    if obs.n_failed:
+        out.append(f"{obs.n_failed} run(s) failed and are left out")
+    return out
 
 
-def analyze(*, runs: Sequence[Mapping[str, Any]], levels: Sequence[Mapping[str, Any]],
-            spec: Mapping[str, Any] | None = None, tolerance_pp: float = 1.0, params_at: str | None = None,
-            n_boot: int = 1000, seed: int = 0) -> Analysis:
-    """Analyse a sweep's rows. `tolerance_pp` is δ of the knee rule in percentage points; `params_at` picks the level
-    of accuracy vs parameters (default: the paper's q 25 / Q 0.75 if in the grid, else the knee).
-
-    Raises StoreError when there is no finished run, ConfigError for a bad δ or level.
-    """
-    if not tolerance_pp >= 0:
-        raise ConfigError(f"--tolerance must be ≥ 0 percentage points; got {tolerance_pp}", fix="e.g. --tolerance 1.0")
-    done = done_runs(runs)
-    n_failed = sum(1 for r in runs if r.get("status") == "failed")
-    if not done:
-        raise StoreError(f"no finished runs to analyse ({n_failed} failed)", where="results store",
-                         fix="run `helmholtz sweep ...` into this directory first, or wait for its first run")
-    grid = build_grid(runs=done, levels=levels, spec=spec)
-    cells = cell_stats(done, grid)
-    sizes = arch_params(done)
-    metric = epoch_metric(cells)
-    fits, fit_notes = _fits(cells, list(sizes))
-    all_knees = knees(cells, grid, tolerance_pp=tolerance_pp, n_boot=n_boot, seed=seed)
-    knee = all_knees.get(BEST)
-    level_bits = tuple(bits_at_level(lv.stats, label=lv.label, codec=grid.codec, level=lv.level)
-                       for lv in grid.levels)
-    knee_bits = next((b for b in level_bits if knee and b.label == knee.knee_label), None)
-    knee_label = knee.knee_label if knee else None
-    p_label = params_level(grid, knee_label=knee_label, requested=params_at)
-    return Analysis(
-        grid=grid, spec=dict(spec) if spec else None, archs=sizes, cells=tuple(cells), tolerance_pp=float(tolerance_pp),
-        epoch_metric=metric, fits=fits, fit_notes=fit_notes, knees=all_knees, knee=knee, level_bits=level_bits,
-        knee_bits=knee_bits,
-        knee_comparison=compare_models(cells, grid, label=knee_label, tolerance_pp=tolerance_pp, metric=metric)
-        if knee_label else None,
-        params_label=p_label,
-        params_comparison=compare_models(cells, grid, label=p_label, tolerance_pp=tolerance_pp, metric=metric),
-        recommendation=recommend(cells, grid, knee_label=knee_label, tolerance_pp=tolerance_pp, metric=metric)
-        if knee_label else None,
-        n_done=len(done), n_failed=n_failed, n_expected=_expected(spec),
+def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOOT, seed: int = 0,
+            model: str | None = None, compare_pair: tuple[str, str] | None = None,
+            compare_level: str | None = None) -> Analysis:
+    """Analyse `obs`. ``tolerance_pp`` is the margin δ in percentage points; ``model`` picks the headline
+    architecture; ``compare_pair`` the two architectures compared (default: smallest and largest);
+    ``compare_level`` the pre-set level of the headline comparison (default: the paper's, when in the grid)."""
+    if not (isinstance(tolerance_pp, (int, float)) and 0 < tolerance_pp <= MAX_TOLERANCE_PP):
+        raise ConfigError(f"--tolerance must be a margin in (0, {MAX_TOLERANCE_PP:g}] percentage points; got "
+                          f"{tolerance_pp}", fix="e.g. --tolerance 1.0")
+    delta = tolerance_pp / 100
+    boot = PairedBootstrap(obs, n_boot=n_boot, seed=seed)
+    cells = _cells(obs, boot)
+    head = _headline_model(obs, model)
+    codecs = obs.codecs()
+    all_na = tuple(x for m in obs.models for c in codecs if (x := n_approx(boot, m, c, delta=delta)) is not None)
+    primary = codecs[0] if codecs else None
+    by_model = {x.model: x for x in all_na if x.codec == primary}
+    na = by_model.get(head) if head else None
+    collapses = tuple(collapse_test(boot, m, c, delta=delta) for m in obs.models for c in codecs)
+    col = next((c for c in collapses if c.model == head and c.codec == primary), None) if head else None
+    pair = default_pair(obs, compare_pair)
+    level = compare_at(obs, compare_level)
+    comparisons = tuple(x for lv in obs.levels if pair for x in [compare(boot, *pair, lv.key, delta=delta)]
+                        if x is not None)
+    head_cmp = next((c for c in comparisons if c.level == level), None) if level else None
+    rec = _recommendation(boot, obs, by_model, pair, delta, head)
+    notes = []
+    if na is not None and na.reference_note:
+        notes.append(na.reference_note)
+    result = Analysis(
+        obs=obs, tolerance_pp=float(tolerance_pp), n_boot=n_boot, seed=seed, cells=cells, headline_model=head,
+        n_approx=na, n_approx_all=all_na, collapse=col, collapses=collapses, pair=pair, compare_level=level,
+        comparisons=comparisons, headline_comparison=head_cmp, recommendation=rec, epochs=epoch_summaries(obs),
+        fits=_fits(obs), warnings=tuple(_warnings(obs, cells, head)), notes=tuple(notes),
     )
+    from helmholtz.analysis.headline import headline
+
+    return _with_headline(result, headline(result))
+
+
+def _with_headline(a: Analysis, text: str) -> Analysis:
+    from dataclasses import replace
+
+    return replace(a, headline=text)
+
+
+__all__ = ["Analysis", "CellSummary", "analyze"]

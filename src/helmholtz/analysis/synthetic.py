@@ -1,72 +1,105 @@
-"""Synthetic store rows from a known accuracy curve: for tests, and to try the report without training anything.
+"""Simulated sweeps as store rows: to test the report and the CLI through a real results store, and to try the
+report without training anything.
 
-`synthetic_rows` returns (runs, levels) rows shaped like `Store.runs()` / `Store.levels()`: one run per
-(level, architecture, seed) with test accuracy = the given curve + Gaussian noise, and one LevelStats row per level
-with plausible bytes (JPEG: a fixed header plus a payload growing with q; MP3: the nominal bitrate).
+`synthetic_rows` turns a simulated sweep (`simulate.simulate`) into rows shaped like `Store.runs(predictions=True)`
+and `Store.levels()`, with per-item predictions scored against generated test labels; `write_store` writes them
+through the real `Store` API, as a sweep would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from helmholtz.analysis.table import Codec, level_label
+from helmholtz.analysis.observations import REFERENCE, Observations
+from helmholtz.analysis.simulate import RAW_BPP, Truth, simulate
 
-#: a 28×28 grayscale item (Fashion-MNIST) for the JPEG byte model; 2 s at 44.1 kHz for MP3
-_PIXELS, _CHANNELS, _SECONDS, _SR = 28 * 28, 1, 2.0, 44100
-_JPEG_HEADER_BYTES = 330
-
-
-def synthetic_level(level: int | None, *, codec: Codec = "jpeg") -> dict[str, Any]:
-    """A LevelStats row for one level under a simple byte model (not a real codec measurement)."""
-    audio = codec == "mp3"
-    raw_bits = 16.0 * _SR if audio else 8.0 * _CHANNELS
-    if level is None:
-        raw_bytes = raw_bits * (_SECONDS if audio else _PIXELS) / 8
-        return dict(codec="none", level=None, level_label="none", encoder="none", unit="second" if audio else "pixel",
-                    bytes_total_mean=raw_bytes, bytes_payload_mean=raw_bytes, bits_total=raw_bits,
-                    bits_payload=raw_bits, raw_bits=raw_bits, compression_ratio=1.0, fidelity_db=None, n_items=1000)
-    if audio:
-        payload = level * 1000 * _SECONDS / 8
-        total = payload + 400                            # ID3/Xing/LAME tags
-        per = _SECONDS
-    else:
-        payload = 10 + 4.0 * level
-        total = payload + _JPEG_HEADER_BYTES
-        per = _PIXELS
-    return dict(codec=codec, level=level, level_label=level_label(level), encoder="synthetic",
-                unit="second" if audio else "pixel", bytes_total_mean=total, bytes_payload_mean=payload,
-                bits_total=8 * total / per, bits_payload=8 * payload / per, raw_bits=raw_bits,
-                compression_ratio=raw_bits * per / 8 / total, fidelity_db=10 + level / 4, n_items=1000)
+#: pixels of a 28×28 item, for the byte columns of the level rows
+_PIXELS = 28 * 28
 
 
-def synthetic_rows(accuracy: Callable[[str, int | None], float], *, levels: Sequence[int | None],
-                   archs: Mapping[str, int], seeds: int | Sequence[int] = 3, noise_sd: float = 0.0,
-                   codec: Codec = "jpeg", epochs: Callable[[str, int | None], float] | None = None,
-                   wall_s: Callable[[str, int | None], float] | None = None, rng_seed: int = 0,
-                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(runs, levels) rows for a sweep whose true mean accuracy is `accuracy(arch, level)`.
+def _labels(n_items: int, n_classes: int, seed: int) -> np.ndarray:
+    return np.random.default_rng([seed, 99]).integers(0, n_classes, n_items).astype(np.int64)
 
-    `archs` maps architecture name → parameter count. `epochs` and `wall_s` give the other per-run numbers (default:
-    10 epochs, 60 s); noise of `noise_sd` is added to accuracy only, so tests can reason about it.
-    """
-    rng = np.random.default_rng(rng_seed)
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+
+def observation_rows(obs: Observations, *, rng_seed: int = 0, epochs: int = 20,
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray]:
+    """(run rows, level rows, test labels) of simulated observations. A wrong prediction is the next class."""
+    k = obs.n_classes or 10
+    n_items = next(iter(obs.cells.values())).correct.shape[1]
+    labels = _labels(n_items, k, rng_seed)
     runs = []
-    for lv in levels:
-        for arch, n_params in archs.items():
-            for s in seed_list:
-                e = 10.0 if epochs is None else float(epochs(arch, lv))
-                runs.append(dict(
-                    run_id=f"{arch}-{level_label(lv)}-{s}", status="done", arch=arch,
-                    codec="none" if lv is None else codec, level=lv, level_label=level_label(lv), seed=s,
-                    test_acc=float(accuracy(arch, lv) + rng.normal(0.0, noise_sd)) if noise_sd else float(accuracy(arch, lv)),
-                    test_loss=0.5, best_val_acc=float(accuracy(arch, lv)), best_epoch=int(round(e)),
-                    epochs_to_converge=int(round(e)), epochs_run=int(round(e)) + 5, stopped_early=1,
-                    wall_s=60.0 if wall_s is None else float(wall_s(arch, lv)), train_items_per_s=1000.0,
-                    n_params=int(n_params), device="cpu", precision="fp32", code_version="synthetic",
-                    versions_json="{}", host_json="{}", error=None,
-                ))
-    return runs, [synthetic_level(lv, codec=codec) for lv in levels]
+    for (model, level), cell in obs.cells.items():
+        lv = obs.level(level)
+        for i, seed in enumerate(cell.seeds):
+            pred = np.where(cell.correct[i], labels, (labels + 1) % k).astype(np.uint8)
+            runs.append(dict(
+                run_id=f"{model}-{level}-{seed}", status="done", arch=model, codec=lv.codec, level=lv.level,
+                level_label=level, seed=seed, test_acc=float(cell.correct[i].mean()), test_loss=0.5,
+                best_val_acc=float(cell.acc[i]), best_epoch=epochs // 2, epochs_to_converge=None,
+                epochs_run=epochs, stopped_early=1, wall_s=30.0, train_items_per_s=1000.0,
+                n_params=obs.params.get(model), device="cpu", precision="fp32", code_version="synthetic",
+                versions_json="{}", host_json="{}", error=None, n_test=n_items, n_classes=k,
+                predictions=pred.tobytes(),
+                spec_json=f'{{"options": {{"epochs": {epochs}}}}}',
+            ))
+    levels = []
+    for lv in obs.levels:
+        bits = RAW_BPP if lv.is_reference else lv.bits
+        total = RAW_BPP if lv.is_reference else lv.bits_total
+        levels.append(dict(
+            level_label=lv.key, codec=lv.codec, level=lv.level, encoder="synthetic", unit="pixel",
+            bytes_total_mean=total * _PIXELS / 8, bytes_payload_mean=bits * _PIXELS / 8, bits_total=total,
+            bits_payload=bits, raw_bits=RAW_BPP, compression_ratio=RAW_BPP / total,
+            fidelity_db=None if lv.is_reference else 15.0 + 5 * bits, n_items=1000,
+        ))
+    return runs, levels, labels
+
+
+def synthetic_rows(truth: Truth | None = None, *, levels: Sequence[int | None] | None = None,
+                   models: Sequence[str] = ("A", "F"), seeds: int | Sequence[int] = 3, n_items: int = 1000,
+                   rng_seed: int = 0, **noise: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(runs, levels) rows of a simulated sweep (default: a sharp knee at q 20)."""
+    kw = {} if levels is None else {"levels": levels}
+    obs = simulate(truth or Truth("knee"), models=models, seeds=seeds, n_items=n_items, rng_seed=rng_seed,
+                   **kw, **noise)
+    runs, level_rows, _ = observation_rows(obs, rng_seed=rng_seed)
+    return runs, level_rows
+
+
+def write_store(out: str | os.PathLike, obs: Observations, *, rng_seed: int = 0, epochs: int = 20,
+                dataset: str = "fashion-mnist") -> None:
+    """Write simulated observations into a real results store at `out`, through the `Store` API."""
+    from helmholtz.sweep.spec import make_sweep_spec, run_spec_for
+    from helmholtz.sweep.store import Store
+    from helmholtz.train.spec import EpochRow, RunResult, TrainOptions
+
+    runs, level_rows, labels = observation_rows(obs, rng_seed=rng_seed, epochs=epochs)
+    levels = [None if lv.is_reference else lv.level for lv in obs.levels]
+    seeds = sorted({s for c in obs.cells.values() for s in c.seeds})
+    spec = make_sweep_spec(dataset, modality="image", codec="jpeg", levels=levels, archs=list(obs.models),
+                           seeds=seeds, options=TrainOptions(optimizer="adam", lr=2e-3, epochs=epochs, width=0.25),
+                           data_hash="51mu1a7ed")
+    with Store(out, create=True) as st:
+        st.init_spec(spec.to_dict())
+        st.put_test_labels(spec.data.data_hash, labels, obs.n_classes or 10)
+        for row in level_rows:
+            st.put_level({k: v for k, v in row.items() if k != "level_label"})
+        for r in runs:
+            rs = run_spec_for(spec, level=None if r["level_label"] == REFERENCE else r["level"], arch=r["arch"],
+                              seed=r["seed"])
+            acc = r["test_acc"]
+            hist = [acc * min(1.0, 0.5 + 0.1 * e) for e in range(1, epochs + 1)]
+            res = RunResult(
+                run_id=rs.run_id, spec=rs.to_dict(), test_acc=acc, test_loss=0.5, best_val_acc=max(hist),
+                best_epoch=int(np.argmax(hist)) + 1, epochs_to_converge=None, epochs_run=epochs, stopped_early=False,
+                wall_s=30.0, train_items_per_s=1000.0, n_params=r["n_params"], device="cpu", precision="fp32",
+                versions={"numpy": np.__version__}, code_version="synthetic", host={"cpu": "simulated"},
+                started_at="2026-01-01T00:00:00+00:00", finished_at="2026-01-01T00:00:30+00:00",
+                test_predictions=np.frombuffer(r["predictions"], dtype=np.uint8), n_test=r["n_test"],
+                n_classes=r["n_classes"])
+            st.put_run(res, [EpochRow(epoch=e, train_loss=1.0 / e, train_acc=h, val_loss=1.0, val_acc=h, lr=2e-3,
+                                      seconds=1.0) for e, h in enumerate(hist, start=1)])

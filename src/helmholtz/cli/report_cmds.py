@@ -13,59 +13,108 @@ import typer
 from helmholtz.cli.common import console, print_json
 from helmholtz.cli.options import Json
 
-#: the demo's grid (DESIGN.md "Default quality grid", thinned to fit ~10 minutes on 2 CPU cores)
-DEMO_LEVELS: tuple[int | None, ...] = (1, 5, 10, 20, 30, 50, 90, None)
+#: the demo's grid (DESIGN.md "Default quality grid", thinned to fit ~10 minutes on 2 CPU cores; q 25 is the
+#: paper's pre-set comparison level)
+DEMO_LEVELS: tuple[int | None, ...] = (1, 5, 10, 20, 25, 50, 90, None)
 DEMO_QUICK_LEVELS: tuple[int | None, ...] = (1, 5, 20, 90, None)
 DEMO_ARCHS = ("A", "F")
 
 Tolerance = Annotated[float, typer.Option(
-    "--tolerance", help="δ of the knee rule, in percentage points of accuracy: the knee is the lowest quality within δ "
-                        "of the best level.")]
+    "--tolerance", help="Margin δ in percentage points of accuracy: a level holds when its loss against the original "
+                        "is shown to be smaller than δ; two models are equivalent within ±δ.")]
+Bootstrap = Annotated[int, typer.Option("--bootstrap", help="Bootstrap draws B (seeds, then test items).")]
+BootSeed = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")]
+Model = Annotated[str | None, typer.Option(
+    "--model", help="Architecture of the headline N_approx (default: the best on the original).")]
+ComparePair = Annotated[str | None, typer.Option(
+    "--compare", help="Two architectures to compare, e.g. A,F (default: the smallest and the largest).")]
+CompareAt = Annotated[str | None, typer.Option(
+    "--compare-at", help="Level of the headline comparison, fixed in advance, e.g. 25 or none (default: the "
+                         "paper's q 25 / Q 0.75 when swept).")]
+
+
+def analysis_options(*, tolerance: float, bootstrap: int, seed: int, model: str | None, compare: str | None,
+                     compare_at: str | None) -> dict:
+    """The analysis keyword arguments of the report/analyze/demo options (validated by `analyze` itself)."""
+    pair = None
+    if compare is not None:
+        names = [p.strip().upper() for p in compare.split(",") if p.strip()]
+        if len(names) != 2:
+            from helmholtz.errors import ConfigError
+
+            raise ConfigError(f"--compare needs two architectures; got {compare!r}", fix="e.g. --compare A,F")
+        pair = (names[0], names[1])
+    return dict(tolerance_pp=tolerance, n_boot=bootstrap, seed=seed, model=model.strip().upper() if model else None,
+                compare_pair=pair, compare_level=compare_at)
 
 
 def _print_report(files, *, as_json: bool) -> None:
     from rich.markup import escape
 
     if as_json:
-        print_json({"headline": files.headline, "report_html": str(files.html), "summary_md": str(files.summary),
-                    "analysis_json": str(files.analysis_json), "figures": [str(f.png) for f in files.figures],
-                    "analysis": files.analysis.to_dict()})
+        print_json({**files.analysis.to_json(), "files": {
+            "report_html": str(files.html), "summary_md": str(files.summary),
+            "analysis_json": str(files.analysis_json), "figures": [str(f.png) for f in files.figures]}})
         return
     from helmholtz.report.summary import recipe_short
 
     console.print(f"[bold]{escape(files.headline)}[/bold]")
-    console.print(escape(recipe_short(files.analysis.spec)))
+    console.print(escape(recipe_short(files.analysis.obs.spec)))
     console.print(f"report: {escape(str(files.html))}")
     console.print(f"summary: {escape(str(files.summary))}   figures (PNG + SVG) and analysis.json: "
                   f"{escape(str(files.out_dir))}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add `report` and `demo` to `app`."""
+    """Add `report`, `analyze` and `demo` to `app`."""
 
     @app.command("report")
     def report_cmd(
         run_dir: Annotated[Path, typer.Argument(help="The --out directory of a `helmholtz sweep` (holds results.sqlite).")],
         out: Annotated[Path | None, typer.Option("--out", help="Where to write the report (default: RUN_DIR/report).")] = None,
         tolerance: Tolerance = 1.0,
-        level: Annotated[str | None, typer.Option(
-            "--level", help="Level for accuracy vs parameters (paper Fig. 6/9), e.g. 25 or none "
-                            "(default: q 25 / Q 0.75 if swept, else the knee).")] = None,
-        bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap draws B for the knee's CI.")] = 1000,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+        bootstrap: Bootstrap = 2000,
+        seed: BootSeed = 0,
+        model: Model = None,
+        compare: ComparePair = None,
+        compare_at: CompareAt = None,
         json_out: Json = False,
     ) -> None:
-        """Analyse a sweep (knee N_approx with CI, bits at the knee, fit, complexity) and write the report.
+        """Analyse a sweep (N_approx with CI, level verdicts, collapse test, model comparisons) and write the report.
 
-        Works on a sweep that is still running or was interrupted: cells with one seed are labelled n<2.
+        Works on a sweep that is still running or was interrupted. --json prints the analysis as JSON on stdout.
         """
-        from helmholtz.errors import ConfigError
         from helmholtz.report.build import build_report
 
-        if bootstrap < 1:
-            raise ConfigError(f"--bootstrap must be ≥ 1 draw; got {bootstrap}", fix="e.g. --bootstrap 1000")
-        files = build_report(run_dir, out_dir=out, tolerance_pp=tolerance, params_at=level, n_boot=bootstrap,
-                             seed=seed)
+        opts = analysis_options(tolerance=tolerance, bootstrap=bootstrap, seed=seed, model=model, compare=compare,
+                                compare_at=compare_at)
+        files = build_report(run_dir, out_dir=out, **opts)
+        _print_report(files, as_json=json_out)
+
+    @app.command("analyze")
+    def analyze_cmd(
+        table: Annotated[Path, typer.Argument(
+            help="CSV or Parquet, one row per run: model, level ('none' = original), seed, optional bits/params/"
+                 "n_classes, and either correct (0/1 per test item) or accuracy + n_test.")],
+        out: Annotated[Path | None, typer.Option("--out", help="Where to write the report (default: TABLE's folder/report).")] = None,
+        tolerance: Tolerance = 1.0,
+        bootstrap: Bootstrap = 2000,
+        seed: BootSeed = 0,
+        model: Model = None,
+        compare: ComparePair = None,
+        compare_at: CompareAt = None,
+        json_out: Json = False,
+    ) -> None:
+        """Analyse results from your own pipeline: the same statistics and report as `helmholtz report`."""
+        from helmholtz.analysis import analyze
+        from helmholtz.analysis.byo import read_table
+        from helmholtz.report.build import write_report
+
+        opts = analysis_options(tolerance=tolerance, bootstrap=bootstrap, seed=seed, model=model, compare=compare,
+                                compare_at=compare_at)
+        analysis = analyze(read_table(table), **opts)
+        target = out if out is not None else table.parent / "report"
+        files = write_report(analysis, target, meta={"results table": str(table)})
         _print_report(files, as_json=json_out)
 
     @app.command("demo")

@@ -126,6 +126,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
         epochs: Annotated[bool, typer.Option("--epochs", help="Export the per-epoch rows instead of one row per run.")] = False,
         failed: Annotated[bool, typer.Option("--failed", help="Include failed runs (with their error).")] = False,
+        predictions: Annotated[bool, typer.Option("--predictions", help="Export every run's per-item test predictions (with --out FILE.npz or .parquet).")] = False,
         out_file: Annotated[Path | None, typer.Option("--out", help="Write here (csv/parquet default: DIR/results.<ext> or DIR/epochs.<ext>).")] = None,
     ) -> None:
         """Show or export the runs (or epochs) of a sweep: a table, CSV, JSON or Parquet."""
@@ -134,6 +135,14 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in _FORMATS:
             raise ConfigError(f"--format got {fmt!r}; expected one of {', '.join(_FORMATS)}", fix="e.g. --format csv")
+        if predictions:
+            if out_file is None:
+                raise ConfigError("--predictions needs --out FILE.npz or FILE.parquet", fix="e.g. --out predictions.npz")
+            with Store(directory) as store:
+                rows, labels = store.runs(predictions=True), store.test_labels()
+            target = export.write_predictions(rows, labels, out_file)
+            err_console.print(f"wrote the predictions of {len(rows)} runs to {target}", markup=False, highlight=False)
+            return
         with Store(directory) as store:
             rows = store.epochs() if epochs else store.runs(None if failed else "done")
             columns = export.EPOCH_COLUMNS if epochs else export.RUN_COLUMNS

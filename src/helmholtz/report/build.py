@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from helmholtz.analysis.analyze import Analysis, analyze
-from helmholtz.analysis.table import parse_json
+from helmholtz.analysis.observations import Observations, from_store, parse_json
 from helmholtz.errors import StoreError
 from helmholtz.report.figures import FigureFiles, write_figures
 from helmholtz.report.html import render_html
-from helmholtz.report.summary import headline, render_markdown
+from helmholtz.report.summary import render_markdown
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class ReportFiles:
     analysis: Analysis
 
 
-def load_rows(run_dir: str | os.PathLike) -> tuple[dict[str, Any] | None, list[dict], list[dict]]:
-    """(sweep spec, level rows, run rows incl. failed) of the store in `run_dir`. Raises StoreError when missing."""
+def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[dict]]:
+    """The observations of the sweep in `run_dir`, and its run rows (incl. failed). Raises StoreError when missing."""
     from helmholtz.sweep.store import STORE_FILE, Store
 
     path = Path(run_dir)
@@ -47,7 +47,12 @@ def load_rows(run_dir: str | os.PathLike) -> tuple[dict[str, Any] | None, list[d
         raise StoreError(f"no {STORE_FILE} here", where=str(path),
                          fix="pass the --out directory of a `helmholtz sweep`, or run one first")
     with Store(path) as store:
-        return store.spec(), store.levels(), store.runs(status=None)
+        spec, levels = store.spec(), store.levels()
+        runs, epochs = store.runs(status=None, predictions=True), store.epochs()
+        labels = store.test_labels()
+    obs = from_store(spec=spec, level_rows=levels, run_rows=runs, epoch_rows=epochs,
+                     labels=None if labels is None else labels[0])
+    return obs, runs
 
 
 def _unique(values: Sequence[Any]) -> list[Any]:
@@ -82,30 +87,35 @@ def provenance(runs: Sequence[Mapping[str, Any]], *, store_path: Path) -> dict[s
     return meta
 
 
-def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | None = None, tolerance_pp: float = 1.0,
-                 params_at: str | None = None, n_boot: int = 1000, seed: int = 0) -> ReportFiles:
-    """Analyse the sweep in `run_dir` and write its report. Works on a partial sweep; raises StoreError when the
-    directory has no store or no finished run, ConfigError for a bad tolerance or level."""
-    spec, levels, runs = load_rows(run_dir)
-    analysis = analyze(runs=runs, levels=levels, spec=spec, tolerance_pp=tolerance_pp, params_at=params_at,
-                       n_boot=n_boot, seed=seed)
+def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | None = None,
+                 **analysis_options: Any) -> ReportFiles:
+    """Analyse the sweep in `run_dir` and write its report (default: `RUN_DIR/report`). Works on a partial sweep;
+    raises StoreError when the directory has no store or no finished run, ConfigError for bad options.
+    ``analysis_options`` go to `helmholtz.analysis.analyze` (tolerance_pp, n_boot, seed, model, compare_pair,
+    compare_level)."""
+    from helmholtz.sweep.store import store_file
+
+    obs, runs = load_observations(run_dir)
+    analysis = analyze(obs, **analysis_options)
     run = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"
+    return write_report(analysis, out, meta=provenance(runs, store_path=store_file(run_dir)))
+
+
+def write_report(analysis: Analysis, out: Path, *, meta: dict[str, Any],
+                 extra: Sequence[tuple[str, str, str]] = ()) -> ReportFiles:
+    """Write the figures, `report.html`, `summary.md` and `analysis.json` of an analysis under `out`."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as ex:
         raise StoreError(f"cannot create the report directory: {ex.strerror}", where=str(out),
                          fix="choose a writable --out") from None
     figures = tuple(write_figures(analysis, out))
-    from helmholtz.sweep.store import store_file
-
-    meta = provenance(runs, store_path=store_file(run_dir))
     html = out / "report.html"
-    html.write_text(render_html(analysis, figures, meta=meta), encoding="utf-8")
+    html.write_text(render_html(analysis, figures, meta=meta, extra=extra), encoding="utf-8")
     summary = out / "summary.md"
     summary.write_text(render_markdown(analysis, figures=[f.name for f in figures]), encoding="utf-8")
     data = out / "analysis.json"
-    data.write_text(json.dumps({"headline": headline(analysis), **analysis.to_dict(), "provenance": meta},
-                               indent=1, default=str), encoding="utf-8")
+    data.write_text(json.dumps({**analysis.to_json(), "provenance": meta}, indent=1, default=str), encoding="utf-8")
     return ReportFiles(out_dir=out, html=html, summary=summary, analysis_json=data, figures=figures,
-                       headline=headline(analysis), analysis=analysis)
+                       headline=analysis.headline, analysis=analysis)

@@ -1,12 +1,14 @@
-"""The paper's figures drawn on the user's data, as PNG and SVG (matplotlib, Agg canvas, no pyplot state).
+"""The report's figures, as PNG and SVG (matplotlib, Agg canvas, no pyplot state). Every interval is the engine's.
 
-- accuracy vs Q (Fig. 4/7): one line per architecture with its 95 % CI band, the fitted shadow curve
-  (accuracy = a + c·log(100 − Q%)), the original as a star at Q = 0 and a dashed reference line, the knee N_approx
-  as a vertical line with its bootstrap CI as a shaded span;
-- accuracy vs measured bits (scan-only bits per pixel, or kbps for audio; log x axis);
-- epochs vs Q (Fig. 5/8);
-- accuracy vs parameters at one level (Fig. 6/9).
-Cells with a single seed are labelled 'n<2'.
+- **difference_vs_bits** (the main figure): accuracy difference of each level to the architecture's own original
+  against the measured bits (log axis); one line per architecture (and codec) with its paired 90 % band (the
+  one-sided 95 % bounds the verdicts use), the −δ line, each level's verdict as its marker (● holds, ✕ drops,
+  ○ inconclusive), N_approx, and the collapse point with its CI when a collapse was found;
+- **accuracy_vs_q** (paper Fig. 4/7): accuracy against Q with 95 % intervals (cells with ≥ 3 seeds) and the
+  paper's fitted shadow curve a + c·log(100 − Q%) — drawn against the measured bits when the codec has no Q;
+- **epochs_vs_q** (paper Fig. 5/8): median epochs to converge; a triangle marks a median that is only a bound
+  (censored runs), a cross a cell whose runs were still improving at the cap;
+- **accuracy_vs_params** (paper Fig. 6/9): accuracy against parameters at the pre-set comparison level.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from helmholtz.analysis.analyze import Analysis
-from helmholtz.analysis.stats import CellStats, Interval
+from helmholtz.analysis.analyze import Analysis, CellSummary
+from helmholtz.analysis.observations import REFERENCE
 
 #: figure file stems, in the order the report shows them
-FIGURES = ("accuracy_vs_q", "accuracy_vs_bits", "epochs_vs_q", "accuracy_vs_params")
+FIGURES = ("difference_vs_bits", "accuracy_vs_q", "epochs_vs_q", "accuracy_vs_params")
 _DPI = 110
+_MARKERS = {"holds": ("o", True), "drops": ("X", True), "inconclusive": ("o", False)}
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class FigureFiles:
     png_bytes: bytes
 
 
-def _new_figure(figsize=(6.4, 4.2)):
+def _new_figure(figsize=(6.6, 4.3)):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -46,16 +49,9 @@ def _new_figure(figsize=(6.4, 4.2)):
     return fig, fig.add_subplot()
 
 
-def _colors(archs: Sequence[str]) -> dict[str, str]:
+def _colors(names: Sequence[str]) -> dict[str, str]:
     palette = ("tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
-    return {a: palette[i % len(palette)] for i, a in enumerate(archs)}
-
-
-def _err(ivs: Sequence[Interval], scale: float = 1.0) -> np.ndarray:
-    """2×n error-bar lengths; zero where the interval is missing (n<2)."""
-    lo = [0.0 if iv.lo is None else (iv.mean - iv.lo) * scale for iv in ivs]
-    hi = [0.0 if iv.hi is None else (iv.hi - iv.mean) * scale for iv in ivs]
-    return np.array([lo, hi])
+    return {a: palette[i % len(palette)] for i, a in enumerate(names)}
 
 
 def _log_x(ax) -> None:
@@ -68,143 +64,157 @@ def _log_x(ax) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def _acc_ylim(ax, cells: Sequence[CellStats]) -> None:
-    """Y range from the means (CI bands of n = 2 cells can reach far past 0–100 %; the tables hold their numbers)."""
-    means = [100 * c.acc.mean for c in cells]
-    if means:
-        pad = max(3.0, 0.15 * (max(means) - min(means)))
-        ax.set_ylim(max(0.0, min(means) - pad), min(100.0, max(means) + pad))
+def _label(a: Analysis, model: str) -> str:
+    n = a.obs.params.get(model)
+    return f"{model} ({n / 1e6:.2f}M params)" if n and n >= 1e5 else f"{model} ({n:,} params)" if n else model
 
 
-def _faint(container) -> None:
-    """Thin, half-transparent CI bars: with 2–3 seeds they are long, and must not drown the means they belong to."""
-    _, caps, bars = container.lines
-    for artist in (*caps, *bars):
-        artist.set_alpha(0.4)
-        artist.set_linewidth(0.8)
+def _series(a: Analysis) -> list[tuple[str, str]]:
+    """(model, codec) lines of the difference figure: every architecture with every codec."""
+    return [(x.model, x.codec) for x in a.n_approx_all]
 
 
-def _label_n1(ax, xs, ys, cells: Sequence[CellStats]) -> None:
-    for x, y, c in zip(xs, ys, cells, strict=True):
-        if c.flagged:
-            ax.annotate("n<2", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7, color="0.35")
+def difference_vs_bits(a: Analysis):
+    fig, ax = _new_figure()
+    obs, delta = a.obs, a.tolerance_pp
+    series = _series(a)
+    colors = _colors([f"{m}/{c}" for m, c in series])
+    styles = {c: s for c, s in zip(obs.codecs(), ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))), strict=False)}
+    ref_bits = obs.level(REFERENCE).bits if obs.has_level(REFERENCE) else None
+    for na in a.n_approx_all:
+        col = colors[f"{na.model}/{na.codec}"]
+        pts = [v for v in na.verdicts if v.bits is not None and v.diff is not None]
+        ref = obs.level(na.reference)
+        if not pts or ref.bits is None:
+            continue
+        xs = np.array([ref.bits, *(v.bits for v in pts)])
+        ys = np.array([0.0, *(100 * v.diff for v in pts)])
+        codec_note = f", {na.codec}" if len(obs.codecs()) > 1 else ""
+        ax.plot(xs, ys, color=col, lw=1.2, ls=styles.get(na.codec, "-"), label=f"{_label(a, na.model)}{codec_note}")
+        band = [(v.bits, 100 * v.ci[0], 100 * v.ci[1]) for v in pts if v.ci is not None]
+        if band:
+            band = sorted(band)
+            ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band], color=col, alpha=0.12,
+                            lw=0)
+        for v in pts:
+            marker, filled = _MARKERS[v.verdict]
+            ax.plot([v.bits], [100 * v.diff], marker=marker, ms=6, ls="none", mec=col,
+                    mfc=col if filled else "white")
+        ax.plot([ref.bits], [0.0], marker="*", ms=11, mfc="white", mec=col, ls="none")
+    ax.axhline(-delta, color="0.35", ls="--", lw=1.0, label=f"−δ = −{delta:g} pp (margin)")
+    ax.axhline(0.0, color="0.6", lw=0.7)
+    na = a.n_approx
+    if na is not None and na.bits is not None and na.status != "undecided":
+        what = "N_approx" if na.status == "found" else "holds down to"
+        ax.axvline(na.bits, color="0.15", ls=":", lw=1.4, label=f"{what} ({na.model}): {na.display}")
+        if na.ci_bits:
+            ax.axvspan(*na.ci_bits, ymin=0.0, ymax=0.035, color="0.3", alpha=0.55, lw=0, label="N_approx 95% CI")
+    col = a.collapse
+    if col is not None and col.detected and col.bits:
+        ax.axvline(col.bits, color="tab:red", ls="-.", lw=1.1, label=f"collapse ({col.model}) at {col.bits:.2g}")
+        if col.ci_bits:
+            ax.axvspan(*col.ci_bits, ymin=0.965, ymax=1.0, color="tab:red", alpha=0.45, lw=0, label="collapse 95% CI")
+    for verdict, (marker, filled) in _MARKERS.items():
+        ax.plot([], [], marker=marker, ls="none", mec="0.3", mfc="0.3" if filled else "white", label=verdict)
+    if ref_bits:
+        ax.plot([], [], marker="*", ls="none", mec="0.3", mfc="white", ms=10, label="the original (reference)")
+    _log_x(ax)
+    ax.set_xlabel(f"measured {obs.unit} (payload, log scale)")
+    ax.set_ylabel("accuracy − accuracy on the original (pp)")
+    ax.set_title("What compression costs each architecture (paired 90% bands)")
+    ax.legend(fontsize=6.5, loc="lower right", ncol=2)
+    ax.grid(alpha=0.3, which="both")
+    return fig
 
 
-def _arch_label(a: Analysis, arch: str) -> str:
-    n = a.archs.get(arch)
-    return f"{arch} ({n / 1e6:.2f}M params)" if n else arch
+def _cells_of(a: Analysis, model: str) -> list[CellSummary]:
+    return [c for c in a.cells if c.model == model]
+
+
+def _acc_ylim(ax, cells: Sequence[CellSummary]) -> None:
+    vals = [100 * c.acc for c in cells] + [100 * v for c in cells if c.ci for v in c.ci]
+    if vals:
+        pad = max(2.0, 0.08 * (max(vals) - min(vals)))
+        ax.set_ylim(max(0.0, min(vals) - pad), min(100.0, max(vals) + pad))
 
 
 def accuracy_vs_q(a: Analysis):
     fig, ax = _new_figure()
-    colors = _colors(list(a.archs))
-    band_in_legend = False  # one legend entry explains every arch's band
-    for arch in a.archs:
-        cells = [c for c in a.cells if c.arch == arch]
-        comp = [c for c in cells if c.Q is not None]
-        col = colors[arch]
+    obs = a.obs
+    use_q = any(lv.Q is not None for lv in obs.levels)
+    colors = _colors(list(obs.models))
+    for model in obs.models:
+        col = colors[model]
+        cells = _cells_of(a, model)
+        comp = [c for c in cells if c.level != REFERENCE and (obs.level(c.level).Q if use_q else c.bits) is not None]
+        x_of = (lambda c: obs.level(c.level).Q) if use_q else (lambda c: c.bits)
+        comp.sort(key=x_of)
         if comp:
-            q = np.array([c.Q for c in comp])
-            m = np.array([100 * c.acc.mean for c in comp])
-            ax.plot(q, m, "o-", color=col, label=_arch_label(a, arch), ms=4, lw=1.2)
-            band = [(c.Q, c.acc) for c in comp if not c.acc.flagged]
-            if len(band) >= 2:
-                # with 2–3 seeds the t-interval is wide; a light fill with drawn edges keeps overlapping bands legible
-                xs, band_lo, band_hi = ([b[0] for b in band], [100 * b[1].lo for b in band],
-                                        [100 * b[1].hi for b in band])
-                ax.fill_between(xs, band_lo, band_hi, color=col, alpha=0.08, lw=0,
-                                label=None if band_in_legend else "95% CI over seeds (each arch)")
-                band_in_legend = True
-                for edge in (band_lo, band_hi):
-                    ax.plot(xs, edge, color=col, lw=0.6, alpha=0.45, ls="-")
-            _label_n1(ax, q, m, comp)
-            fit = a.fits.get(arch)
-            if fit is not None:
-                qq = np.linspace(0.0, max(0.99, float(q.max())), 200)
+            xs = np.array([x_of(c) for c in comp])
+            ys = np.array([100 * c.acc for c in comp])
+            lo = np.array([ys[i] - 100 * c.ci[0] if c.ci else 0.0 for i, c in enumerate(comp)])
+            hi = np.array([100 * c.ci[1] - ys[i] if c.ci else 0.0 for i, c in enumerate(comp)])
+            ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", color=col, ms=4, lw=1.2, capsize=2, label=_label(a, model))
+            for x, y, c in zip(xs, ys, comp, strict=True):
+                if c.ci is None:
+                    ax.annotate(f"n={c.n}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7,
+                                color="0.35")
+            fit = a.fits.get(model)
+            if use_q and fit is not None:
+                qq = np.linspace(0.0, max(0.99, float(xs.max())), 200)
                 ax.plot(qq, 100 * fit.predict(qq), color=col, lw=6, alpha=0.15, solid_capstyle="round",
-                        label=f"{arch} fit: a + c·log(100 − Q%), R² {fit.r2:.2f}" if fit.r2 is not None else None)
-        ref = next((c for c in cells if c.Q is None), None)
+                        label=f"{model}: paper's curve a + c·log(100 − Q%)")
+        ref = next((c for c in cells if c.level == REFERENCE), None)
         if ref is not None:
-            ax.axhline(100 * ref.acc.mean, color=col, ls="--", lw=0.9, alpha=0.8)
-            ax.plot([0.0], [100 * ref.acc.mean], marker="*", ms=12, mfc="white", mec=col, ls="none",
-                    label=f"{arch} on the original (none)")
-    k = a.knee
-    if k is not None:
-        # the original sits at Q = 0 on this axis, so a knee (or CI end) at the original is drawn there
-        lo, hi = (0.0 if v is None else v for v in k.ci_Q)
-        if hi > lo:
-            # a bar along the bottom, not a full-height span: it must not hide the curves it is about
-            ax.axvspan(lo, hi, ymin=0.0, ymax=0.04, color="0.3", alpha=0.55, lw=0, label="knee 95% bootstrap CI")
-        what = "N_approx" if k.found else "no knee in grid (bound)"
-        ax.axvline(0.0 if k.knee_Q is None else k.knee_Q, color="0.2", ls=":", lw=1.3,
-                   label=f"{what}: {a.grid.name(k.knee_label)}")
+            ax.axhline(100 * ref.acc, color=col, ls="--", lw=0.9, alpha=0.8)
+            x0 = 0.0 if use_q else ref.bits
+            if x0 is not None:
+                ax.plot([x0], [100 * ref.acc], marker="*", ms=12, mfc="white", mec=col, ls="none",
+                        label=f"{model} on the original")
     _acc_ylim(ax, a.cells)
-    ax.set_xlabel("Q (quantization: 0 = best quality, 1 = lowest)")
+    if use_q:
+        ax.set_xlabel("Q (quantization: 0 = best quality, 1 = lowest)")
+        ax.set_title("Accuracy vs compression, with 95% intervals (paper Fig. 4/7)")
+    else:
+        _log_x(ax)
+        ax.set_xlabel(f"measured {obs.unit} (log scale)")
+        ax.set_title("Accuracy vs measured bits, with 95% intervals")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Accuracy vs compression (paper Fig. 4/7)")
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     return fig
 
 
-def accuracy_vs_bits(a: Analysis):
-    fig, ax = _new_figure()
-    colors = _colors(list(a.archs))
-    bits = {b.label: b for b in a.level_bits}
-    for arch in a.archs:
-        cells = [c for c in a.cells if c.arch == arch and bits.get(c.label) and bits[c.label].payload]
-        comp = sorted((c for c in cells if c.Q is not None), key=lambda c: bits[c.label].payload)
-        col = colors[arch]
-        if comp:
-            x = np.array([bits[c.label].payload for c in comp])
-            m = np.array([100 * c.acc.mean for c in comp])
-            _faint(ax.errorbar(x, m, yerr=_err([c.acc for c in comp], 100), fmt="o-", color=col, ms=4, lw=1.2,
-                               capsize=2, label=_arch_label(a, arch)))
-            _label_n1(ax, x, m, comp)
-        ref = next((c for c in cells if c.Q is None), None)
-        if ref is not None:
-            ax.plot([bits[ref.label].payload], [100 * ref.acc.mean], marker="*", ms=12, mfc="white", mec=col,
-                    ls="none", label=f"{arch} on the original (raw bits)")
-    kb = a.knee_bits
-    if kb is not None and kb.payload and a.knee is not None and a.knee.found:
-        ax.axvline(kb.payload, color="0.2", ls=":", lw=1.3,
-                   label=f"N_approx {a.grid.name(kb.label)}: {kb.payload:.3g} {kb.unit}")
-    _log_x(ax)
-    _acc_ylim(ax, a.cells)
-    unit = "kbps (MP3 frame data)" if a.grid.bits_unit == "kbps" else "bits per pixel (JPEG scan only, measured)"
-    ax.set_xlabel(unit)
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Accuracy vs measured bits")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.grid(alpha=0.3, which="both")
-    return fig
-
-
 def epochs_vs_q(a: Analysis):
     fig, ax = _new_figure()
-    colors = _colors(list(a.archs))
-    metric = a.epoch_metric
-    for arch in a.archs:
-        cells = [c for c in a.cells if c.arch == arch and c.epochs(metric) is not None]
-        comp = [c for c in cells if c.Q is not None]
-        col = colors[arch]
+    obs = a.obs
+    use_q = any(lv.Q is not None for lv in obs.levels)
+    colors = _colors(list(obs.models))
+    for model in obs.models:
+        col = colors[model]
+        rows = [e for e in a.epochs if e.model == model and e.median is not None]
+        comp = [e for e in rows if e.level != REFERENCE]
+        x_of = (lambda e: obs.level(e.level).Q) if use_q else (lambda e: obs.level(e.level).bits)
+        comp = sorted((e for e in comp if x_of(e) is not None), key=x_of)
         if comp:
-            q = np.array([c.Q for c in comp])
-            e = np.array([c.epochs(metric).mean for c in comp])
-            _faint(ax.errorbar(q, e, yerr=_err([c.epochs(metric) for c in comp]), fmt="o-", color=col, ms=4,
-                               capsize=2, label=_arch_label(a, arch)))
-            _label_n1(ax, q, e, comp)
-        ref = next((c for c in cells if c.Q is None), None)
-        if ref is not None:
-            ax.plot([0.0], [ref.epochs(metric).mean], marker="*", ms=12, mfc="white", mec=col, ls="none",
-                    label=f"{arch} on the original")
-    means = [c.epochs(metric).mean for c in a.cells if c.epochs(metric) is not None]
-    if means:
-        # epochs are ≥ 0; t-intervals of two seeds can reach far below (the tables hold their numbers)
-        ax.set_ylim(0, 1.5 * max(means) + 1)
-    ax.set_xlabel("Q (quantization: 0 = best quality, 1 = lowest)")
-    ax.set_ylabel("epochs to converge (paper heuristic)" if metric == "epochs_to_converge"
-                  else "epoch of best validation accuracy")
+            xs = [x_of(e) for e in comp]
+            ax.plot(xs, [e.median for e in comp], "-", color=col, lw=1.1, label=_label(a, model))
+            for x, e in zip(xs, comp, strict=True):
+                ax.plot([x], [e.median], marker="^" if e.median_is_bound else "o", ms=6, color=col, ls="none",
+                        mfc="white" if e.median_is_bound else col)
+                if e.still_improving:
+                    ax.plot([x], [e.median], marker="x", ms=9, color="0.2", ls="none")
+        ref = next((e for e in rows if e.level == REFERENCE), None)
+        x0 = 0.0 if use_q else (obs.level(REFERENCE).bits if ref else None)
+        if ref is not None and x0 is not None:
+            ax.plot([x0], [ref.median], marker="*", ms=12, mfc="white", mec=col, ls="none")
+    ax.plot([], [], marker="^", ls="none", mec="0.3", mfc="white", label="median is a bound (censored runs)")
+    ax.plot([], [], marker="x", ls="none", color="0.2", label="runs still improving at the epoch cap")
+    if not use_q:
+        _log_x(ax)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Q (quantization: 0 = best quality, 1 = lowest)" if use_q else f"measured {obs.unit}")
+    ax.set_ylabel("epochs to converge (median; paper's 10-epoch rule)")
     ax.set_title("Training epochs vs compression (paper Fig. 5/8)")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
@@ -213,22 +223,24 @@ def epochs_vs_q(a: Analysis):
 
 def accuracy_vs_params(a: Analysis):
     fig, ax = _new_figure()
-    colors = _colors(list(a.archs))
-    label = a.params_label
-    cells = [c for c in a.cells if c.label == label and c.n_params]
+    obs = a.obs
+    level = a.compare_level or (REFERENCE if obs.has_level(REFERENCE) else obs.levels[0].key)
+    colors = _colors(list(obs.models))
+    cells = [c for c in a.cells if c.level == level and obs.params.get(c.model)]
     for c in cells:
-        _faint(ax.errorbar([c.n_params], [100 * c.acc.mean], yerr=_err([c.acc], 100), fmt="o", color=colors[c.arch],
-                           capsize=3, ms=6, label=_arch_label(a, c.arch)))
-        note = f"{c.arch}" + (" (n<2)" if c.flagged else "")
-        ax.annotate(note, (c.n_params, 100 * c.acc.mean), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        p = obs.params[c.model]
+        err = [[100 * (c.acc - c.ci[0])], [100 * (c.ci[1] - c.acc)]] if c.ci else None
+        ax.errorbar([p], [100 * c.acc], yerr=err, fmt="o", color=colors[c.model], capsize=3, ms=6,
+                    label=_label(a, c.model))
+        note = c.model + ("" if c.ci else f" (n={c.n})")
+        ax.annotate(note, (p, 100 * c.acc), textcoords="offset points", xytext=(6, 4), fontsize=8)
     if len(cells) >= 2:
-        ax.plot([c.n_params for c in cells], [100 * c.acc.mean for c in cells], color="0.6", lw=0.8, zorder=0)
+        ax.plot([obs.params[c.model] for c in cells], [100 * c.acc for c in cells], color="0.6", lw=0.8, zorder=0)
     _log_x(ax)
     _acc_ylim(ax, cells)
     ax.set_xlabel("trainable parameters")
     ax.set_ylabel("test accuracy (%)")
-    where = a.grid.name(label) if label else "—"
-    ax.set_title(f"Accuracy vs parameters at {where} (paper Fig. 6/9)")
+    ax.set_title(f"Accuracy vs parameters at {obs.level(level).display} (paper Fig. 6/9)")
     if cells:
         ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
@@ -236,10 +248,11 @@ def accuracy_vs_params(a: Analysis):
 
 
 _BUILDERS = {
-    "accuracy_vs_q": (accuracy_vs_q, "Accuracy vs Q, with the fitted theoretical curve and the knee"),
-    "accuracy_vs_bits": (accuracy_vs_bits, "Accuracy vs measured bits"),
-    "epochs_vs_q": (epochs_vs_q, "Epochs vs Q"),
-    "accuracy_vs_params": (accuracy_vs_params, "Accuracy vs parameters"),
+    "difference_vs_bits": (difference_vs_bits, "Accuracy difference to the original vs measured bits: verdicts, "
+                                               "N_approx and the collapse point"),
+    "accuracy_vs_q": (accuracy_vs_q, "Accuracy vs compression, with the paper's fitted curve"),
+    "epochs_vs_q": (epochs_vs_q, "Epochs to converge vs compression"),
+    "accuracy_vs_params": (accuracy_vs_params, "Accuracy vs parameters at the pre-set comparison level"),
 }
 
 

@@ -15,21 +15,22 @@ from typing import Any
 from helmholtz.analysis.analyze import Analysis
 from helmholtz.report.figures import FigureFiles
 from helmholtz.report.summary import (
-    CELL_HEADER,
-    cell_rows,
-    findings,
-    headline,
-    interval_text,
-    level_range,
-    num,
-    pct,
+    Table,
+    bits_table,
+    cell_table,
+    collapse_table,
+    comparison_table,
+    epoch_table,
+    n_approx_table,
     recipe_lines,
     recipe_short,
+    recommendation_lines,
+    verdict_table,
 )
 
 #: section ids, in page order (tests check that each is present)
-SECTIONS = ("summary", "figures", "knee", "cells", "fit", "bits", "complexity", "recommendation", "recipe", "spec",
-            "provenance")
+SECTIONS = ("summary", "figures", "napprox", "levels", "collapse", "models", "recommendation", "cells", "epochs",
+            "bits", "method", "recipe", "spec", "provenance")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
@@ -38,22 +39,24 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;
 text-align:left;vertical-align:top}th{background:#f3f3f3}.headline{font-size:1.15em;background:#eef5ff;
 padding:.8em 1em;border-left:4px solid #3a78c2}.flag{color:#a33}figure{margin:1em 0}figure img{max-width:100%;
-border:1px solid #eee}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.note{color:#555;
+border:1px solid #eee}.warn li{color:#8a4b00}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.note{color:#555;
 font-size:.9em}
 """
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def _table(table: Table | tuple[Sequence[str], Sequence[Sequence[Any]]]) -> str:
+    header, rows = table
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_FLAGS = ("too few", "at chance", "inconclusive", "drops", "inferior", "censored")
 
 
 def _cell(value: Any) -> str:
     text = escape(str(value))
-    return f'<span class="flag">{text}</span>' if "n<2" in str(value) else text
+    return f'<span class="flag">{text}</span>' if any(f in str(value) for f in _FLAGS) else text
 
 
 def _section(sid: str, title: str, body: str) -> str:
@@ -70,123 +73,97 @@ def _figures(figs: Sequence[FigureFiles]) -> str:
     return "\n".join(out)
 
 
-def _knee(a: Analysis) -> str:
-    g = a.grid
-    rows = [[name, g.name(k.knee_label), level_range(g, k.ci_labels), "yes" if k.found else "no (bound)",
-             pct(k.best_mean), g.name(k.best_label), g.name(k.kneedle_label) if k.kneedle_label else "none found",
-             ", ".join(f"{g.name(lab)} {100 * s:.1f}%" for lab, s in k.distribution.items())]
-            for name, k in a.knees.items()]
-    k = a.knee
-    rule = (f"<p class=note>Primary rule: walking from the level with the best mean accuracy towards lower quality, "
-            f"N_approx is the last level before the first that falls more than δ = {a.tolerance_pp:g} pp below the "
-            "best (not the literal 'any level within δ', which noise past the collapse could satisfy). "
-            f"CI: 2.5–97.5 % of the knee over {k.n_boot if k else '—'} bootstrap draws over seeds (seed "
-            f"{k.seed if k else '—'}). 'best' is the envelope: the best architecture at each level. "
-            "Secondary rule: Kneedle (kneed) on the mean curve.</p>")
-    return rule + _table(("curve", "N_approx", "95% CI", "knee found", "best accuracy", "best at", "Kneedle",
-                          "bootstrap distribution"), rows)
+def _summary(a: Analysis) -> str:
+    warn = "".join(f"<li>{escape(w)}</li>" for w in a.warnings)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in a.notes)
+    return (f'<p class="headline">{escape(a.headline)}</p>'
+            f"<p class=note>{escape(recipe_short(a.obs.spec))}.</p>"
+            + (f"<h3>Warnings</h3><ul class=warn>{warn}</ul>" if warn else "")
+            + (f"<ul>{notes}</ul>" if notes else ""))
+
+
+def _method(a: Analysis) -> str:
+    items = (
+        f"Every interval and verdict comes from one two-stage paired bootstrap ({a.n_boot} draws, seed {a.seed}): "
+        "seeds first, with the same seed weights for every cell (seed s is used at every level and architecture), "
+        "then test items, with the same item weights for every cell, so every difference is paired. The seed stage is "
+        "calibrated for small seed counts (it reproduces Student-t bounds), and a cell or difference needs ≥ 3 seeds "
+        "for an interval or a verdict."
+        + ("" if a.obs.paired_items else " This sweep has no per-item predictions: differences are paired over seeds "
+           "only and the test set's binomial variance is added per cell."),
+        f"Level verdicts against each architecture's own original at margin δ = {a.tolerance_pp:g} pp: holds when "
+        "the one-sided 95 % lower bound of the difference is above −δ, drops when the upper bound is below −δ, else "
+        "inconclusive. Levels are tested from the most bits to the fewest, stopping at the first that does not hold "
+        "(fixed-sequence testing: the family-wise error stays at 5 % without a multiplicity correction). N_approx is "
+        "the fewest-bits level of the unbroken run of holds; its CI is the bootstrap range of that boundary.",
+        "Collapse: a hinge (flat down to b*, then linear in log₂ bits) against the paper's smooth curve "
+        "a + c·log₂ bits, by weighted least squares; a collapse is claimed only when a parametric bootstrap under the "
+        "smooth curve gives p < 0.01, the hinge falls by at least δ, and ≥ 5 levels with ≥ 2 on each side of b*. "
+        "R² and Kneedle are not evidence of a knee.",
+        "Architectures are compared by an equivalence test (TOST at ±δ, the one-sided 95 % bounds): equivalent, "
+        "superior, inferior, non-inferior, or inconclusive — a non-significant difference is never 'matches'. The "
+        "headline comparison is at a level fixed in advance (the paper's q 25 / Q 0.75, or --compare-at).",
+        "Epochs to converge use the paper's full 10-epoch window only; a shorter or still-rising history is "
+        "censored (≥ N). A run whose best validation epoch is its last, stopped by the cap, was still improving.",
+    )
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+
+
+def _models(a: Analysis) -> str:
+    if not a.comparisons:
+        return "<p>Fewer than two architectures: nothing to compare.</p>"
+    where = a.obs.level(a.compare_level).display if a.compare_level else "no pre-set level in this grid"
+    audio = ("<p class=note>Audio parameter counts use a correct per-channel BatchNorm (64 parameters); the paper's "
+             "Keras models normalised over the 94-row frequency axis (376), so each count here is 312 lower than the "
+             "paper's.</p>" if a.obs.modality == "audio" else "")
+    return (f"<p class=note>{escape(a.pair[0])} − {escape(a.pair[1])} at every level; the headline comparison is at "
+            f"{escape(where)}.</p>" + _table(comparison_table(a)) + audio)
 
 
 def _fit(a: Analysis) -> str:
-    rows = [[arch, f"{f.a:.4f}", f"{f.c:.4f}", num(f.r2), f"{100 * f.rmse:.2f}", str(f.n),
-             ", ".join(f"{100 * r:+.1f}" for r in f.residuals)] for arch, f in a.fits.items()]
-    rows += [[arch, "—", "—", "—", "—", "—", note] for arch, note in a.fit_notes.items()]
-    return ("<p class=note>The paper's theoretical curve (Fig. 3, Sec. 4.1), accuracy = a + c·ln(100 − Q%), fitted "
-            "by least squares to the mean accuracies of the compressed levels (Q% capped at 99). It is the shadow "
-            "curve of the accuracy figure.</p>"
-            + _table(("arch", "a", "c", "R²", "RMSE (pp)", "levels", "residuals (pp, by rising Q)"), rows))
-
-
-def _bits(a: Analysis) -> str:
-    g = a.grid
-    rows = [[g.name(b.label), "ref" if lv.Q is None else f"{lv.Q:.2f}", num(b.payload), num(b.total), num(b.raw),
-             num(b.compression_ratio), num(b.payload_ratio), num(b.fidelity_db), num(b.paper_bits_left),
-             num(b.table_bits_left)] for b, lv in zip(a.level_bits, g.levels, strict=True)]
-    note = ("<p class=note>Measured: the bytes the encoder wrote, mean over the training split; payload is the "
-            "entropy-coded JPEG scan (or MP3 frame data) without headers, which dominate small files. Paper "
-            "arithmetic (Sec. 4.1, JPEG only): bits left of a 24-bit colour pixel reduced to 16 by 4:2:0, with the "
-            "paper's S = 12487 and with the real libjpeg-scaled tables; it assumes colour, the measured bits are per "
-            "pixel of the given data.</p>")
-    unit = g.bits_unit
-    return note + _table(("level", "Q", f"payload {unit}", f"total {unit}", f"raw {unit}", "raw/total",
-                          "raw/payload", "fidelity dB", "paper bits left", "table bits left"), rows)
-
-
-def _complexity(a: Analysis) -> str:
-    g = a.grid
-    parts = []
-    for cmp in (a.knee_comparison, a.params_comparison):
-        if cmp is not None and (cmp is a.knee_comparison or a.knee_comparison is None
-                                or cmp.label != a.knee_comparison.label):
-            parts.append(f"<p>{escape(cmp.sentence)}</p>")
-    label = a.params_label
-    rows = [[c.arch, f"{c.n_params:,}" if c.n_params else "—", interval_text(c.acc),
-             interval_text(c.epochs(a.epoch_metric), percent=False)] for c in a.cells if c.label == label]
-    metric = ("epochs to converge (paper heuristic: first epoch whose 10-epoch mean validation accuracy exceeds "
-              "0.99 × the best)" if a.epoch_metric == "epochs_to_converge"
-              else "epoch of the best validation accuracy (the paper's convergence heuristic was undefined for most "
-                   "runs, which are shorter than its 10-epoch window)")
-    parts.append(f"<p class=note>Epochs are {escape(metric)}.</p>")
-    if g.modality == "audio":
-        parts.append("<p class=note>Audio parameter counts use a correct per-channel BatchNorm (64 parameters); the "
-                     "paper's Keras models normalised over the 94-row frequency axis (376), so each count here is "
-                     "312 lower than the paper's.</p>")
-    parts.append(f"<h3>Accuracy vs parameters at {escape(g.name(label) if label else '—')}</h3>")
-    parts.append(_table(("arch", "parameters", "test accuracy [95% CI]", "epochs"), rows))
-    return "\n".join(parts) or "<p>Fewer than two architectures: nothing to compare.</p>"
-
-
-def _recommendation(a: Analysis) -> str:
-    r = a.recommendation
-    if r is None:
-        return "<p>No recommendation: no finished runs.</p>"
-    g, s = a.grid, r.savings
-
-    def ratio(x: float | None) -> str:
-        return "—" if x is None else f"{x:.2f}×"
-
-    def saved(x: float | None) -> str:
-        return "—" if x is None else f"{100 * x:.0f}% {'fewer' if x >= 0 else 'more'}"
-
-    rows = [
-        ("level", f"{g.name(r.label)} (Q {num(r.Q)})"), ("architecture", f"{r.arch} ({r.n_params or '—'} parameters)"),
-        ("test accuracy", interval_text(r.acc)), ("best cell", f"{r.best_arch} at {g.name(r.best_label)}: {pct(r.best_acc)}"),
-        ("baseline", f"{r.baseline_arch} on the original: {interval_text(r.baseline_acc)}" if r.baseline_arch else "—"),
-        ("storage (raw / compressed file)", ratio(s.storage_ratio)), ("bits (raw / payload)", ratio(s.payload_ratio)),
-        (f"measured {r.bits.unit}", f"payload {num(r.bits.payload)}, whole file {num(r.bits.total)}, raw {num(r.bits.raw)}"),
-        ("parameters (baseline / ours)", ratio(s.params_ratio)),
-        ("epochs", f"{num(s.epochs_ours)} vs {num(s.epochs_baseline)}: {saved(s.epochs_saved)}"),
-        ("training time (s)", f"{num(s.wall_ours_s)} vs {num(s.wall_baseline_s)}: {saved(s.wall_saved)}"),
-    ]
-    notes = "".join(f"<p class=note>{escape(n)}</p>" for n in r.notes)
-    return (f"<p class=note>The knee level, and the smallest architecture there within {r.tolerance_pp:g} pp of the "
-            "best cell; savings against the largest architecture trained on the original.</p>"
-            + _table(("", ""), rows) + notes)
+    if not a.fits:
+        return ""
+    rows = [[m, f"{f.a:.4f}", f"{f.c:.4f}", "—" if f.r2 is None else f"{f.r2:.3f}", f"{100 * f.rmse:.2f}", str(f.n)]
+            for m, f in a.fits.items()]
+    return ("<h3>The paper's curve on the Q axis (Fig. 3)</h3><p class=note>accuracy = a + c·ln(100 − Q%), least "
+            "squares over the compressed levels: the shadow curve of the accuracy figure, shown for comparison; a "
+            "good fit is not evidence of a knee.</p>"
+            + _table((("model", "a", "c", "R²", "RMSE (pp)", "levels"), rows)))
 
 
 def _provenance(meta: Mapping[str, Any]) -> str:
     rows = [(k, v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in meta.items()]
-    return _table(("", ""), rows)
+    return _table((("", ""), rows))
 
 
-def render_html(a: Analysis, figures: Sequence[FigureFiles], *, meta: Mapping[str, Any]) -> str:
-    """The whole report page. `meta` holds provenance rows (code versions, libraries, hardware, store path)."""
+def render_html(a: Analysis, figures: Sequence[FigureFiles], *, meta: Mapping[str, Any],
+                extra: Sequence[tuple[str, str, str]] = ()) -> str:
+    """The whole report page. `meta` holds provenance rows; `extra` adds (id, title, html) sections before
+    'method' (e.g. the adaptive sweep's timeline, codec comparisons, capacity)."""
+    spec = a.obs.spec
     sections = {
-        "summary": ("Summary", f'<p class="headline">{escape(headline(a))}</p>'
-                    f"<p class=note>{escape(recipe_short(a.spec))}.</p><ul>"
-                    + "".join(f"<li>{escape(f)}</li>" for f in findings(a)) + "</ul>"),
+        "summary": ("Summary", _summary(a)),
         "figures": ("Figures", _figures(figures)),
-        "knee": ("The knee N_approx", _knee(a)),
-        "cells": ("Cells: mean over seeds with 95% t-interval", _table(CELL_HEADER, cell_rows(a))),
-        "fit": ("The theoretical curve (fit)", _fit(a)),
-        "bits": ("Bits per level: measured and the paper's arithmetic", _bits(a)),
-        "complexity": ("Complexity: parameters and epochs", _complexity(a)),
-        "recommendation": ("Recommendation", _recommendation(a)),
-        "recipe": ("Recipe", _table(("", ""), recipe_lines(a.spec))),
-        "spec": ("Sweep spec", f"<pre>{escape(json.dumps(a.spec, indent=2, sort_keys=True))}</pre>"),
+        "napprox": ("N_approx: the bits the task needs", _table(n_approx_table(a))),
+        "levels": ("Each level against the original (compression effect)", _table(verdict_table(a))),
+        "collapse": ("Collapse or smooth decline", _table(collapse_table(a)) + _fit(a)),
+        "models": ("Architectures compared (architecture effect)", _models(a)),
+        "recommendation": ("Recommendation", "<ul>" + "".join(f"<li>{escape(x)}</li>"
+                                                               for x in recommendation_lines(a)) + "</ul>"),
+        "cells": ("Cells: mean over seeds with 95% bootstrap interval", _table(cell_table(a))),
+        "epochs": ("Epochs", _table(epoch_table(a))),
+        "bits": ("Bits per level: measured, and the paper's arithmetic", _table(bits_table(a))),
+        "method": ("How these numbers are decided", _method(a)),
+        "recipe": ("Recipe", _table((("", ""), recipe_lines(spec)))),
+        "spec": ("Sweep spec", f"<pre>{escape(json.dumps(spec, indent=2, sort_keys=True))}</pre>" if spec
+                 else "<p>Imported results: no sweep spec.</p>"),
         "provenance": ("Code, libraries and hardware", _provenance(meta)),
     }
-    body = "\n".join(_section(sid, *sections[sid]) for sid in SECTIONS)
+    order = list(SECTIONS)
+    for sid, title, body in extra:
+        sections[sid] = (title, body)
+        order.insert(order.index("method"), sid)
+    body = "\n".join(_section(sid, *sections[sid]) for sid in order)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>Helmholtz report</title><style>{_CSS}</style></head>\n<body>\n<h1>Helmholtz report</h1>\n"

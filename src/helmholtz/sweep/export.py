@@ -70,3 +70,49 @@ def _write_parquet(rows: list[dict[str, Any]], columns: Columns, path: Path) -> 
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
     os.replace(tmp, path)
+
+
+def write_predictions(rows: list[dict[str, Any]], labels: tuple[Any, int] | None, path: str | os.PathLike) -> Path:
+    """Per-item test predictions of the runs (`Store.runs(predictions=True)`) to ``.npz`` or ``.parquet``.
+
+    npz: ``predictions`` (runs × test items, in the test split's order), ``run_id``, ``arch``, ``codec``,
+    ``level_label``, ``seed`` (one entry per run), and ``labels`` (the test split's classes) when stored.
+    Parquet: one row per run with the same columns and ``predictions`` as a list; the labels go into the file's
+    metadata (key ``helmholtz.test_labels``, JSON). Runs stored before predictions were recorded are left out.
+    """
+    import numpy as np
+
+    from helmholtz.sweep.store import decode_predictions
+
+    path = Path(path)
+    have = [r for r in rows if r.get("predictions") is not None]
+    if not have:
+        raise StoreError("no run in this store has per-item predictions (it was written before they were "
+                         "recorded)", where=str(path), fix="re-run the sweep into a new --out to record them")
+    preds = np.stack([decode_predictions(r["predictions"], r.get("n_classes")) for r in have])
+    meta = {k: [r.get(k) for r in have] for k in ("run_id", "arch", "codec", "level_label", "seed")}
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npz":
+            arrays = {"predictions": preds, **{k: np.asarray(v) for k, v in meta.items()}}
+            if labels is not None:
+                arrays["labels"] = np.asarray(labels[0])
+            tmp = path.with_name(path.name + ".tmp.npz")
+            np.savez_compressed(tmp, **arrays)
+            os.replace(tmp, path)
+        elif suffix in (".parquet", ".pq"):
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.table({**meta, "predictions": [p.tolist() for p in preds]})
+            if labels is not None:
+                table = table.replace_schema_metadata({"helmholtz.test_labels": json.dumps(labels[0].tolist())})
+            tmp = path.with_name(path.name + ".tmp")
+            pq.write_table(table, tmp)
+            os.replace(tmp, path)
+        else:
+            raise ConfigError(f"--predictions writes .npz or .parquet; got {path.name!r}", where="--out",
+                              fix="e.g. --out predictions.npz")
+    except OSError as ex:
+        raise StoreError(f"cannot write the export: {ex.strerror}", where=str(path), fix="choose a writable --out") from None
+    return path

@@ -242,7 +242,9 @@ def run_sweep(
             if on_event is not None:
                 on_event(ev)
 
+        store.upgrade()
         stored = SweepSpec.from_dict(store.init_spec(spec.to_dict(), extend=extend))
+        store.put_test_labels(dataset.content_hash, dataset.y_test, dataset.n_classes)
         runs = expand(stored)
         done = store.done_ids()
         todo = [r for r in runs if r.run_id not in done]

@@ -25,7 +25,9 @@ from helmholtz.sweep.spec import merge_extend, spec_differences
 from helmholtz.train.spec import RunSpec
 
 STORE_FILE = "results.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+#: versions this code reads; a version-1 store (no per-item predictions) is upgraded when a sweep writes to it
+READABLE_VERSIONS = ("1", "2")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 #: LevelStats fields stored as columns beside the full stats JSON (codecs/cache.py)
@@ -42,8 +44,14 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("epochs_to_converge", "INTEGER"), ("epochs_run", "INTEGER"), ("stopped_early", "INTEGER"),
     ("wall_s", "REAL"), ("train_items_per_s", "REAL"), ("n_params", "INTEGER"), ("device", "TEXT"),
     ("precision", "TEXT"), ("versions_json", "TEXT"), ("code_version", "TEXT"), ("host_json", "TEXT"),
-    ("error", "TEXT"), ("started_at", "TEXT"), ("finished_at", "TEXT"),
+    ("error", "TEXT"), ("started_at", "TEXT"), ("finished_at", "TEXT"), ("n_test", "INTEGER"),
+    ("n_classes", "INTEGER"),
 )
+#: the per-item predictions of a run: its predicted class for every test item, in the test split's order, as a
+#: uint8 (≤ 256 classes) or uint16 array; kept out of RUN_COLUMNS so exports and tables stay small
+PREDICTIONS_COLUMN = ("predictions", "BLOB")
+#: columns added in schema version 2 (ALTER TABLE on upgrade)
+_V2_RUN_COLUMNS = (("n_test", "INTEGER"), ("n_classes", "INTEGER"), PREDICTIONS_COLUMN)
 EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
     ("run_id", "TEXT"), ("epoch", "INTEGER"), ("train_loss", "REAL"), ("train_acc", "REAL"), ("val_loss", "REAL"),
     ("val_acc", "REAL"), ("lr", "REAL"), ("seconds", "REAL"),
@@ -53,10 +61,11 @@ RunStatus = Literal["done", "failed"]
 _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE levels ({", ".join(f"{n} {t}" for n, t in LEVEL_COLUMNS)});
-CREATE TABLE runs ({", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)});
+CREATE TABLE runs ({", ".join(f"{n} {t}" for n, t in (*RUN_COLUMNS, PREDICTIONS_COLUMN))});
 CREATE TABLE epochs ({", ".join(f"{n} {t}" for n, t in EPOCH_COLUMNS)}, PRIMARY KEY (run_id, epoch));
 CREATE INDEX runs_status ON runs (status);
 CREATE INDEX runs_cell ON runs (level_label, arch);
+CREATE TABLE test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, labels BLOB);
 """
 _ORDER_RUNS = "ORDER BY level IS NULL, level, arch, seed, run_id"
 
@@ -75,6 +84,21 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def encode_predictions(values: Any, n_classes: int | None) -> bytes:
+    """Class indices as compact bytes: uint8 up to 256 classes, else uint16."""
+    import numpy as np
+
+    dtype = np.uint8 if (n_classes or 0) <= 256 else np.uint16
+    return np.asarray(values).astype(dtype).tobytes()
+
+
+def decode_predictions(blob: bytes, n_classes: int | None) -> Any:
+    """The inverse of `encode_predictions`: a numpy array of class indices."""
+    import numpy as np
+
+    return np.frombuffer(bytes(blob), dtype=np.uint8 if (n_classes or 0) <= 256 else np.uint16)
 
 
 def store_file(path: str | os.PathLike) -> Path:
@@ -165,11 +189,33 @@ class Store:
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             raise StoreError("not a helmholtz results store (no schema_version)", where=where, fix="use a new --out")
-        if row[0] != SCHEMA_VERSION:
+        if row[0] not in READABLE_VERSIONS:
             raise StoreError(
                 f"store schema version {row[0]} is not the supported {SCHEMA_VERSION}", where=where,
                 fix="open it with the helmholtz version that wrote it, or use a new --out",
             )
+
+    @property
+    def schema_version(self) -> str:
+        row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return str(row[0])
+
+    def upgrade(self) -> None:
+        """Bring a version-1 store to version 2 (per-item predictions, test labels); runs already stored stay as
+        they are and are analysed without pairing over items. Called by the sweep before it writes."""
+        if self.schema_version == SCHEMA_VERSION:
+            return
+
+        def write(conn: sqlite3.Connection) -> None:
+            have = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+            for name, kind in _V2_RUN_COLUMNS:
+                if name not in have:
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+            conn.execute("CREATE TABLE IF NOT EXISTS test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, "
+                         "labels BLOB)")
+            conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
+
+        self._write(write)
 
     def close(self) -> None:
         self._conn.close()
@@ -274,6 +320,8 @@ class Store:
         for name, _ in RUN_COLUMNS:
             if name not in row:
                 row[name] = r.get(name)
+        pred = r.get("test_predictions")
+        row["predictions"] = None if pred is None else encode_predictions(pred, r.get("n_classes"))
         self._upsert_run(conn, row)
 
     def _insert_epochs(self, conn: sqlite3.Connection, run_id: str, rows: list[dict[str, Any]]) -> None:
@@ -285,7 +333,7 @@ class Store:
         )
 
     def _upsert_run(self, conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-        cols = [n for n, _ in RUN_COLUMNS]
+        cols = [n for n, _ in RUN_COLUMNS] + (["predictions"] if "predictions" in row else [])
         conn.execute(
             f"INSERT OR REPLACE INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [row.get(n) for n in cols],
@@ -315,11 +363,36 @@ class Store:
         """Ids of the finished runs: these are skipped when the sweep resumes."""
         return {r[0] for r in self._conn.execute("SELECT run_id FROM runs WHERE status='done'")}
 
-    def runs(self, status: RunStatus | None = "done") -> list[dict[str, Any]]:
-        """One dict per run (the `runs` columns); ``status=None`` gives done and failed runs."""
+    def runs(self, status: RunStatus | None = "done", *, predictions: bool = False) -> list[dict[str, Any]]:
+        """One dict per run (the `runs` columns); ``status=None`` gives done and failed runs. ``predictions=True``
+        adds each run's per-item predictions (bytes, see `decode_predictions`; None for runs without them)."""
+        have = {r[1] for r in self._conn.execute("PRAGMA table_info(runs)")}
+        cols = [n for n, _ in RUN_COLUMNS if n in have]
+        if predictions and "predictions" in have:
+            cols.append("predictions")
+        select = f"SELECT {', '.join(cols)} FROM runs"
         if status is None:
-            return self._rows(f"SELECT * FROM runs {_ORDER_RUNS}")
-        return self._rows(f"SELECT * FROM runs WHERE status=? {_ORDER_RUNS}", (status,))
+            return self._rows(f"{select} {_ORDER_RUNS}")
+        return self._rows(f"{select} WHERE status=? {_ORDER_RUNS}", (status,))
+
+    # ---------------------------------------------------------------- test labels (for per-item pairing)
+    def put_test_labels(self, data_hash: str, labels: Any, n_classes: int) -> None:
+        """The test split's labels, once per dataset: per-item predictions are scored against them."""
+        blob = encode_predictions(labels, n_classes)
+        self._write(lambda c: c.execute("INSERT OR REPLACE INTO test_labels VALUES (?, ?, ?)",
+                                        (data_hash, int(n_classes), blob)))
+
+    def test_labels(self) -> tuple[Any, int] | None:
+        """(labels as a numpy array, number of classes) of the sweep's test split, or None when not stored."""
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "test_labels" not in tables:
+            return None
+        spec = self.spec() or {}
+        data_hash = (spec.get("data") or {}).get("data_hash")
+        row = self._conn.execute("SELECT n_classes, labels FROM test_labels WHERE data_hash=?", (data_hash,)).fetchone()
+        if row is None:
+            return None
+        return decode_predictions(row[1], row[0]), int(row[0])
 
     def epochs(self, run_id: str | None = None) -> list[dict[str, Any]]:
         """Per-epoch rows (the `epochs` columns) of one run, or of every run, ordered by run and epoch."""

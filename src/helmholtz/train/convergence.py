@@ -8,31 +8,53 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from helmholtz.errors import ConfigError
 
+#: the paper's window: mean validation accuracy over epochs i..i+9
+WINDOW = 10
 
-def epochs_to_converge(val_accs: Sequence[float], *, window: int = 10, frac: float = 0.99) -> int | None:
-    """The paper's epochs to converge: the first epoch i (1-based) at which the mean validation accuracy over
-    epochs i..i+window−1 exceeds ``frac`` × the maximum validation accuracy of the run.
 
-    Near the end of the history the window is whatever epochs remain (i..last), so a run that stopped early, or
-    ran fewer than ``window`` epochs, still gets an answer; the last epoch alone qualifies when it is within
-    ``frac`` of the best. Returns None for an empty history, or when no epoch qualifies (e.g. all accuracies 0).
+@dataclass(frozen=True)
+class Convergence:
+    """The paper's epochs to converge for one history, or why there is none.
+
+    ``epoch`` is the first epoch i (1-based) whose full window i..i+window−1 has a mean validation accuracy above
+    ``frac`` × the run's maximum. When no full window qualifies, the run is censored: if it had continued it could
+    converge at the earliest at ``censored_at`` (the first epoch whose window is not complete yet), or never.
     """
+
+    epoch: int | None
+    censored: bool
+    censored_at: int | None
+
+
+def convergence(val_accs: Sequence[float], *, window: int = WINDOW, frac: float = 0.99) -> Convergence:
+    """Epochs to converge by the paper's rule on full windows only (a shorter history is censored, never a number)."""
     if window < 1:
         raise ConfigError(f"window must be ≥ 1 epoch; got {window}", fix="use the paper's window=10")
     if not 0.0 < frac <= 1.0:
         raise ConfigError(f"frac must be in (0, 1]; got {frac}", fix="use the paper's frac=0.99")
     accs = [float(a) for a in val_accs]
     if not accs:
-        return None
+        return Convergence(epoch=None, censored=True, censored_at=1)
     target = frac * max(accs)
-    for i in range(len(accs)):
-        chunk = accs[i : i + window]
-        if sum(chunk) / len(chunk) > target:
-            return i + 1
-    return None
+    for i in range(len(accs) - window + 1):
+        if sum(accs[i:i + window]) / window > target:
+            return Convergence(epoch=i + 1, censored=False, censored_at=None)
+    return Convergence(epoch=None, censored=True, censored_at=max(1, len(accs) - window + 2))
+
+
+def epochs_to_converge(val_accs: Sequence[float], *, window: int = WINDOW, frac: float = 0.99) -> int | None:
+    """The paper's epochs to converge: the first epoch i (1-based) at which the mean validation accuracy over the
+    full window i..i+window−1 exceeds ``frac`` × the run's maximum validation accuracy.
+
+    Only a full window counts: a run that ends before one qualifies is censored and gets None, never a number (an
+    earlier version let the window shrink at the end of a run, so a still-rising 5-epoch run read "converged at
+    epoch 5"). `convergence` also says where the censoring starts.
+    """
+    return convergence(val_accs, window=window, frac=frac).epoch
 
 
 class EarlyStopping:

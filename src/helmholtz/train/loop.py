@@ -125,11 +125,14 @@ def _autocast(device: torch.device, precision: str):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, split: DeviceSplit, *, device: torch.device, precision: str) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on a whole split (eval mode, no augmentation)."""
+def evaluate(model: nn.Module, split: DeviceSplit, *, device: torch.device, precision: str,
+             predictions: bool = False) -> tuple[float, float] | tuple[float, float, np.ndarray]:
+    """Mean cross-entropy and accuracy of ``model`` on a whole split (eval mode, no augmentation); with
+    ``predictions``, also the predicted class of every item in the split's order (int64 numpy)."""
     model.eval()
     loss_sum = torch.zeros((), device=device, dtype=torch.float64)
     correct = torch.zeros((), device=device, dtype=torch.int64)
+    preds = []
     for start in range(0, len(split), _EVAL_BATCH):
         idx = torch.arange(start, min(start + _EVAL_BATCH, len(split)), device=device)
         with _autocast(device, precision):
@@ -137,8 +140,13 @@ def evaluate(model: nn.Module, split: DeviceSplit, *, device: torch.device, prec
         logits = logits.float()
         y = split.y[idx]
         loss_sum += nn.functional.cross_entropy(logits, y, reduction="sum")
-        correct += (logits.argmax(1) == y).sum()
+        guess = logits.argmax(1)
+        correct += (guess == y).sum()
+        if predictions:
+            preds.append(guess)
     n = len(split)
+    if predictions:
+        return loss_sum.item() / n, correct.item() / n, torch.cat(preds).cpu().numpy()
     return loss_sum.item() / n, correct.item() / n
 
 
@@ -244,7 +252,7 @@ def train_run(
     model.load_state_dict(best_state)
     # The test split is touched here and nowhere else: one read, one evaluation, with the selected weights.
     test = DeviceSplit(data.x_test, data.y_test, device=dev, channels_last=channels_last)
-    test_loss, test_acc = evaluate(step_model, test, device=dev, precision=precision)
+    test_loss, test_acc, test_pred = evaluate(step_model, test, device=dev, precision=precision, predictions=True)
 
     result = RunResult(
         run_id=spec.run_id, spec=spec.to_dict(), test_acc=test_acc, test_loss=test_loss,
@@ -255,5 +263,7 @@ def train_run(
         n_params=n_params, device=describe_device(dev), precision=precision,
         versions=library_versions(), code_version=code_version(), host=host_info(),
         started_at=started_at, finished_at=_utc_now(),
+        test_predictions=test_pred.astype(np.uint8 if data.n_classes <= 256 else np.uint16),
+        n_test=len(test), n_classes=data.n_classes,
     )
     return result, history

@@ -132,6 +132,11 @@ class RunResult:
     host: dict[str, str]
     started_at: str                   # ISO 8601, UTC
     finished_at: str
+    # the predicted class of every test item, in the test split's order (uint8/uint16 numpy array): every cell of
+    # a sweep is evaluated on the same items, so differences between cells can be paired over items
+    test_predictions: Any = None
+    n_test: int | None = None
+    n_classes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,184 @@
+"""Bring your own results: a CSV or Parquet table of runs from any pipeline → `Observations` for `analyze`.
+
+One row per run, with columns:
+
+- ``model``: the architecture's name;
+- ``level``: a label; ``none`` or ``original`` marks the reference (the uncompressed data);
+- ``seed``: an integer; seed s should mean the same training randomness at every level, so differences pair;
+- ``bits`` (optional): measured bits per pixel, or kbps, at the level (the same for every row of a level); without
+  it, levels are ordered by their numeric label (a larger number keeps more bits, as a JPEG quality or a bitrate);
+- ``params`` (optional): the model's parameter count (models are ordered by it);
+- ``n_classes`` (optional): for the chance-level check;
+- either ``correct``: a string of 0/1, one character per test item, in the same item order in every row (this
+  pairs every difference over items), or ``accuracy`` (a fraction) and ``n_test`` (the test items).
+
+Every problem is one `DataError` naming the file, the row or column, and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helmholtz.analysis.observations import REFERENCE, Cell, LevelInfo, Observations, sort_levels
+from helmholtz.errors import DataError
+
+REQUIRED = ("model", "level", "seed")
+_REFERENCE_NAMES = {"none", "original", "orig"}
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            import csv
+
+            with open(path, newline="", encoding="utf-8") as f:
+                return [dict(r) for r in csv.DictReader(f)]
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path).to_pylist()
+    except FileNotFoundError:
+        raise DataError("no such file", where=str(path), fix="pass a CSV or Parquet file of runs") from None
+    except (OSError, UnicodeDecodeError, ValueError) as ex:
+        raise DataError(f"cannot read the table: {str(ex).splitlines()[0]}", where=str(path),
+                        fix="write it as UTF-8 CSV with a header row, or as Parquet") from None
+    raise DataError(f"unknown table format {suffix or '(no extension)'!r}", where=str(path),
+                    fix="use a .csv or .parquet file")
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and math.isnan(v))
+
+
+def _num(v: Any, *, kind: type, where: str, column: str) -> Any:
+    try:
+        x = kind(float(v)) if kind is int and not isinstance(v, int) else kind(v)
+    except (TypeError, ValueError):
+        raise DataError(f"column {column!r} must be a number; got {v!r}", where=where,
+                        fix=f"write a {'whole number' if kind is int else 'number'} in every row of {column!r}") from None
+    if kind is int and float(v) != x:
+        raise DataError(f"column {column!r} must be a whole number; got {v!r}", where=where, fix="use integers")
+    return x
+
+
+def read_table(path: str | os.PathLike) -> Observations:
+    """Observations from a runs table (see the module docstring). Raises DataError for every malformed input."""
+    path = Path(path)
+    rows = _read_rows(path)
+    if not rows:
+        raise DataError("the table has no rows", where=str(path), fix="write one row per run")
+    columns = set(rows[0])
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise DataError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
+                        f"(columns: {', '.join(sorted(columns))})", where=str(path),
+                        fix="add them: model, level, seed, and either correct or accuracy + n_test")
+    per_item = "correct" in columns
+    if not per_item and not {"accuracy", "n_test"} <= columns:
+        raise DataError("neither a 'correct' column nor 'accuracy' and 'n_test'", where=str(path),
+                        fix="add 'correct' (0/1 per test item) or both 'accuracy' and 'n_test'")
+    return _build(rows, path=path, per_item=per_item)
+
+
+def _level_of(row: Mapping[str, Any]) -> str:
+    label = str(row["level"]).strip()
+    return REFERENCE if label.lower() in _REFERENCE_NAMES else label
+
+
+def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> Observations:
+    seen: dict[tuple[str, str, int], int] = {}
+    bits: dict[str, float | None] = {}
+    params: dict[str, int | None] = {}
+    values: dict[tuple[str, str], list[tuple[int, float, np.ndarray | None, int]]] = {}
+    n_items = None
+    n_classes = None
+    for i, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1):
+        where = f"{path}: row {i}"
+        for c in REQUIRED:
+            if _blank(row.get(c)):
+                raise DataError(f"empty {c!r}", where=where, fix=f"fill {c!r} in every row")
+        model, level = str(row["model"]).strip(), _level_of(row)
+        seed = _num(row["seed"], kind=int, where=where, column="seed")
+        key = (model, level, seed)
+        if key in seen:
+            raise DataError(f"duplicate run: model {model}, level {level}, seed {seed} (also row {seen[key]})",
+                            where=where, fix="keep one row per (model, level, seed)")
+        seen[key] = i
+        if not _blank(row.get("bits")):
+            b = _num(row["bits"], kind=float, where=where, column="bits")
+            if not b > 0:
+                raise DataError(f"'bits' must be positive; got {b}", where=where, fix="write measured bits > 0")
+            if bits.get(level) not in (None, b):
+                raise DataError(f"level {level} has bits {bits[level]} and {b} in different rows", where=where,
+                                fix="write the same measured bits in every row of a level")
+            bits[level] = b
+        else:
+            bits.setdefault(level, None)
+        if not _blank(row.get("params")):
+            params[model] = _num(row["params"], kind=int, where=where, column="params")
+        else:
+            params.setdefault(model, None)
+        if not _blank(row.get("n_classes")):
+            n_classes = _num(row["n_classes"], kind=int, where=where, column="n_classes")
+        if per_item:
+            text = str(row["correct"]).strip() if not _blank(row.get("correct")) else ""
+            if not text or set(text) - {"0", "1"}:
+                raise DataError("'correct' must be a string of 0 and 1, one per test item", where=where,
+                                fix="write e.g. 0110…, the same item order in every row")
+            if n_items is None:
+                n_items = len(text)
+            elif len(text) != n_items:
+                raise DataError(f"ragged 'correct': {len(text)} items here, {n_items} in the first row", where=where,
+                                fix="every row must score the same test items, in the same order")
+            correct = np.frombuffer(text.encode(), dtype=np.uint8) == ord("1")
+            values.setdefault((model, level), []).append((seed, float(correct.mean()), correct, n_items))
+        else:
+            acc = _num(row["accuracy"], kind=float, where=where, column="accuracy")
+            n_test = _num(row["n_test"], kind=int, where=where, column="n_test")
+            if not 0.0 <= acc <= 1.0:
+                raise DataError(f"'accuracy' must be a fraction in [0, 1]; got {acc}", where=where,
+                                fix="write 0.87, not 87")
+            if n_test < 1:
+                raise DataError(f"'n_test' must be ≥ 1; got {n_test}", where=where, fix="write the test-set size")
+            values.setdefault((model, level), []).append((seed, acc, None, n_test))
+    models = sorted(params, key=lambda m: (params[m] is None, params[m] or 0, m))
+    no_ref = [m for m in models if (m, REFERENCE) not in values]
+    if no_ref:
+        raise DataError(f"no reference level ('none' or 'original') for model{'s' if len(no_ref) > 1 else ''} "
+                        f"{', '.join(no_ref)}", where=str(path),
+                        fix="add rows for the uncompressed original with level 'none' for every model")
+    labels = [lv for lv in bits if lv != REFERENCE]
+    if any(bits[lv] is None for lv in labels) and not all(_is_number(lv) for lv in labels):
+        raise DataError("levels without 'bits' must be numbers (a larger number keeps more bits)", where=str(path),
+                        fix="add a 'bits' column with the measured bits of every level")
+    levels = [LevelInfo(key=REFERENCE, codec="none", level=None, display="the original", bits=bits.get(REFERENCE),
+                        bits_total=bits.get(REFERENCE), raw_bits=bits.get(REFERENCE))]
+    for lv in labels:
+        number = int(float(lv)) if _is_number(lv) and float(lv).is_integer() else None
+        levels.append(LevelInfo(key=lv, codec="custom", level=number, display=lv, bits=bits[lv],
+                                bits_total=bits[lv], raw_bits=bits.get(REFERENCE)))
+    cells = {}
+    for (model, level), vals in values.items():
+        vals.sort(key=lambda t: t[0])
+        cells[(model, level)] = Cell(
+            model=model, level=level, seeds=tuple(v[0] for v in vals), acc=np.array([v[1] for v in vals]),
+            correct=np.stack([v[2] for v in vals]) if per_item else None, n_test=vals[0][3])
+    notes = () if per_item else ("accuracies without per-item results: differences are paired over seeds only, "
+                                 "and the test set's binomial variance is added per cell",)
+    return Observations(levels=sort_levels(levels), models=tuple(models), params=params, cells=cells, unit="bits",
+                        modality="custom", n_classes=n_classes, notes=notes)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,126 @@
+"""The headline: one honest paragraph from the analysis' statuses and verdicts, never from point estimates alone.
+
+Forms of its first clause, by N_approx's status:
+- found: "A needs ≈ 1.2 bits/pixel (q 20; CI 0.79–1.5); collapse at 0.9 bits/pixel [0.7, 1.1]" — or, without a
+  collapse, "no collapse within the grid: accuracy falls smoothly, 2.1 pp per halving of the bits [1.5, 2.8]";
+- holds_everywhere: "A holds down to the lowest level tried, 0.4 bits/pixel: the task needs at most that";
+- undecided: "A: undecided between q 10 and q 20: 4 more seeds at q 10 and the original would decide".
+Then the model verdict at the pre-set level, then the warnings (under-trained, chance level, few seeds, …).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from helmholtz.analysis.observations import REFERENCE
+
+if TYPE_CHECKING:
+    from helmholtz.analysis.analyze import Analysis
+    from helmholtz.analysis.collapse import Collapse
+    from helmholtz.analysis.compare import Comparison
+    from helmholtz.analysis.verdicts import NApprox
+
+
+def short(x: float | None) -> str:
+    """Two significant digits without exponent notation: 0.54, 4.2, 33, 130."""
+    if x is None:
+        return "—"
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.2g}"
+
+
+def pp(x: float | None, *, sign: bool = True) -> str:
+    """A difference of accuracy fractions in percentage points: +1.2 pp."""
+    if x is None:
+        return "—"
+    return f"{100 * x:+.1f} pp" if sign else f"{100 * x:.1f} pp"
+
+
+def ci_pp(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"
+
+
+def bits_range(ci: tuple[float, float] | None) -> str:
+    if ci is None:
+        return ""
+    lo, hi = ci
+    return short(lo) if short(lo) == short(hi) else f"{short(lo)}–{short(hi)}"
+
+
+def n_approx_text(a: Analysis, na: NApprox | None = None) -> str:
+    na = na or a.n_approx
+    if na is None:
+        if not a.obs.codecs():
+            return "no N_approx yet: only the original has finished runs, no compressed level to compare it with"
+        return "no N_approx: the headline architecture has no usable reference"
+    obs, unit = a.obs, a.obs.unit
+    who = na.model
+    if na.status == "undecided":
+        if na.boundary is None:
+            return f"{who}: undecided — {na.decide}"
+        hold, drop = (obs.level(k).display for k in na.boundary)
+        return f"{who}: undecided between {hold} and {drop}: {na.decide}"
+    if na.status == "holds_everywhere":
+        return (f"{who} holds down to the lowest level tried, {na.display} = {short(na.bits)} {unit}: the task needs "
+                "at most that")
+    if na.level == REFERENCE:
+        first = obs.level(na.boundary[1]).display if na.boundary else "the first level"
+        return f"{who} needs the original's bits: already {first} drops by more than δ"
+    ci = f"; CI {bits_range(na.ci_bits)}" if na.ci_bits else ""
+    return f"{who} needs ≈ {short(na.bits)} {unit} ({na.display}{ci})"
+
+
+def collapse_text(a: Analysis, col: Collapse | None = None) -> str:
+    col = col or a.collapse
+    if col is None:
+        return ""
+    unit = a.obs.unit
+    if col.detected:
+        ci = f" [{short(col.ci_bits[0])}, {short(col.ci_bits[1])}]" if col.ci_bits else ""
+        return f"collapse at {short(col.bits)} {unit}{ci}"
+    if col.slope_pp_per_halving is None:
+        return ""
+    lo, hi = col.slope_ci or (None, None)
+    if col.n_levels < 5:
+        return f"too few levels ({col.n_levels}) to tell a collapse from a smooth decline"
+    if lo is not None and lo <= 0 <= hi:
+        return ("no collapse within the grid: accuracy does not change measurably with the bits "
+                f"({col.slope_pp_per_halving:.1f} pp per halving [{lo:.1f}, {hi:.1f}])")
+    return (f"no collapse within the grid: accuracy falls smoothly, {col.slope_pp_per_halving:.1f} pp per halving "
+            f"of the bits [{lo:.1f}, {hi:.1f}]")
+
+
+def comparison_text(c: Comparison | None, *, delta_pp: float) -> str:
+    if c is None:
+        return ""
+    head = f"{c.a} vs {c.b} at {c.display}: {c.verdict}"
+    if c.ci is None:
+        return f"{head} ({pp(c.diff)}; {c.reason})" if c.diff is not None else f"{head} ({c.reason})"
+    what = {"equivalent": f"within ±{delta_pp:g} pp", "superior": f"{c.a} is better",
+            "inferior": f"{c.a} is worse", "non-inferior": f"{c.a} is at most {delta_pp:g} pp worse"}.get(c.verdict, "")
+    text = f"{head} ({pp(c.diff)}, 90% CI {ci_pp(c.ci)}{'; ' + what if what else ''})"
+    if c.verdict == "inconclusive":
+        text += (f"; {c.seeds_to_decide} more seeds would decide" if c.seeds_to_decide is not None
+                 else "; seeds alone cannot decide it (the difference sits at the margin)")
+    return text
+
+
+def headline(a: Analysis) -> str:
+    parts = []
+    chance_all = a.cells and all(c.at_chance for c in a.cells)
+    if chance_all or a.headline_model is None:
+        parts.append("no answer: " + ("nothing was learned (every cell is at chance)" if chance_all
+                                      else "no architecture has a usable reference"))
+    else:
+        first = n_approx_text(a)
+        col = collapse_text(a)
+        parts.append(first + (f"; {col}" if col else ""))
+        cmp = comparison_text(a.headline_comparison, delta_pp=a.tolerance_pp)
+        if cmp:
+            parts.append(cmp)
+        elif a.pair and a.compare_level is None:
+            parts.append(f"{a.pair[0]} vs {a.pair[1]}: no pre-set comparison level in this grid (the paper's q 25 / "
+                         "Q 0.75 is missing); pass --compare-at")
+    text = ". ".join(p[0].upper() + p[1:] for p in parts) + "."
+    if a.warnings:
+        text += " Warnings: " + "; ".join(a.warnings) + "."
+    return text

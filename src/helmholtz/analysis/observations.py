@@ -1,0 +1,364 @@
+"""What the statistics engine analyses: levels, models, and per-seed results of every (model, level) cell.
+
+One `Observations` object is built either from a results store (`from_store`) or from a user's own table
+(`helmholtz.analysis.byo`), so `helmholtz report` and `helmholtz analyze` share everything downstream.
+
+A cell holds one value per seed: the test accuracy, and, when the runs stored their per-item predictions, the
+per-item correctness (seeds × test items, the same items in the same order in every cell). Per-item correctness is
+what makes differences between cells paired over test items; without it the engine falls back to resampling seeds
+and adding the binomial variance of the test set (`paired_items` False, and a note says so).
+
+Levels are kept in testing order: the reference (the uncompressed original, key 'none') first, then from the most
+measured bits to the fewest. That order is the fixed sequence in which levels are tested against the reference.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from helmholtz.errors import StoreError
+from helmholtz.train.convergence import WINDOW, convergence
+
+#: key of the uncompressed original, the reference level of every model
+REFERENCE = "none"
+
+#: the paper's level for the pre-set comparison and accuracy vs parameters: JPEG q 25 (Fig. 6), audio Q 0.75 (Fig. 9)
+PAPER_QUALITY = 25
+PAPER_Q_AUDIO = 0.75
+
+
+@dataclass(frozen=True)
+class LevelInfo:
+    """One level of a sweep: the original, or one codec level, with its measured bits."""
+
+    key: str                          # unique in the sweep: 'none' for the original, else the store's level label
+    codec: str                        # 'none' for the original; 'jpeg', 'mp3', … ; 'custom' for `analyze FILE`
+    level: int | None                 # the codec's level (JPEG quality, kbps); None for the original or a free label
+    display: str                      # prose: 'the original', 'q 20', '32 kbps'
+    bits: float | None                # measured payload bits per pixel (images) or kbps (audio); raw bits for the original
+    bits_total: float | None          # the whole file, headers included
+    raw_bits: float | None            # the uncompressed rate in the same unit
+    fidelity_db: float | None = None  # PSNR (images) or SNR (audio)
+    Q: float | None = None            # the paper's quantization axis (JPEG, MP3); None for the original
+
+    @property
+    def is_reference(self) -> bool:
+        return self.key == REFERENCE
+
+    @property
+    def compression_ratio(self) -> float | None:
+        """Raw bits over the whole file's bits."""
+        return self.raw_bits / self.bits_total if self.raw_bits and self.bits_total else None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The seeds of one (model, level) cell: accuracy per seed and, when stored, correctness per test item."""
+
+    model: str
+    level: str                        # LevelInfo.key
+    seeds: tuple[int, ...]            # ascending
+    acc: np.ndarray                   # float64 (n_seeds,), fraction correct
+    correct: np.ndarray | None        # bool (n_seeds, n_items), or None without per-item predictions
+    n_test: int | None                # test items per run; None when unknown
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def mean(self) -> float:
+        return float(self.acc.mean())
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the epoch analysis needs of one run: its history's verdicts, not its numbers' means."""
+
+    model: str
+    level: str
+    seed: int
+    epochs_run: int | None
+    epoch_cap: int | None             # the recipe's epoch limit
+    best_epoch: int | None
+    epochs_to_converge: int | None    # the paper's rule on full 10-epoch windows only; None when censored
+    censored: bool                    # no full window reached the rule: converged at ≥ `censored_at`, or never
+    censored_at: int | None
+    still_improving: bool             # best validation epoch = last epoch, and the cap stopped it
+    wall_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Everything the engine needs, in canonical order (models by parameter count, levels in testing order)."""
+
+    levels: tuple[LevelInfo, ...]
+    models: tuple[str, ...]           # smallest first
+    params: dict[str, int | None]
+    cells: dict[tuple[str, str], Cell]
+    runs: tuple[RunInfo, ...] = ()
+    unit: str = "bits/pixel"          # of LevelInfo.bits: 'bits/pixel', 'kbps', or 'bits' for a custom table
+    modality: str = "image"
+    n_classes: int | None = None
+    notes: tuple[str, ...] = ()
+    n_failed: int = 0
+    n_expected: int | None = None
+    spec: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def paired_items(self) -> bool:
+        """True when every cell has per-item correctness on the same items."""
+        sizes = {c.correct.shape[1] if c.correct is not None else None for c in self.cells.values()}
+        return None not in sizes and len(sizes) == 1
+
+    @property
+    def n_done(self) -> int:
+        return sum(c.n for c in self.cells.values())
+
+    def level(self, key: str) -> LevelInfo:
+        return next(lv for lv in self.levels if lv.key == key)
+
+    def has_level(self, key: str) -> bool:
+        return any(lv.key == key for lv in self.levels)
+
+    def cell(self, model: str, level: str) -> Cell | None:
+        return self.cells.get((model, level))
+
+    def codecs(self) -> tuple[str, ...]:
+        """The codecs of the compressed levels, in order of first appearance."""
+        out: list[str] = []
+        for lv in self.levels:
+            if not lv.is_reference and lv.codec not in out:
+                out.append(lv.codec)
+        return tuple(out)
+
+    def family(self, codec: str) -> tuple[LevelInfo, ...]:
+        """The compressed levels of one codec, most bits first (the order they are tested in)."""
+        return tuple(lv for lv in self.levels if not lv.is_reference and lv.codec == codec)
+
+
+# ---------------------------------------------------------------- ordering and labels
+
+
+def level_display(codec: str, level: int | None, key: str) -> str:
+    """How a level reads in prose."""
+    if key == REFERENCE:
+        return "the original"
+    if level is None or codec == "custom":
+        return key
+    try:
+        from helmholtz.codecs.registry import get_codec
+    except ImportError:  # the registry is optional for reading a store
+        get_codec = None
+    if get_codec is not None:
+        try:
+            return get_codec(codec).display(int(level))
+        except Exception:  # an unknown codec name in an old store reads as its number
+            pass
+    return f"{level} kbps" if codec == "mp3" else f"q {level}"
+
+
+def sort_levels(levels: Iterable[LevelInfo]) -> tuple[LevelInfo, ...]:
+    """Reference first, then each codec's levels from the most bits to the fewest.
+
+    Measured bits decide when every level of the codec has them; otherwise the level number does (a larger JPEG
+    quality or bitrate keeps more bits), and for free labels without bits, their order of appearance.
+    """
+    levels = list(levels)
+    ref = [lv for lv in levels if lv.is_reference]
+    out = list(ref[:1])
+    codecs: list[str] = []
+    for lv in levels:
+        if not lv.is_reference and lv.codec not in codecs:
+            codecs.append(lv.codec)
+    for codec in codecs:
+        fam = [lv for lv in levels if lv.codec == codec and not lv.is_reference]
+        if all(lv.bits is not None for lv in fam):
+            fam.sort(key=lambda lv: (-float(lv.bits), lv.key))
+        elif all(lv.level is not None for lv in fam):
+            fam.sort(key=lambda lv: -int(lv.level))
+        out.extend(fam)
+    return tuple(out)
+
+
+def quantization_axis(level: int | None, *, codec: str, grid_levels: Iterable[int | None]) -> float | None:
+    """The paper's Q of one level (Fig. 4/7): images (100 − q)/100; audio linear in the bitrate from 0.0 at the
+    grid's highest to 1.0 at its lowest. None for the original and for codecs the paper did not use."""
+    if level is None or codec not in ("jpeg", "mp3"):
+        return None
+    if codec == "mp3":
+        rates = sorted({int(x) for x in grid_levels if x is not None})
+        lo, hi = rates[0], rates[-1]
+        return 0.0 if hi == lo else (hi - int(level)) / (hi - lo)
+    return (100 - int(level)) / 100
+
+
+# ---------------------------------------------------------------- from a results store
+
+
+def parse_json(value: Any) -> Any:
+    """A *_json column as Python: the store keeps JSON text, exports may already have parsed it."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _done(runs: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [r for r in runs if r.get("status", "done") == "done" and r.get("test_acc") is not None]
+
+
+def _params(runs: Sequence[Mapping[str, Any]]) -> dict[str, int | None]:
+    counts: dict[str, list[int]] = {}
+    for r in runs:
+        counts.setdefault(str(r["arch"]), [])
+        if r.get("n_params") is not None:
+            counts[str(r["arch"])].append(int(r["n_params"]))
+    sizes = {a: (int(statistics.median(c)) if c else None) for a, c in counts.items()}
+    return dict(sorted(sizes.items(), key=lambda kv: (kv[1] is None, kv[1] or 0, kv[0])))
+
+
+def _unit(level_rows: Sequence[Mapping[str, Any]], modality: str) -> tuple[str, float]:
+    """(unit of the bits axis, scale from the stored bits per second or per pixel)."""
+    audio = modality == "audio" or any(r.get("unit") == "second" for r in level_rows)
+    return ("kbps", 1e-3) if audio else ("bits/pixel", 1.0)
+
+
+def _num(row: Mapping[str, Any] | None, key: str, scale: float = 1.0) -> float | None:
+    value = None if row is None else row.get(key)
+    return None if value is None else float(value) * scale
+
+
+def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[str, Any]],
+                  runs: Sequence[Mapping[str, Any]], unit_scale: float) -> tuple[LevelInfo, ...]:
+    stats = {str(r.get("level_label") or (REFERENCE if r.get("level") is None else r["level"])): r for r in level_rows}
+    seen: dict[str, tuple[str, int | None]] = {}
+    spec_codec = (spec or {}).get("codec")
+    for lv in (spec or {}).get("levels", ()):
+        key = REFERENCE if lv is None else str(lv)
+        seen.setdefault(key, ("none" if lv is None else str(spec_codec), None if lv is None else int(lv)))
+    for row in (*level_rows, *runs):
+        key = str(row.get("level_label") or (REFERENCE if row.get("level") is None else row["level"]))
+        level = row.get("level")
+        try:
+            level = None if level is None else int(level)
+        except (TypeError, ValueError):
+            raise StoreError(f"level {level!r} is not an integer", where="results store",
+                             fix="re-run the sweep into a new --out directory") from None
+        codec = "none" if key == REFERENCE else str(row.get("codec") or spec_codec or "custom")
+        seen.setdefault(key, (codec, level))
+    grid_levels = {lvl for codec, lvl in seen.values()}
+    out = []
+    for key, (codec, level) in seen.items():
+        row = stats.get(key)
+        raw = _num(row, "raw_bits", unit_scale)
+        bits, total = _num(row, "bits_payload", unit_scale), _num(row, "bits_total", unit_scale)
+        if key == REFERENCE:
+            bits = total = raw if raw is not None else total
+        out.append(LevelInfo(
+            key=key, codec=codec, level=level, display=level_display(codec, level, key), bits=bits,
+            bits_total=total, raw_bits=raw, fidelity_db=_num(row, "fidelity_db"),
+            Q=quantization_axis(level, codec=codec, grid_levels=grid_levels),
+        ))
+    return sort_levels(out)
+
+
+def _epoch_cap(run: Mapping[str, Any]) -> int | None:
+    spec = parse_json(run.get("spec_json"))
+    try:
+        return int(spec["options"]["epochs"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def run_info(run: Mapping[str, Any], history: Sequence[float] | None) -> RunInfo:
+    """Epoch facts of one stored run, recomputed from its validation history when the store has it."""
+    cap, ran = _epoch_cap(run), run.get("epochs_run")
+    best = run.get("best_epoch")
+    if history:
+        conv = convergence(history)
+        etc, censored, at = conv.epoch, conv.censored, conv.censored_at
+        ran = len(history)
+        best = int(np.argmax(history)) + 1
+    else:  # no history: only a stored value from a full window could be trusted, and old stores used a shrinking one
+        etc, censored, at = None, True, None
+    capped = cap is not None and ran is not None and int(ran) >= cap
+    improving = bool(best is not None and ran is not None and int(best) == int(ran) and capped)
+    return RunInfo(model=str(run["arch"]), level=str(run.get("level_label") or REFERENCE), seed=int(run["seed"]),
+                   epochs_run=None if ran is None else int(ran), epoch_cap=cap,
+                   best_epoch=None if best is None else int(best), epochs_to_converge=etc, censored=censored,
+                   censored_at=at, still_improving=improving, wall_s=_num(run, "wall_s"))
+
+
+def _correct(run: Mapping[str, Any], labels: np.ndarray | None) -> np.ndarray | None:
+    blob = run.get("predictions")
+    if blob is None or labels is None:
+        return None
+    dtype = np.uint8 if int(run.get("n_classes") or 0) <= 256 else np.uint16
+    pred = np.frombuffer(bytes(blob), dtype=dtype)
+    if pred.shape != labels.shape:
+        return None
+    return pred == labels
+
+
+def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[str, Any]],
+               run_rows: Sequence[Mapping[str, Any]], epoch_rows: Sequence[Mapping[str, Any]] = (),
+               labels: np.ndarray | None = None) -> Observations:
+    """Observations of a sweep from the rows of its results store (`Store.spec()`, `.levels()`, `.runs()`,
+    `.epochs()`, `.test_labels()`). Raises StoreError when no run has finished."""
+    done = _done(run_rows)
+    n_failed = sum(1 for r in run_rows if r.get("status") == "failed")
+    if not done:
+        raise StoreError(f"no finished runs to analyse ({n_failed} failed)", where="results store",
+                         fix="run `helmholtz sweep ...` into this directory first, or wait for its first run")
+    modality = str((spec or {}).get("modality") or ("audio" if any(r.get("codec") == "mp3" for r in done) else "image"))
+    unit, scale = _unit(level_rows, modality)
+    levels = _store_levels(spec, level_rows, done, scale)
+    histories: dict[str, list[float]] = {}
+    for e in sorted(epoch_rows, key=lambda e: (str(e["run_id"]), int(e["epoch"]))):
+        histories.setdefault(str(e["run_id"]), []).append(float(e["val_acc"]))
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for r in done:
+        groups.setdefault((str(r["arch"]), str(r.get("level_label") or REFERENCE)), []).append(r)
+    correct_all = {id(r): _correct(r, labels) for r in done}
+    paired = all(c is not None for c in correct_all.values())
+    cells = {}
+    for key, rows in groups.items():
+        rows = sorted(rows, key=lambda r: int(r["seed"]))
+        n_test = rows[0].get("n_test") or (spec or {}).get("data", {}).get("test_size")
+        cells[key] = Cell(
+            model=key[0], level=key[1], seeds=tuple(int(r["seed"]) for r in rows),
+            acc=np.array([float(r["test_acc"]) for r in rows]),
+            correct=np.stack([correct_all[id(r)] for r in rows]) if paired else None,
+            n_test=None if n_test is None else int(n_test),
+        )
+    notes = []
+    if not paired:
+        notes.append("no per-item predictions in this store (written before they were recorded, or a run lacks "
+                     "them): differences are paired over seeds only, and the test set's binomial variance is "
+                     "added per cell" + ("" if all(c.n_test for c in cells.values()) else
+                                         "; the test-set size is unknown, so that variance is left out"))
+    n_classes = next((int(r["n_classes"]) for r in done if r.get("n_classes")), None)
+    expected = None
+    if spec:
+        try:
+            expected = len(spec["levels"]) * len(spec["archs"]) * len(spec["seeds"])
+        except (KeyError, TypeError):
+            expected = None
+    return Observations(
+        levels=levels, models=tuple(_params(done)), params=_params(done), cells=cells,
+        runs=tuple(run_info(r, histories.get(str(r.get("run_id")))) for r in done), unit=unit, modality=modality,
+        n_classes=n_classes, notes=tuple(notes), n_failed=n_failed, n_expected=expected,
+        spec=dict(spec) if spec else None,
+    )
+
+
+__all__ = ["REFERENCE", "WINDOW", "Cell", "LevelInfo", "Observations", "RunInfo", "from_store", "sort_levels"]

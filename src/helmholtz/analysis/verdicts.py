@@ -1,0 +1,199 @@
+"""N_approx: per-level verdicts against the reference, tested in a fixed sequence, and the bits the task needs.
+
+For one architecture and one codec:
+
+- **Reference**: the architecture's own original (uncompressed) data; without an original in the sweep, its
+  highest-bits level (and the result says so). Never "the best level": the best of noisy means is biased upward.
+- **Verdict of a level**, from the paired difference d = acc(level) − acc(reference) and its one-sided 95 % bounds:
+  *holds* when the lower bound is above −δ; *drops* when the upper bound is below −δ; otherwise *inconclusive*.
+  A difference over fewer than 3 seeds is inconclusive ("too few seeds"); so is one whose reference is at chance.
+- **Fixed-sequence testing**: the levels are tested from the most bits to the fewest and the procedure stops at the
+  first level that does not hold. Each test is at α = 5 %; because a level is only tested when every level before it
+  held, the family-wise error stays at 5 % without a multiplicity correction (Maurer, Hothorn & Lehmacher 1995).
+- **N_approx** is the fewest-bits level of the unbroken run of "holds" (the reference itself when the first level
+  does not hold). Status: ``found`` when the first level that does not hold *drops* (the boundary is bracketed);
+  ``holds_everywhere`` when every level holds (the task needs at most the lowest level's bits: a bound, not a knee);
+  ``undecided`` when an inconclusive level sits at the boundary — then `decide` says what would decide it.
+- **CI in bits**: in each bootstrap draw the same walk is made on the drawn differences (holds ⇔ d_b > −δ); the
+  2.5–97.5 % quantiles of the boundary's bits over the draws, widened to include the estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from helmholtz.analysis.bootstrap import MIN_SEEDS, PairedBootstrap
+from helmholtz.analysis.observations import REFERENCE, LevelInfo, Observations
+from helmholtz.analysis.power import more_seeds
+
+LevelVerdictName = Literal["holds", "drops", "inconclusive"]
+Status = Literal["found", "holds_everywhere", "undecided"]
+
+
+def chance_threshold(n_classes: int | None, n_test: int | None) -> float | None:
+    """Accuracy at or below which a cell counts as chance: 1/classes plus two standard errors of that rate."""
+    if not n_classes or n_classes < 2:
+        return None
+    p0 = 1.0 / n_classes
+    se = np.sqrt(p0 * (1 - p0) / n_test) if n_test else 0.0
+    return float(p0 + 2 * se)
+
+
+def at_chance(obs: Observations, model: str, level: str) -> bool:
+    cell = obs.cell(model, level)
+    if cell is None:
+        return False
+    threshold = chance_threshold(obs.n_classes, cell.n_test)
+    return threshold is not None and cell.mean <= threshold
+
+
+@dataclass(frozen=True)
+class LevelVerdict:
+    """One level of one architecture against its reference."""
+
+    model: str
+    level: str
+    display: str
+    codec: str
+    bits: float | None
+    verdict: LevelVerdictName
+    diff: float | None                 # acc(level) − acc(reference), a fraction (−0.012 = −1.2 pp)
+    ci: tuple[float, float] | None     # the one-sided 95 % bounds (a two-sided 90 % interval)
+    n_seeds: int                       # seeds the two cells have in common
+    reference: str
+    reason: str = ""                   # why there is no statistical verdict, when there is none
+    more_seeds: int | None = None      # for an inconclusive verdict: seeds (in both cells) that would decide it
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NApprox:
+    """The bits one architecture needs with one codec."""
+
+    model: str
+    codec: str
+    status: Status
+    level: str | None                  # N_approx's level key (the reference when the first level does not hold)
+    display: str
+    bits: float | None                 # measured payload bits per pixel / kbps at N_approx
+    bits_total: float | None
+    compression_ratio: float | None    # raw / whole file
+    ci_bits: tuple[float, float] | None
+    reference: str
+    reference_note: str
+    boundary: tuple[str, str] | None   # (last level that holds, first that does not)
+    open_level: str | None             # the inconclusive level at the boundary (status undecided)
+    decide: str                        # what would decide (undecided) or narrow (found) the answer
+    verdicts: tuple[LevelVerdict, ...] = field(default=())
+    draws_holding: float | None = None # share of bootstrap draws whose boundary is at or below N_approx
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["verdicts"] = [v.to_dict() for v in self.verdicts]
+        return d
+
+
+def reference_of(obs: Observations, model: str, family: tuple[LevelInfo, ...]) -> tuple[str | None, str]:
+    """(reference level key, note). The original when the model has it, else the family's highest-bits level."""
+    if obs.cell(model, REFERENCE) is not None:
+        return REFERENCE, ""
+    have = [lv for lv in family if obs.cell(model, lv.key) is not None]
+    if not have:
+        return None, ""
+    return have[0].key, (f"no original in this sweep: {have[0].display}, the highest-bits level, is the reference, "
+                         "so N_approx is relative to it")
+
+
+def level_verdict(boot: PairedBootstrap, model: str, lv: LevelInfo, ref: str, delta: float) -> LevelVerdict:
+    obs = boot.obs
+    base = dict(model=model, level=lv.key, display=lv.display, codec=lv.codec, bits=lv.bits, reference=ref)
+    n = boot.common_seeds((model, lv.key), (model, ref))
+    if n == 0:
+        return LevelVerdict(**base, verdict="inconclusive", diff=None, ci=None, n_seeds=0,
+                            reason="no seed in common with the reference")
+    d = boot.diff((model, lv.key), (model, ref))
+    if at_chance(obs, model, ref):
+        return LevelVerdict(**base, verdict="inconclusive", diff=d.point, ci=None, n_seeds=n,
+                            reason="the reference is at chance: the model learned nothing to lose")
+    if n < MIN_SEEDS:
+        return LevelVerdict(**base, verdict="inconclusive", diff=d.point, ci=None, n_seeds=n,
+                            reason=f"n = {n}, too few seeds for a verdict (needs ≥ {MIN_SEEDS})",
+                            more_seeds=MIN_SEEDS - n)
+    lo, hi = d.interval(0.90)
+    verdict: LevelVerdictName = "holds" if lo > -delta else "drops" if hi < -delta else "inconclusive"
+    extra = None
+    if verdict == "inconclusive":
+        extra = more_seeds(d, lambda lo_, hi_: lo_ > -delta or hi_ < -delta)
+    return LevelVerdict(**base, verdict=verdict, diff=d.point, ci=(lo, hi), n_seeds=n, more_seeds=extra)
+
+
+def _boundary_bits(boot: PairedBootstrap, obs: Observations, model: str, ref: str, walk: list[LevelInfo],
+                   delta: float) -> np.ndarray | None:
+    """Bits of the boundary in every bootstrap draw (the walk on drawn differences), or None without bits."""
+    ref_bits = obs.level(ref).bits
+    if ref_bits is None or any(lv.bits is None for lv in walk):
+        return None
+    if not walk:
+        return np.full(boot.n_boot, ref_bits)
+    holds = np.stack([boot.diff((model, lv.key), (model, ref)).draws(0.975) > -delta for lv in walk])
+    broken = ~holds
+    first = np.where(broken.any(axis=0), broken.argmax(axis=0), len(walk))   # index of the first failing level
+    bits = np.array([ref_bits, *(lv.bits for lv in walk)], dtype=float)
+    return bits[first]          # first − 1 + 1: position 0 is the reference
+
+
+def _decide_text(obs: Observations, status: Status, open_v: LevelVerdict | None, boundary: tuple[str, str] | None,
+                 ref: str) -> str:
+    if status == "undecided" and open_v is not None:
+        where = f"{open_v.display} and {obs.level(ref).display}"
+        if open_v.reason and open_v.more_seeds is None:
+            return open_v.reason
+        if open_v.more_seeds is not None:
+            return f"{open_v.more_seeds} more seed{'s' if open_v.more_seeds != 1 else ''} at {where} would decide"
+        return (f"{open_v.display} loses about the margin δ: no affordable number of seeds decides it (the boundary "
+                f"is near {open_v.display}; more test items or a larger --tolerance would)")
+    if status == "found" and boundary is not None:
+        hold, drop = (obs.level(k).display for k in boundary)
+        return f"the boundary lies between {hold} and {drop}"
+    return ""
+
+
+def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> NApprox | None:
+    """N_approx of one architecture with one codec, or None when the model has no level of that codec."""
+    obs = boot.obs
+    family = obs.family(codec)
+    ref, note = reference_of(obs, model, family)
+    if ref is None:
+        return None
+    walk = [lv for lv in family if lv.key != ref and obs.cell(model, lv.key) is not None]
+    verdicts = tuple(level_verdict(boot, model, lv, ref, delta) for lv in walk)
+    last_hold, stop = obs.level(ref), None
+    for lv, v in zip(walk, verdicts, strict=True):
+        if v.verdict != "holds":
+            stop = v
+            break
+        last_hold = lv
+    if stop is None:
+        status: Status = "holds_everywhere"
+    elif stop.verdict == "drops":
+        status = "found"
+    else:
+        status = "undecided"
+    boundary = (last_hold.key, stop.level) if stop is not None else None
+    bits = _boundary_bits(boot, obs, model, ref, walk, delta)
+    ci = share = None
+    if bits is not None and last_hold.bits is not None:
+        lo, hi = np.quantile(bits, [0.025, 0.975], method="inverted_cdf")
+        ci = (float(min(lo, last_hold.bits)), float(max(hi, last_hold.bits)))
+        share = float(np.mean(bits <= last_hold.bits + 1e-12))
+    return NApprox(
+        model=model, codec=codec, status=status, level=last_hold.key, display=last_hold.display, bits=last_hold.bits,
+        bits_total=last_hold.bits_total, compression_ratio=last_hold.compression_ratio, ci_bits=ci, reference=ref,
+        reference_note=note, boundary=boundary, open_level=stop.level if status == "undecided" else None,
+        decide=_decide_text(obs, status, stop, boundary, ref), verdicts=verdicts, draws_holding=share,
+    )

@@ -1,0 +1,67 @@
+"""Operating characteristics of the statistics on simulated sweeps with a known truth (a small, seeded version of
+`bench/bench_stats.py`). Each assertion is one the wave-1 analysis failed:
+
+- a collapse is claimed on flat and on smooth curves in ≤ 5 % of simulations (wave 1: a knee on 72–100 %);
+- for a sharp knee with seed sd 1.5 pp and 5 seeds, N_approx's CI covers the true boundary in ≥ 90 % (71–91 %);
+- when A is truly 2 pp worse, "equivalent" is declared in ≤ 5 % (wave 1 said "matches" 15–23 %);
+- when A and F are truly equal and there are enough seeds, "equivalent" is declared in ≥ 80 %.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helmholtz.analysis.simulate import Setting, Truth, operating_characteristics, simulate, true_n_approx
+
+SIMS, ITEMS, BOOT = 30, 1000, 300
+
+
+@pytest.fixture(scope="module")
+def oc():
+    cache = {}
+
+    def run(setting: Setting, sims: int = SIMS):
+        if setting.name not in cache:
+            cache[setting.name] = operating_characteristics(setting, sims=sims, n_boot=BOOT)
+        return cache[setting.name]
+
+    return run
+
+
+@pytest.mark.parametrize("kind", ["flat", "smooth"])
+def test_no_collapse_is_claimed_on_curves_without_one(oc, kind):
+    r = oc(Setting(kind, Truth(kind), n_items=ITEMS))
+    assert r.collapse_rate <= 0.05
+
+
+def test_a_sharp_knee_is_detected_and_its_ci_covers_the_true_boundary(oc):
+    r = oc(Setting("knee", Truth("knee"), seeds=5, seed_sd=0.015, n_items=ITEMS))
+    assert r.ci_covers >= 0.90
+    assert r.collapse_rate >= 0.8          # a 3 pp step plus 3 pp per halving is a clear collapse
+    assert r.right == 1.0 or r.right != r.right   # every decided N_approx is the true one (nan: none decided)
+
+
+def test_a_truly_worse_model_is_not_called_equivalent(oc):
+    r = oc(Setting("gap", Truth("knee_gap", gap_pp=2.0), seeds=5, n_items=ITEMS))
+    assert r.equivalent <= 0.05
+
+
+def test_truly_equal_models_are_called_equivalent_with_enough_seeds(oc):
+    # per-seed sd 0.3 pp shared + 0.3 pp per cell, 3000 test items, 20 seeds: the paired difference's 90 % interval
+    # is about ±0.5 pp, well inside δ = 1 pp
+    r = oc(Setting("equal", Truth("knee"), seeds=20, seed_sd=0.003, cell_sd=0.003, n_items=3000))
+    assert r.equivalent >= 0.80
+
+
+def test_the_true_boundary_of_the_harness():
+    assert true_n_approx(Truth("knee"), (1, 5, 10, 20, 50, None), model_index=1, delta=0.01) == "20"
+    assert true_n_approx(Truth("flat"), (1, 5, 10, 20, 50, None), model_index=1, delta=0.01) == "1"
+    assert true_n_approx(Truth("smooth"), (1, 5, 10, 20, 50, None), model_index=1, delta=0.01) == "none"
+
+
+def test_a_simulated_sweep_keeps_its_runs_when_seeds_or_levels_are_added():
+    # the adaptive sweep's tests grow a simulated sweep: the runs it had must not change
+    small = simulate(Truth("knee"), levels=(10, 20, None), seeds=3, n_items=300, rng_seed=5)
+    big = simulate(Truth("knee"), levels=(10, 15, 20, None), seeds=5, n_items=300, rng_seed=5)
+    for key, cell in small.cells.items():
+        assert (big.cells[key].correct[:3] == cell.correct).all()
