@@ -65,6 +65,16 @@ def _end_lines(ev: dict[str, Any]) -> list[str]:
     return lines
 
 
+def decision_line(ev: dict[str, Any]) -> str:
+    """An adaptive sweep's decision: its state, then what it adds (or why it stops)."""
+    head = f"decision: {ev['state']}"
+    if ev.get("n_runs"):
+        return f"{head} · {ev['reason']} → {ev['n_runs']} more runs"
+    verdict = "decided" if ev.get("decided") else "stopping undecided"
+    opens = "; ".join(ev.get("open") or ())
+    return f"{head} · {verdict}" + (f" — still open: {opens}" if opens else "")
+
+
 class PlainReporter:
     """Plain log lines on stderr, one per level compressed and per run finished, then the level × arch table."""
 
@@ -101,6 +111,10 @@ class PlainReporter:
             )
         elif kind == "level":
             self._print(_level_line(ev))
+        elif kind == "decision":
+            self._print(decision_line(ev))
+        elif kind == "batch":
+            self.todo = self.finished_now + ev["n_todo"]
         elif kind == "run_done":
             self.finished_now += 1
             self._print(_done_line(ev) + self._eta())
@@ -136,6 +150,7 @@ class RichReporter:
         self.run_task = None
         self.running: dict[str, dict[str, Any]] = {}
         self.last_step = 0.0
+        self.total = 0
 
     def __enter__(self) -> RichReporter:
         self.progress.__enter__()
@@ -152,10 +167,17 @@ class RichReporter:
                 f"sweep: {ev['n_total']} runs ({ev['n_skipped']} already done, {ev['n_todo']} to run) · {ev['engine']} engine, "
                 f"{ev['workers']} at a time × {ev['threads']} threads → {ev['store']}", markup=False, highlight=False,
             )
+            self.total = ev["n_todo"]
             self.sweep_task = p.add_task("runs", total=ev["n_todo"], info="")
             self.run_task = p.add_task("current", total=None, info="", visible=ev["n_todo"] > 0)
         elif kind == "level":
             self.console.print(_level_line(ev), markup=False, highlight=False)
+        elif kind == "decision":
+            self.console.print(decision_line(ev), markup=False, highlight=False, style="bold")
+        elif kind == "batch":
+            self.total += ev["n_todo"]
+            p.update(self.sweep_task, total=self.total)
+            p.update(self.run_task, visible=ev["n_todo"] > 0)
         elif kind == "run_start":
             self.running[ev["run_id"]] = ev
             self._show_running(ev, epoch=0, total=ev["epochs"], info="")

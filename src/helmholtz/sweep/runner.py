@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from helmholtz.data.dataset import Dataset
 from helmholtz.errors import ConfigError, DataError, StoreError
-from helmholtz.sweep.spec import SweepSpec, expand, level_label, validate_sweep
+from helmholtz.sweep.spec import SweepSpec, expand, level_label, run_spec_for, validate_sweep
 from helmholtz.sweep.store import Store, store_file
 from helmholtz.sweep.summary import cell_table
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec
@@ -130,6 +130,18 @@ class _Levels:
         return data
 
 
+def all_runs(spec: SweepSpec, store: Store) -> list[RunSpec]:
+    """The grid's runs and every run a plan step of the store added, once each, level by level."""
+    runs = {r.run_id: r for r in expand(spec)}
+    for step in store.plan_steps():
+        for r in step["runs"]:
+            rs = run_spec_for(spec, level=r["level"], arch=r["arch"], seed=int(r["seed"]))
+            runs.setdefault(rs.run_id, rs)
+    order = {lv: i for i, lv in enumerate(spec.levels)}
+    return sorted(runs.values(), key=lambda r: (order.get(r.level, len(order)), r.level is None,
+                                                r.level or 0, r.arch, r.seed))
+
+
 class _Sink:
     """Writes each result to the store as it arrives (one transaction per run) and emits the events."""
 
@@ -189,6 +201,7 @@ def run_sweep(
     threads_per_run: int | None = None,
     max_retries: int = 2,
     run_fn: Callable[..., tuple[RunResult, list[EpochRow]]] | None = None,
+    planner: Callable[[Store, SweepSpec, EventFn], bool] | None = None,
 ) -> SweepSummary:
     """Run (or resume, or extend) the Helmholtz sweep ``spec`` into ``out_dir/results.sqlite``.
 
@@ -199,7 +212,9 @@ def run_sweep(
     every engine, so a spec gives the same results wherever it runs. ``engine='ray'`` runs each run as a Ray
     task (``address``: an existing cluster; ``gpus_per_run``: GPU share per task; ``max_retries`` per task).
     ``run_fn`` replaces `engine_local.execute_run` (custom executors, tests). Display: rich progress on a
-    terminal, plain lines with ``quiet``; ``on_event`` also gets every event.
+    terminal, plain lines with ``quiet``; ``on_event`` also gets every event. ``planner(store, spec, emit)`` is
+    called once every planned run has finished or failed; it may record a plan step (more runs) in the store and
+    return True to have them trained, or return False to end the sweep (`helmholtz.adaptive`).
     """
     t0 = time.perf_counter()
     if engine not in ("local", "ray"):
@@ -245,7 +260,7 @@ def run_sweep(
         store.upgrade()
         stored = SweepSpec.from_dict(store.init_spec(spec.to_dict(), extend=extend))
         store.put_test_labels(dataset.content_hash, dataset.y_test, dataset.n_classes)
-        runs = expand(stored)
+        runs = all_runs(stored, store)
         done = store.done_ids()
         todo = [r for r in runs if r.run_id not in done]
         emit({"event": "start", "n_total": len(runs), "n_skipped": len(runs) - len(todo), "n_todo": len(todo),
@@ -255,15 +270,26 @@ def run_sweep(
         from helmholtz.sweep.engine_local import execute_run, run_in_pool, run_in_process
 
         fn = run_fn or execute_run
-        if engine == "ray":
-            from helmholtz.sweep.engine_ray import run_on_ray
+        attempted: set[str] = set()
+        while True:
+            attempted.update(r.run_id for r in todo)
+            if engine == "ray":
+                from helmholtz.sweep.engine_ray import run_on_ray
 
-            run_on_ray(todo, levels, sink, threads=threads, run_fn=fn, address=address, gpus_per_run=gpus_per_run,
-                       max_retries=max_retries)
-        elif workers == 1:
-            run_in_process(todo, levels, sink, threads=threads, run_fn=fn)
-        else:
-            run_in_pool(todo, levels, sink, workers=workers, threads=threads, run_fn=fn, n_gpus=n_gpus)
+                run_on_ray(todo, levels, sink, threads=threads, run_fn=fn, address=address,
+                           gpus_per_run=gpus_per_run, max_retries=max_retries)
+            elif workers == 1:
+                run_in_process(todo, levels, sink, threads=threads, run_fn=fn)
+            else:
+                run_in_pool(todo, levels, sink, workers=workers, threads=threads, run_fn=fn, n_gpus=n_gpus)
+            # a planner (the adaptive sweep) may add runs once every planned run has finished or failed
+            if planner is None or not planner(store, stored, emit):
+                break
+            runs = all_runs(stored, store)
+            done = store.done_ids()
+            todo = [r for r in runs if r.run_id not in done and r.run_id not in attempted]
+            sink.n_total = len(runs)
+            emit({"event": "batch", "n_total": len(runs), "n_todo": len(todo)})
         # every level of the grid gets its stats row, also when all its runs were done before
         have = {row["level_label"] for row in store.levels()}
         for level in stored.levels:

@@ -50,6 +50,8 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
 #: the per-item predictions of a run: its predicted class for every test item, in the test split's order, as a
 #: uint8 (≤ 256 classes) or uint16 array; kept out of RUN_COLUMNS so exports and tables stay small
 PREDICTIONS_COLUMN = ("predictions", "BLOB")
+_PLAN_TABLE = ("CREATE TABLE IF NOT EXISTS plan (step INTEGER PRIMARY KEY, kind TEXT, reason TEXT, runs_json TEXT, "
+               "state TEXT, created_at TEXT)")
 #: columns added in schema version 2 (ALTER TABLE on upgrade)
 _V2_RUN_COLUMNS = (("n_test", "INTEGER"), ("n_classes", "INTEGER"), PREDICTIONS_COLUMN)
 EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -66,6 +68,7 @@ CREATE TABLE epochs ({", ".join(f"{n} {t}" for n, t in EPOCH_COLUMNS)}, PRIMARY 
 CREATE INDEX runs_status ON runs (status);
 CREATE INDEX runs_cell ON runs (level_label, arch);
 CREATE TABLE test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, labels BLOB);
+CREATE TABLE plan (step INTEGER PRIMARY KEY, kind TEXT, reason TEXT, runs_json TEXT, state TEXT, created_at TEXT);
 """
 _ORDER_RUNS = "ORDER BY level IS NULL, level, arch, seed, run_id"
 
@@ -213,6 +216,7 @@ class Store:
                     conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
             conn.execute("CREATE TABLE IF NOT EXISTS test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, "
                          "labels BLOB)")
+            conn.execute(_PLAN_TABLE)
             conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
 
         self._write(write)
@@ -374,6 +378,37 @@ class Store:
         if status is None:
             return self._rows(f"{select} {_ORDER_RUNS}")
         return self._rows(f"{select} WHERE status=? {_ORDER_RUNS}", (status,))
+
+    # ---------------------------------------------------------------- the adaptive sweep's plan
+    def put_plan_step(self, *, kind: str, reason: str, runs: Sequence[dict[str, Any]], state: str = "") -> int:
+        """Record one decision of an adaptive sweep: the runs it adds (dicts with arch, level, seed) and why, in one
+        transaction; returns the step number. Steps are never rewritten: a resumed sweep trains what they hold."""
+        def write(conn: sqlite3.Connection) -> int:
+            conn.execute(_PLAN_TABLE)
+            step = conn.execute("SELECT COALESCE(MAX(step), 0) + 1 FROM plan").fetchone()[0]
+            conn.execute("INSERT INTO plan VALUES (?, ?, ?, ?, ?, ?)",
+                         (step, kind, reason, _json(list(runs)), state, _now()))
+            return int(step)
+
+        return self._write(write)
+
+    def plan_steps(self) -> list[dict[str, Any]]:
+        """The adaptive sweep's decisions in order: step, kind, reason, runs (a list of dicts), state, created_at."""
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "plan" not in tables:
+            return []
+        rows = self._rows("SELECT * FROM plan ORDER BY step")
+        for r in rows:
+            r["runs"] = json.loads(r.pop("runs_json") or "[]")
+        return rows
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key`` in the meta table (not part of the sweep's identity)."""
+        self._write(lambda c: c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value))))
+
+    def get_meta(self, key: str) -> Any:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
 
     # ---------------------------------------------------------------- test labels (for per-item pairing)
     def put_test_labels(self, data_hash: str, labels: Any, n_classes: int) -> None:

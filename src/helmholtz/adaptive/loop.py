@@ -1,0 +1,104 @@
+"""`run_until_decided`: a sweep that trains until the answer is decided or the budget is spent.
+
+The sweep runs its grid (or a coarse default grid), then, each time every planned run has finished, asks
+`plan.decide` for the next step and records it in the store's plan table *before* training it. Because a decision
+is taken only when the previous step is complete, and is a pure function of the stored results, the spec and the
+budget, a sweep killed at any moment resumes exactly where it stopped: the re-run trains the recorded step's
+missing runs and then decides as the first run would have. With the Ray engine the driver decides and the tasks
+train. The store also keeps the budget and the final state (meta keys ``adaptive`` and ``adaptive_result``), which
+the report shows as a timeline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from helmholtz.adaptive.plan import Budget, decide
+from helmholtz.errors import ConfigError
+
+#: the coarse starting grid per codec: the original plus about four levels spread over the measured bits, with the
+#: paper's pre-set comparison level (JPEG q 25; for MP3, 40 kbps is Q 0.75 on 16..112 kbps)
+COARSE_LEVELS: dict[str, tuple[int, ...]] = {"jpeg": (5, 25, 50, 90), "mp3": (16, 40, 64, 112)}
+
+
+def coarse_levels(codec: str) -> tuple[int | None, ...]:
+    """The starting grid of an adaptive sweep without --levels: four levels spread over the codec's default grid."""
+    if codec in COARSE_LEVELS:
+        return (*COARSE_LEVELS[codec], None)
+    from helmholtz.codecs.registry import get_codec
+
+    grid = get_codec(codec).default_levels
+    picks = sorted({grid[round(i * (len(grid) - 1) / 3)] for i in range(4)})
+    return (*picks, None)
+
+
+def parse_duration(text: str | None) -> float | None:
+    """'30m', '2h', '90s', '45' (minutes) → seconds; None stays None."""
+    if text is None:
+        return None
+    t = text.strip().lower()
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    try:
+        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t) * 60.0
+    except ValueError:
+        raise ConfigError(f"--max-time got {text!r}; expected a duration like 30m, 2h or 90s",
+                          fix="e.g. --max-time 30m") from None
+    if not value > 0:
+        raise ConfigError(f"--max-time must be positive; got {text!r}", fix="e.g. --max-time 30m")
+    return value
+
+
+def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: str | None = None
+                 ) -> Callable[[Any, Any, Callable[[dict[str, Any]], None]], bool]:
+    """The `run_sweep` planner of an adaptive sweep (see the module docstring)."""
+
+    def planner(store, spec, emit) -> bool:
+        from helmholtz.analysis.observations import from_store
+        from helmholtz.sweep.runner import all_runs
+
+        runs = store.runs(status=None, predictions=True)
+        labels = store.test_labels()
+        obs = from_store(spec=store.spec(), level_rows=store.levels(), run_rows=runs, epoch_rows=store.epochs(),
+                         labels=None if labels is None else labels[0])
+        done = [r for r in runs if r.get("status") == "done" and r.get("wall_s") is not None]
+        spent = sum(float(r["wall_s"]) for r in done)
+        planned = len(all_runs(spec, store))
+        d = decide(obs, budget=budget, planned_runs=planned, mean_run_s=spent / len(done) if done else None,
+                   spent_s=spent, tolerance_pp=tolerance_pp, compare_level=compare_level)
+        emit({"event": "decision", "state": d.state, "reason": d.reason, "n_runs": len(d.runs),
+              "decided": d.decided, "open": list(d.open)})
+        if d.runs:
+            store.put_plan_step(kind=d.kind, reason=d.reason, runs=[r.to_dict() for r in d.runs], state=d.state)
+            return True
+        store.set_meta("adaptive_result", {"decided": d.decided, "state": d.state, "open": list(d.open),
+                                           "runs": planned, "training_s": spent})
+        return False
+
+    return planner
+
+
+def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None = None,
+                      max_time_s: float | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
+                      **sweep_options: Any):
+    """Run the sweep ``spec`` adaptively into ``out_dir`` (see the module docstring); returns the `SweepSummary`.
+    ``sweep_options`` go to `helmholtz.sweep.runner.run_sweep` (engine, workers, quiet, dataset, …)."""
+    from helmholtz.sweep.runner import run_sweep
+
+    if max_runs is not None and max_runs < spec.n_runs:
+        raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {spec.n_runs} runs",
+                          fix=f"raise --max-runs to at least {spec.n_runs}, or start from fewer levels or seeds")
+    if not 0 < tolerance_pp <= 50:
+        raise ConfigError(f"--tolerance must be in (0, 50] percentage points; got {tolerance_pp}",
+                          fix="e.g. --tolerance 1.0")
+    budget = Budget(max_runs=max_runs, max_time_s=max_time_s)
+
+    planner = make_planner(budget, tolerance_pp=tolerance_pp, compare_level=compare_level)
+
+    def record(store, stored, emit) -> bool:
+        store.set_meta("adaptive", {"max_runs": max_runs, "max_time_s": max_time_s, "tolerance_pp": tolerance_pp,
+                                    "compare_at": compare_level})
+        return planner(store, stored, emit)
+
+    return run_sweep(spec, out_dir, planner=record, **sweep_options)

@@ -1,0 +1,228 @@
+"""What to train next: the decision procedure of an adaptive sweep. A pure function of the results and the budget.
+
+After each batch the sweep's results are analysed (`helmholtz.analysis.analyze`, fixed bootstrap seed) and the
+answer's open parts get work, in this order of priority:
+
+1. **the boundary of N_approx** (the headline architecture, the sweep's codec):
+   - *undecided* — the level at the boundary is inconclusive: seeds for it and for its reference (the paired cells),
+     as many as the power estimate asks for (at most `MAX_SEEDS_PER_STEP` per step, so the estimate is renewed);
+   - *found* but the two levels around the boundary are not adjacent: a level between them, by bisection in the
+     codec's level space (a JPEG quality step ≤ 5, or neighbouring valid bitrates; `CodecSpec.between`), trained
+     with the seeds of the reference; the same when already the first level drops (between it and the best quality);
+2. **the headline comparison** at the pre-set level, when inconclusive: seeds for both architectures there.
+
+The sweep stops when N_approx is bracketed between adjacent levels (or holds everywhere) and the headline comparison
+is decided — or when the budget (runs, or summed training time of the stored runs) cannot pay for the next step;
+then `Decision.open` says what is still open and what it would cost. Work the power estimate cannot bound (a level
+that loses about δ) is reported, never chased. Everything here is deterministic: the same stored results, spec and
+budget give the same decision, so a killed sweep resumes without re-deciding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from helmholtz.analysis import Analysis, Observations, analyze
+from helmholtz.analysis.bootstrap import MIN_SEEDS
+from helmholtz.analysis.observations import REFERENCE
+
+#: most seeds one step adds to one comparison (the power estimate is renewed after each step)
+MAX_SEEDS_PER_STEP = 6
+#: bootstrap draws (and their seed) of the decisions: fixed, so a decision is reproducible
+DECISION_BOOT, DECISION_SEED = 1000, 0
+#: JPEG-like quality levels are adjacent when they differ by at most this
+QUALITY_STEP = 5
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What an adaptive sweep may spend in all (its grid included)."""
+
+    max_runs: int | None = None
+    max_time_s: float | None = None   # summed training time of the stored runs (their wall_s)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run to add: an architecture at a level (None = the original) with a seed."""
+
+    arch: str
+    level: int | None
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arch": self.arch, "level": self.level, "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One open part of the answer and the runs that would close it."""
+
+    what: str                          # 'boundary seeds', 'bisection', 'comparison seeds'
+    reason: str                        # prose: 'A at q 10 against the original: inconclusive, 3 more seeds'
+    runs: tuple[Run, ...]
+    closable: bool = True              # False: no affordable work is known to decide it
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The next step of an adaptive sweep, or why it stops."""
+
+    runs: tuple[Run, ...]              # empty: stop
+    kind: str                          # 'seeds', 'level', 'seeds+level', or 'stop'
+    reason: str                        # what this step adds, and for what
+    state: str                         # the state of the answer, for progress lines
+    decided: bool                      # the answer is decided (N_approx bracketed, comparison decided)
+    open: tuple[str, ...] = field(default=())    # what is still open, with its cost, when stopping undecided
+
+    @property
+    def stop(self) -> bool:
+        return not self.runs
+
+
+def _level_of(obs: Observations, key: str) -> int | None:
+    return None if key == REFERENCE else obs.level(key).level
+
+
+def _seeds_for_pair(obs: Observations, a: tuple[str, str], b: tuple[str, str], k: int) -> list[Run]:
+    """Runs that give cells a and b k more seeds in common: first the seeds one cell has and the other lacks,
+    then fresh seeds above every seed of the sweep."""
+    ca, cb = obs.cell(*a), obs.cell(*b)
+    sa, sb = set(ca.seeds if ca else ()), set(cb.seeds if cb else ())
+    fresh = max((s for c in obs.cells.values() for s in c.seeds), default=-1) + 1
+    out: list[Run] = []
+    for s in sorted((sa | sb) - (sa & sb)):
+        if k == 0:
+            break
+        cell = b if s in sa else a
+        out.append(Run(cell[0], _level_of(obs, cell[1]), s))
+        k -= 1
+    while k > 0:
+        out += [Run(a[0], _level_of(obs, a[1]), fresh), Run(b[0], _level_of(obs, b[1]), fresh)]
+        fresh += 1
+        k -= 1
+    return out
+
+
+def _between(codec: str, lo: int, hi: int) -> int | None:
+    """A level between lo and hi for bisection, or None when they are adjacent (quality step ≤ 5 / neighbours)."""
+    from helmholtz.codecs.registry import get_codec
+
+    spec = get_codec(codec)
+    if spec.level_kind == "quality" and not spec.allowed and abs(hi - lo) <= QUALITY_STEP:
+        return None
+    return spec.between(lo, hi)
+
+
+def _best_level(codec: str) -> int:
+    from helmholtz.codecs.registry import get_codec
+
+    spec = get_codec(codec)
+    valid = spec.valid_levels()
+    return valid[-1] if spec.higher_is_better else valid[0]
+
+
+def _boundary_items(a: Analysis) -> list[Item]:
+    na, obs = a.n_approx, a.obs
+    if na is None:
+        return []
+    m, ref = na.model, na.reference
+    if na.status == "undecided" and na.open_level is not None:
+        v = next(v for v in na.verdicts if v.level == na.open_level)
+        where = f"{na.model} at {v.display} against {obs.level(ref).display}"
+        if v.more_seeds is None:
+            return [Item("boundary seeds", f"{where}: {v.verdict}, {v.reason or 'it loses about δ'}; no affordable "
+                                           "number of seeds decides it", (), closable=False)]
+        k = max(1, min(v.more_seeds, MAX_SEEDS_PER_STEP))
+        return [Item("boundary seeds", f"{where}: inconclusive, {v.more_seeds} more seeds",
+                     tuple(_seeds_for_pair(obs, (m, v.level), (m, ref), k)))]
+    if na.status == "found" and na.boundary is not None:
+        hold, drop = na.boundary
+        drop_level = obs.level(drop).level
+        hold_level = _best_level(na.codec) if hold == REFERENCE else obs.level(hold).level
+        if hold == REFERENCE and drop_level == hold_level:
+            return []
+        new = _between(na.codec, hold_level, drop_level)
+        if new is None:
+            return []
+        seeds = obs.cell(m, ref).seeds
+        from helmholtz.codecs.registry import get_codec
+
+        name = get_codec(na.codec).display(new)
+        return [Item("bisection", f"boundary between {obs.level(hold).display} and {obs.level(drop).display}: "
+                                  f"adding {name}", tuple(Run(m, new, s) for s in seeds))]
+    return []
+
+
+def _comparison_items(a: Analysis) -> list[Item]:
+    c = a.headline_comparison
+    if c is None or c.verdict != "inconclusive":
+        return []
+    where = f"{c.a} vs {c.b} at {c.display}"
+    if c.seeds_to_decide is None:
+        return [Item("comparison seeds", f"{where}: inconclusive, {c.reason or 'the difference sits at the margin'}",
+                     (), closable=False)]
+    k = max(1, min(c.seeds_to_decide, MAX_SEEDS_PER_STEP))
+    return [Item("comparison seeds", f"{where}: inconclusive, {c.seeds_to_decide} more seeds",
+                 tuple(_seeds_for_pair(a.obs, (c.a, c.level), (c.b, c.level), k)))]
+
+
+def state_text(a: Analysis) -> str:
+    """The decision's state in one line, e.g. 'boundary between q 10 and q 20 · A vs F at q 25: equivalent'."""
+    parts = []
+    na = a.n_approx
+    if na is not None and na.boundary is not None:
+        hold, drop = (a.obs.level(k).display for k in na.boundary)
+        parts.append(f"{na.model}: boundary between {hold} and {drop} ({na.status})")
+    elif na is not None:
+        parts.append(f"{na.model}: {na.status} at {na.display}")
+    c = a.headline_comparison
+    if c is not None:
+        parts.append(f"{c.a} vs {c.b} at {c.display}: {c.verdict}")
+    return " · ".join(parts) or "no answer yet"
+
+
+def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: float | None, spent_s: float,
+           tolerance_pp: float = 1.0, compare_level: str | None = None) -> Decision:
+    """The next step, from the stored results (`obs`), the runs already planned and the budget."""
+    a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED, compare_level=compare_level)
+    state = state_text(a)
+    if a.headline_model is None:
+        return Decision((), "stop", "", state, False, ("nothing learned: every architecture is at chance on the "
+                                                       "original; train longer or change the recipe, not the grid",))
+    items = _boundary_items(a) + _comparison_items(a)
+    room_runs = None if budget.max_runs is None else budget.max_runs - planned_runs
+    room_s = None if budget.max_time_s is None else budget.max_time_s - spent_s
+    taken: list[Run] = []
+    reasons, kinds, left = [], set(), []
+    for item in items:
+        if not item.closable:
+            left.append(item.reason)
+            continue
+        runs = [r for r in item.runs if r not in taken]
+        fits = len(runs)
+        if room_runs is not None:
+            fits = min(fits, room_runs - len(taken))
+        if room_s is not None and mean_run_s:
+            fits = min(fits, int((room_s - len(taken) * mean_run_s) // mean_run_s))
+        if item.what == "bisection" and fits < len(runs):
+            fits = 0                      # a new level is worth only as many seeds as its reference has
+        fits = max(0, fits)
+        if fits > 0:
+            taken += runs[:fits]
+            reasons.append(item.reason)
+            kinds.add("level" if item.what == "bisection" else "seeds")
+        if fits < len(runs):
+            cost = f"{len(runs) - fits} more runs" + (f" (≈ {(len(runs) - fits) * mean_run_s / 60:.0f} min)"
+                                                       if mean_run_s else "")
+            left.append(f"{item.reason} — {cost} beyond the budget")
+    if taken:
+        return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, False, tuple(left))
+    decided = not items
+    if decided and a.n_approx is not None and a.n_approx.status == "undecided":
+        decided = False
+    return Decision((), "stop", "", state, decided, tuple(left))
+
+
+__all__ = ["MIN_SEEDS", "Budget", "Decision", "Run", "decide", "state_text"]
