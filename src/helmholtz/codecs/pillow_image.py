@@ -4,8 +4,9 @@ OpenJPEG, with the bytes each encoder really wrote.
 Every setting that changes the bytes is fixed here and written into the encoder string (part of every cache key
 and result), so a result names exactly what produced it:
 
-* **WebP** (lossy VP8): quality 0..100, ``method`` 4 (Pillow's and cwebp's default effort). VP8 is always YUV 4:2:0;
-  a gray image is coded as luma with flat chroma (U = V = 128 exactly) and decoded back to the same gray.
+* **WebP** (lossy VP8): quality 0..100, ``method`` 4 (Pillow's and cwebp's default effort). VP8 is always YUV 4:2:0
+  and has no gray mode: a gray image is coded as RGB R = G = B (luma with near-neutral chroma) and the decoded RGB
+  is turned back into gray by Pillow's luma (ITU-R 601-2); the decoded channels differ by at most 1 (measured).
 * **AVIF** (AV1 intra): quality 0..100, encoder speed 6 (libavif's default trade-off; 0 slowest … 10 fastest), one
   encoder thread per image (the images themselves run in parallel), full-range YUV. RGB is 4:2:0 unless another
   subsampling is asked for; gray is coded as monochrome 4:0:0.
@@ -51,7 +52,7 @@ def _decode(blob: bytes, channels: int) -> np.ndarray:
     with Image.open(io.BytesIO(blob)) as im:
         im.load()
         if channels == 1 and im.mode != "L":
-            im = im.convert("L")  # WebP decodes gray as R = G = B; the luma of R = G = B = v is exactly v
+            im = im.convert("L")  # WebP has no gray mode: luma of the decoded RGB (channels within 1 of each other)
         arr = np.asarray(im)
     return arr[..., None] if arr.ndim == 2 else arr
 

@@ -209,7 +209,7 @@ _SPECS = (
         name="webp", title="WebP", modality="image", level_kind="quality", higher_is_better=True, unit="q",
         level_range=(0, 100), default_levels=_PAPER_QUALITIES, display_format="WebP q {}", extension=".webp",
         payload="the VP8 chunk's data (the VP8 bitstream), without the RIFF and chunk headers",
-        coding="lossy VP8: always YUV 4:2:0; gray: luma with flat chroma, decoded back to gray",
+        coding="lossy VP8: always YUV 4:2:0; gray: coded as R = G = B, decoded back to gray by its luma",
         library="pillow", impl=f"{_C}.pillow_image:webp_roundtrip", level_param="quality",
         encoder_impl=f"{_C}.pillow_image:webp_encoder", payload_impl=f"{_C}.containers:webp_payload",
         available_impl=f"{_C}.registry:_webp_available", _requires=("PIL",),
