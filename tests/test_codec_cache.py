@@ -214,7 +214,11 @@ def test_mp3_is_dispatched_to_the_mp3_codec(tmp_path):
 
 
 def test_cache_module_exports_contract():
-    assert set(cache_mod.CODECS) == {"none", "jpeg", "mp3"}
+    from helmholtz.codecs import stats
+    from helmholtz.codecs.registry import CODECS
+
+    assert set(cache_mod.CODECS) == {"none", *CODECS} and {"jpeg", "mp3", "webp", "opus"} <= set(CODECS)
+    assert cache_mod.LevelStats is stats.LevelStats and cache_mod.level_stats is stats.level_stats
 
 
 def test_a_valid_file_of_another_key_is_a_miss(tmp_path):

@@ -211,3 +211,119 @@ def test_bits_on_real_fashion_mnist(capsys):
     assert bpp[0] < bpp[1] < bpp[2] and scan[0] < scan[1] < scan[2]
     assert all(s < b for s, b in zip(scan, bpp, strict=True))
     assert all(r["measured"]["raw_bits"] == 8 for r in rows)
+
+
+# ── every registry codec through the CLI ─────────────────────────────────────────────────────────────────────────
+
+def test_codecs_lists_every_registry_codec(capsys):
+    from helmholtz.codecs.registry import CODECS
+
+    code, out, _ = run_cli(["codecs", "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)["codecs"]
+    assert [r["name"] for r in rows] == list(CODECS)
+    for r in rows:
+        spec = CODECS[r["name"]]
+        assert r["available"] == spec.available()[0] and r["payload"] == spec.payload
+        assert r["default_levels"] == list(spec.default_levels) and r["modality"] == spec.modality
+        assert (r["encoder"] == spec.encoder()) if r["available"] else r["unavailable_reason"]
+    code, out, _ = run_cli(["codecs"], capsys)
+    assert code == 0 and all(name in out for name in CODECS) and "payload" in out
+
+
+def test_bits_for_another_codec_equals_library(tmp_path, capsys):
+    from helmholtz.codecs.registry import get_codec
+    from helmholtz.codecs.stats import level_stats as stats_of
+
+    path = _npz_dataset(tmp_path)
+    code, out, _ = run_cli(["bits", "--codec", "webp", "--levels", "10,50,90", "--dataset", str(path), "--json"],
+                           capsys)
+    assert code == 0
+    doc = json.loads(out)
+    spec = get_codec("webp")
+    ds = load_dataset(path)
+    assert doc["codec"] == "webp" and doc["encoder"] == spec.encoder() and doc["payload"] == spec.payload
+    assert [r["display"] for r in doc["rows"]] == ["WebP q 10", "WebP q 50", "WebP q 90"]
+    for row in doc["rows"]:
+        assert "paper_bits_lost" not in row  # the paper's arithmetic is JPEG's alone
+        want = stats_of(ds.x_train, spec.roundtrip(ds.x_train, level=row["level"]), codec="webp",
+                        level=row["level"], encoder=spec.encoder(), modality="image").to_dict()
+        assert row["measured"] == pytest.approx(want)
+    code, out, _ = run_cli(["bits", "--codec", "webp", "--levels", "10,90", "--dataset", str(path)], capsys)
+    assert code == 0 and "WebP q 10" in out and "PSNR" in out and "VP8" in out
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["bits", "--codec", "webp"], "--dataset"),
+    (["bits", "--codec", "webp", "--quality", "10"], "--quality is JPEG's"),
+    (["bits", "--codec", "mp3", "--levels", "32,100"], "100 kbps is not an MP3"),
+    (["bits", "--codec", "webp", "--levels", "101"], "WebP quality must be 0..100"),
+    (["bits", "--codec", "webp", "--levels", "50", "--subsampling", "4:4:4"], "--subsampling"),
+    (["bits", "--codec", "flif"], "unknown codec 'flif'"),
+])
+def test_bits_bad_codec_input_is_one_line(argv, match, capsys):
+    code, _, err = run_cli(argv, capsys)
+    _assert_one_line_error(code, err, match=match)
+
+
+def test_bits_refuses_a_codec_of_the_other_modality(tmp_path, capsys):
+    code, _, err = run_cli(["bits", "--codec", "opus", "--levels", "32", "--dataset", str(_npz_dataset(tmp_path))],
+                           capsys)
+    _assert_one_line_error(code, err, match="Opus compresses audio")
+
+
+def test_compress_folder_writes_the_codecs_own_files(tmp_path, capsys):
+    from helmholtz.codecs.registry import get_codec
+
+    path = _npz_dataset(tmp_path)
+    out = tmp_path / "webps"
+    code, stdout, _ = run_cli(["compress", str(path), "--codec", "webp", "--level", "40", "--out", str(out),
+                               "--format", "folder", "--json"], capsys)
+    assert code == 0
+    summary = json.loads(stdout)
+    ds = load_dataset(path)
+    files = sorted(out.rglob("*.webp"))
+    assert len(files) == sum(ds.split_sizes().values()) and summary["level_display"] == "WebP q 40"
+    res = get_codec("webp").roundtrip(ds.x_test, level=40, keep_encoded=True)
+    first = sorted((out / "test" / "T-shirt_top").iterdir())[0]
+    assert first.read_bytes() == res.encoded[int(first.stem)]
+    code, _, err = run_cli(["compress", str(path), "--codec", "webp", "--level", "40", "--subsampling", "4:4:4",
+                            "--out", str(tmp_path / "x.npz")], capsys)
+    _assert_one_line_error(code, err, match="--subsampling")
+
+
+def test_compress_and_bits_on_audio_with_opus(tmp_path, capsys):
+    import soundfile as sf
+
+    sr = 16000
+    t = np.arange(8000) / sr
+    for cls, f in (("low", 300.0), ("high", 900.0)):
+        (tmp_path / "wav" / cls).mkdir(parents=True)
+        for i in range(4):
+            wave = 0.3 * np.sin(2 * np.pi * f * (1 + 0.01 * i) * t)
+            sf.write(str(tmp_path / "wav" / cls / f"{i}.wav"), (wave * 32767).astype(np.int16), sr)
+    data = str(tmp_path / "wav")
+    opts = ["--sample-rate", str(sr), "--duration", "0.5"]
+    code, out, _ = run_cli(["bits", "--codec", "opus", "--levels", "16,64", "--dataset", data, *opts, "--json"],
+                           capsys)
+    assert code == 0
+    rows = json.loads(out)["rows"]
+    assert [r["display"] for r in rows] == ["Opus 16 kbps", "Opus 64 kbps"]
+    assert rows[0]["measured"]["unit"] == "second" and rows[0]["measured"]["raw_bits"] == 16 * sr
+    assert rows[0]["measured"]["bits_payload"] < rows[1]["measured"]["bits_payload"]
+    code, out, _ = run_cli(["compress", data, "--codec", "opus", "--level", "24", *opts, "--out",
+                            str(tmp_path / "o.npz"), "--json"], capsys)
+    assert code == 0 and json.loads(out)["stats"]["codec"] == "opus"
+    with np.load(tmp_path / "o.npz") as z:
+        assert z["x_train"].dtype == np.float32 and "Ogg packets" in json.loads(str(z["stats"]))["payload"]
+
+
+@requires_fashion_mnist
+def test_bits_on_real_fashion_mnist_for_webp(capsys):
+    code, out, _ = run_cli(["bits", "--codec", "webp", "--levels", "10,50,90", "--dataset", "fashion-mnist",
+                            "--train-size", "1000", "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)["rows"]
+    for field in ("bits_total", "bits_payload", "fidelity_db"):
+        values = [r["measured"][field] for r in rows]
+        assert values[0] < values[1] < values[2]

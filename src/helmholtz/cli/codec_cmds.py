@@ -1,7 +1,9 @@
-"""`helmholtz compress` (write a compressed copy of a dataset) and `helmholtz bits` (the paper's Sec. 4.1 arithmetic
-beside the bits a real JPEG round trip measures).
+"""`helmholtz codecs` (every codec of the registry), `helmholtz compress` (write a compressed copy of a dataset) and
+`helmholtz bits` (the paper's Sec. 4.1 JPEG arithmetic beside the bits and fidelity a real round trip measures, for
+any codec).
 
-Heavy modules (numpy, the codecs, the data readers) are imported inside the commands so `helmholtz --help` is fast.
+Every codec fact comes from ``codecs.registry``. Heavy modules (numpy, the codecs, the data readers) are imported
+inside the commands so `helmholtz --help` is fast; the tables are drawn by ``cli.codec_tables``.
 """
 
 from __future__ import annotations
@@ -25,21 +27,17 @@ DEFAULT_QUALITIES = "5,10,20,25,50,75,95"
 SPLITS = ("train", "val", "test")
 FORMATS = ("npz", "folder")
 
-CodecOpt = Annotated[str, typer.Option("--codec", help="jpeg (images, level = quality q) | mp3 (audio, level = kbps) | none.")]
-LevelOpt = Annotated[int | None, typer.Option("--level", help="JPEG quality q in 1..100, or MP3 bitrate in kbps.")]
+CodecOpt = Annotated[str, typer.Option("--codec", help="Any codec of `helmholtz codecs` (jpeg, webp, avif, jxl, jp2 for images; mp3, opus, vorbis, aac for audio) | none.")]
+LevelOpt = Annotated[int | None, typer.Option("--level", help="The codec's level: JPEG quality q in 1..100, MP3 bitrate in kbps, … (see `helmholtz codecs`).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Where to write: a .npz file, or a folder with --format folder.")]
-FormatOpt = Annotated[str, typer.Option("--format", help="npz (decoded arrays + byte counts) | folder (the real .jpg files).")]
-SubsamplingOpt = Annotated[str, typer.Option("--subsampling", help="JPEG chroma subsampling for RGB: 4:2:0 (paper) | 4:2:2 | 4:4:4.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="npz (decoded arrays + byte counts) | folder (the real encoded image files).")]
+SubsamplingOpt = Annotated[str | None, typer.Option("--subsampling", help="Chroma subsampling for RGB where the codec offers a choice (JPEG, AVIF): 4:2:0 (default, the paper's) | 4:2:2 | 4:4:4.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing non-empty --out (a folder keeps files outside train/, val/, test/).")]
-QualityOpt = Annotated[str, typer.Option("--quality", help="Comma-separated JPEG qualities q, e.g. 5,10,20.")]
-BitsDatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Also measure a real JPEG round trip of this image dataset's training split.")]
+QualityOpt = Annotated[str | None, typer.Option("--quality", help="Comma-separated JPEG qualities q, e.g. 5,10,20 (the same as --levels).")]
+LevelsOpt = Annotated[str | None, typer.Option("--levels", help="Comma-separated levels of --codec \\[default: JPEG 5,10,20,25,50,75,95; other codecs their default grid].")]
+BitsCodecOpt = Annotated[str, typer.Option("--codec", help="Codec to measure (see `helmholtz codecs`); JPEG also shows the paper's arithmetic.")]
+BitsDatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Measure a real round trip of this dataset's training split (required for codecs other than JPEG).")]
 
-FOOTNOTE = (
-    "The paper's arithmetic (Sec. 4.1) assumes a 24-bit RGB pixel reduced to 16 bits by 4:2:0 subsampling "
-    "(Y 8 + U 4 + V 4) and sums the tables to 12487; 'tables' uses the standard Annex K tables scaled and clipped "
-    "as libjpeg does (sum 14698 at q = 50). Measured bits are per pixel of the given data ({raw} raw), for the "
-    "whole file and for the entropy-coded scan alone."
-)
 
 
 # ── compress ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -97,8 +95,8 @@ def _write_npz(path: Path, ds: Dataset, results: dict[str, CodecResult] | None, 
         raise
 
 
-def _write_folder(out: Path, ds: Dataset, results: dict[str, CodecResult], *, force: bool) -> int:
-    """The encoded files as out/{train,val,test}/<class>/<i>.jpg (i zero-padded so names sort in split order)."""
+def _write_folder(out: Path, ds: Dataset, results: dict[str, CodecResult], *, extension: str, force: bool) -> int:
+    """The encoded files as out/{train,val,test}/<class>/<i><extension> (i zero-padded so names sort in split order)."""
     import shutil
 
     folders = _class_folder_names(ds.class_names)
@@ -112,13 +110,15 @@ def _write_folder(out: Path, ds: Dataset, results: dict[str, CodecResult], *, fo
         for folder in folders:
             (root / folder).mkdir(parents=True, exist_ok=True)
         for i, (label, blob) in enumerate(zip(labels, results[split].encoded, strict=True)):
-            (root / folders[int(label)] / f"{i:0{width}d}.jpg").write_bytes(blob)
+            (root / folders[int(label)] / f"{i:0{width}d}{extension}").write_bytes(blob)
             written += 1
     return written
 
 
 def _summary(ds: Dataset, results: dict[str, CodecResult] | None, stats: LevelStats, out: Path, fmt: str) -> dict:
     import numpy as np
+
+    from helmholtz.codecs.registry import get_codec
 
     splits = {}
     for split in SPLITS:
@@ -129,87 +129,87 @@ def _summary(ds: Dataset, results: dict[str, CodecResult] | None, stats: LevelSt
                        bytes_payload_mean=float(np.mean(results[split].payload_bytes)) if len(x) else 0.0,
                        bytes_total_sum=int(np.sum(results[split].total_bytes)))
         splits[split] = row
+    spec = None if stats.codec == "none" else get_codec(stats.codec)
     return {"dataset": ds.name, "source": ds.source, "content_hash": ds.content_hash, "out": str(out),
-            "format": fmt, "stats": stats.to_dict(), "splits": splits}
+            "format": fmt, "level_display": "original" if spec is None else spec.display(stats.level),
+            "payload": None if spec is None else spec.payload, "stats": stats.to_dict(), "splits": splits}
 
 
-def _render_compress(summary: dict) -> None:
-    from rich.table import Table
+def codec_rows() -> list[dict[str, Any]]:
+    """`helmholtz codecs --json`: every registry codec as a dict (levels, units, encoder, payload, available here)."""
+    from helmholtz.codecs.registry import CODECS
 
-    from helmholtz.cli.common import console
-
-    st = summary["stats"]
-    per = "pixel" if st["unit"] == "pixel" else "s"
-    what = "uncompressed" if st["codec"] == "none" else f"{st['codec']} level {st['level']} ({st['encoder']})"
-    table = Table(title=f"{summary['dataset']} → {what}")
-    for col in ("split", "items", "mean bytes", "mean payload bytes"):
-        table.add_column(col, justify="right")
-    for split, row in summary["splits"].items():
-        table.add_row(split, str(row["items"]), f"{row.get('bytes_total_mean', st['bytes_total_mean']):.1f}",
-                      f"{row.get('bytes_payload_mean', st['bytes_payload_mean']):.1f}")
-    console.print(table)
-    fid = "—" if st["fidelity_db"] is None else f"{st['fidelity_db']:.2f} dB"
-    console.print(f"bits per {per} (train): total {st['bits_total']:.3f}, payload {st['bits_payload']:.3f} "
-                  f"(raw {st['raw_bits']:g}); compression ratio {st['compression_ratio']:.2f}; "
-                  f"mean {'PSNR' if per == 'pixel' else 'SNR'} {fid}")
-    console.print(f"written: {summary['out']} ({summary['format']})")
+    return [spec.to_dict() for spec in CODECS.values()]
 
 
 # ── bits ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-def bits_rows(qualities: list[int], ds: Dataset | None = None, *, subsampling: str = "4:2:0") -> list[dict]:
-    """One row per quality q: s(q), the paper's estimate, the real-table estimate, and (with ``ds``) the measured
-    ``LevelStats`` of a round trip of the training split."""
+def bits_rows(qualities: list[int], ds: Dataset | None = None, *, subsampling: str | None = None,
+              codec: str = "jpeg") -> list[dict]:
+    """One row per level of ``codec``: with ``ds``, the measured ``LevelStats`` of a round trip of its training
+    split (bits of the whole file and of the payload, ratio, PSNR or SNR). JPEG rows also carry the paper's Sec.
+    4.1 arithmetic: s(q), the paper's estimate and the real-table estimate."""
     from helmholtz.codecs import quant
+    from helmholtz.codecs.registry import get_codec
+    from helmholtz.codecs.stats import level_stats
 
+    spec = get_codec(codec)
     rows = []
-    for q in qualities:
-        q = quant.check_quality(q, where="--quality")
-        row: dict[str, Any] = {
-            "quality": q, "scale_factor": quant.scale_factor(q),
-            "paper_bits_lost": quant.paper_bits_lost(q), "paper_bits_left": quant.paper_bits_left(q),
-            "table_bits_lost": quant.table_bits_lost(q), "table_bits_left": quant.table_bits_left(q),
-            "measured": None,
-        }
+    for level in qualities:
+        level = spec.check(level, where="--levels")
+        row: dict[str, Any] = {"level": level, "display": spec.display(level)}
+        if codec == "jpeg":
+            row.update(quality=level, scale_factor=quant.scale_factor(level),
+                       paper_bits_lost=quant.paper_bits_lost(level), paper_bits_left=quant.paper_bits_left(level),
+                       table_bits_lost=quant.table_bits_lost(level), table_bits_left=quant.table_bits_left(level))
+        row["measured"] = None
         if ds is not None:
-            from helmholtz.codecs.cache import level_stats
-            from helmholtz.codecs.jpeg import jpeg_encoder, jpeg_roundtrip
-
-            res = jpeg_roundtrip(ds.x_train, quality=q, subsampling=subsampling)
-            row["measured"] = level_stats(ds.x_train, res, codec="jpeg", level=q, encoder=jpeg_encoder(),
-                                          modality="image").to_dict()
+            sub = subsampling if spec.subsamplings and ds.modality == "image" else None
+            res = spec.roundtrip(ds.x_train, level=level, sample_rate=ds.sample_rate, subsampling=sub)
+            row["measured"] = level_stats(ds.x_train, res, codec=codec, level=level, encoder=spec.encoder(),
+                                          modality=ds.modality, sample_rate=ds.sample_rate).to_dict()
         rows.append(row)
     return rows
 
 
-def _render_bits(rows: list[dict], raw_bits: float | None) -> None:
-    from rich.table import Table
+def _check_subsampling(subsampling: str | None, spec) -> None:
+    if subsampling is not None and subsampling not in spec.subsamplings:
+        choices = ", ".join(spec.subsamplings)
+        raise ConfigError(f"--subsampling got {subsampling!r}; {spec.title} "
+                          + (f"takes one of {choices}" if choices else f"has no choice ({spec.coding})"),
+                          fix="use --subsampling 4:2:0" if choices else "leave --subsampling out")
 
-    from helmholtz.cli.common import console
 
-    measured = rows and rows[0]["measured"] is not None
-    table = Table(title="Bits per pixel at JPEG quality q (paper Sec. 4.1)")
-    cols = ["q", "s(q)\n%", "paper\nlost", "paper\nleft", "tables\nlost", "tables\nleft"]
-    if measured:
-        cols += ["bpp\nfile", "bpp\nscan", "ratio", "PSNR\ndB"]
-    for col in cols:
-        table.add_column(col, justify="right")
-    for r in rows:
-        cells = [str(r["quality"]), f"{r['scale_factor']:.4g}", f"{r['paper_bits_lost']:.2f}",
-                 f"{r['paper_bits_left']:.2f}", f"{r['table_bits_lost']:.2f}", f"{r['table_bits_left']:.2f}"]
-        if measured:
-            m = r["measured"]
-            cells += [f"{m['bits_total']:.3f}", f"{m['bits_payload']:.3f}", f"{m['compression_ratio']:.2f}",
-                      f"{m['fidelity_db']:.2f}"]
-        table.add_row(*cells)
-    console.print(table)
-    console.print(FOOTNOTE.format(raw=f"{raw_bits:g} bits" if raw_bits else "8·C bits"), style="dim")
+def _bits_note(codec: str, ds: Dataset | None, rows: list[dict]) -> str:
+    from helmholtz.cli.codec_tables import FOOTNOTE
+    from helmholtz.codecs.registry import get_codec
+
+    spec = get_codec(codec)
+    raw = rows[0]["measured"]["raw_bits"] if ds is not None else None
+    if codec == "jpeg":
+        return FOOTNOTE.format(raw=f"{raw:g} bits" if raw else "8·C bits")
+    per = "second of audio" if spec.modality == "audio" else "pixel"
+    return (f"Measured over the training split of {ds.name}, bits per {per} ({raw:g} raw), for the whole file and "
+            f"for the payload alone: {spec.payload}. Coding: {spec.coding}.")
 
 
 # ── registration ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 def register(app: typer.Typer) -> None:
-    """Add `compress` and `bits` to `app`."""
+    """Add `codecs`, `compress` and `bits` to `app`."""
+
+    @app.command("codecs")
+    def codecs_cmd(json_out: Json = False) -> None:
+        """Every codec: modality, levels and units, default grid, encoder versions, what 'payload' means, and
+        whether it runs on this machine."""
+        from helmholtz.cli.codec_tables import render_codecs
+        from helmholtz.cli.common import print_json
+
+        rows = codec_rows()
+        if json_out:
+            print_json({"codecs": rows, "reference": "none (the uncompressed original; no levels)"})
+        else:
+            render_codecs(rows)
 
     @app.command("compress")
     def compress_cmd(
@@ -218,7 +218,7 @@ def register(app: typer.Typer) -> None:
         codec: CodecOpt = "jpeg",
         level: LevelOpt = None,
         fmt: FormatOpt = "npz",
-        subsampling: SubsamplingOpt = "4:2:0",
+        subsampling: SubsamplingOpt = None,
         train_size: TrainSize = None,
         test_size: TestSize = None,
         sample_rate: SampleRate = 44100,
@@ -227,20 +227,24 @@ def register(app: typer.Typer) -> None:
         json_out: Json = False,
     ) -> None:
         """Write a compressed copy of DATASET: every split through the codec at one level, with measured bytes."""
+        from helmholtz.cli.codec_tables import render_compress
         from helmholtz.cli.common import err_console, print_json
-        from helmholtz.codecs.cache import check_level, compress_dataset, compress_splits, level_stats
-        from helmholtz.codecs.jpeg import SUBSAMPLINGS
+        from helmholtz.codecs.cache import check_level, compress_dataset, compress_splits
+        from helmholtz.codecs.registry import get_codec
+        from helmholtz.codecs.stats import level_stats
 
         # validate every option before reading any data
         level = check_level(codec, level)
+        spec = None if codec == "none" else get_codec(codec)
         if fmt not in FORMATS:
             raise ConfigError(f"--format got {fmt!r}; expected npz or folder", fix="use --format npz")
-        if fmt == "folder" and codec != "jpeg":
-            raise ConfigError(f"--format folder writes .jpg files; codec {codec!r} has none", where="--format",
-                              fix="use --format npz")
-        if subsampling not in SUBSAMPLINGS:
-            raise ConfigError(f"--subsampling got {subsampling!r}; expected one of {', '.join(SUBSAMPLINGS)}",
-                              fix="use --subsampling 4:2:0")
+        if fmt == "folder" and (spec is None or spec.modality != "image"):
+            raise ConfigError(f"--format folder writes encoded image files; codec {codec!r} writes none",
+                              where="--format", fix="use --format npz")
+        if spec is not None:
+            _check_subsampling(subsampling, spec)
+        elif subsampling is not None:
+            raise ConfigError("--subsampling needs a codec", where="--subsampling", fix="leave --subsampling out")
         _check_out(out, fmt=fmt, force=force)
 
         from helmholtz.data import load_dataset
@@ -248,67 +252,92 @@ def register(app: typer.Typer) -> None:
         ds = load_dataset(dataset, train_size=train_size, test_size=test_size, sample_rate=sample_rate,
                           duration_s=duration)
         if not json_out:
-            err_console.print(f"[dim]{ds.name}: {ds.split_sizes()} items of {ds.item_shape}; {codec} level {level} …[/]")
+            what = "uncompressed" if spec is None else spec.display(level)
+            err_console.print(f"[dim]{ds.name}: {ds.split_sizes()} items of {ds.item_shape}; {codec}: {what} …[/]")
         results = None
         if fmt == "folder":
-            from helmholtz.codecs.jpeg import jpeg_encoder, jpeg_roundtrip
-
-            results = {s: jpeg_roundtrip(getattr(ds, f"x_{s}"), quality=level, subsampling=subsampling,
-                                         keep_encoded=True) for s in SPLITS}
-            stats = level_stats(ds.x_train, results["train"], codec="jpeg", level=level, encoder=jpeg_encoder(),
+            if ds.modality != spec.modality:
+                others = ",".join(c.name for c in _codecs_for(ds.modality))
+                raise ConfigError(f"{spec.title} compresses {spec.modality}; {ds.name!r} is {ds.modality}",
+                                  where="--codec", fix=f"use one of {others}")
+            sub = subsampling if spec.subsamplings else None
+            results = {s: spec.roundtrip(getattr(ds, f"x_{s}"), level=level, subsampling=sub, keep_encoded=True)
+                       for s in SPLITS}
+            stats = level_stats(ds.x_train, results["train"], codec=codec, level=level, encoder=spec.encoder(),
                                 modality=ds.modality)
-            _write_folder(out, ds, results, force=force)
+            _write_folder(out, ds, results, extension=spec.extension, force=force)
         else:
-            if codec == "none":
+            if spec is None:
                 _, stats = compress_dataset(ds, codec="none", level=None)
             else:
                 results, stats = compress_splits(ds, codec=codec, level=level, subsampling=subsampling)
-            meta = {**stats.to_dict(), "dataset": ds.name, "content_hash": ds.content_hash,
-                    "subsampling": subsampling if codec == "jpeg" else None}
+            used = (subsampling or spec.subsamplings[0]) if spec and spec.subsamplings else None
+            meta = {**stats.to_dict(), "dataset": ds.name, "content_hash": ds.content_hash, "subsampling": used,
+                    "payload": spec.payload if spec else None}
             _write_npz(out, ds, results, meta)
         summary = _summary(ds, results, stats, out, fmt)
         if json_out:
             print_json(summary)
         else:
-            _render_compress(summary)
+            render_compress(summary)
 
     @app.command("bits")
     def bits_cmd(
-        quality: QualityOpt = DEFAULT_QUALITIES,
+        codec: BitsCodecOpt = "jpeg",
+        levels: LevelsOpt = None,
+        quality: QualityOpt = None,
         dataset: BitsDatasetOpt = None,
         train_size: TrainSize = None,
-        subsampling: SubsamplingOpt = "4:2:0",
+        subsampling: SubsamplingOpt = None,
+        sample_rate: SampleRate = 44100,
+        duration: Duration = 2.0,
         json_out: Json = False,
     ) -> None:
-        """Bits per pixel at each JPEG quality q: the paper's estimate, the real tables, and measured on a dataset."""
+        """Bits at each level of a codec, measured on a dataset (whole file, payload, PSNR/SNR); for JPEG also the
+        paper's estimate of the bits per pixel at quality q and the real tables' estimate."""
+        from helmholtz.cli.codec_tables import render_bits
         from helmholtz.cli.common import parse_int_list, print_json
-        from helmholtz.codecs import quant
-        from helmholtz.codecs.jpeg import SUBSAMPLINGS, jpeg_encoder
+        from helmholtz.codecs.registry import get_codec
 
-        qualities = [quant.check_quality(q, where="--quality") for q in parse_int_list(quality, option="--quality")]
-        if subsampling not in SUBSAMPLINGS:
-            raise ConfigError(f"--subsampling got {subsampling!r}; expected one of {', '.join(SUBSAMPLINGS)}",
-                              fix="use --subsampling 4:2:0")
+        spec = get_codec(codec)
+        if quality is not None and levels is not None:
+            raise ConfigError("--quality and --levels both given", where="--quality", fix="use --levels alone")
+        if quality is not None and codec != "jpeg":
+            raise ConfigError(f"--quality is JPEG's; {spec.title} takes --levels", where="--quality",
+                              fix=f"use --levels {','.join(map(str, spec.default_levels[:3]))}")
+        option = "--quality" if quality is not None else "--levels"
+        text = quality or levels or (DEFAULT_QUALITIES if codec == "jpeg" else ",".join(map(str, spec.default_levels)))
+        chosen = [spec.check(v, where=option) for v in parse_int_list(text, option=option)]
+        _check_subsampling(subsampling, spec)
         if dataset is None and train_size is not None:
             raise ConfigError("--train-size needs --dataset", where="--train-size", fix="add --dataset DATASET")
+        if dataset is None and codec != "jpeg":
+            raise ConfigError(f"{spec.title} has no arithmetic estimate; its bits are measured on data",
+                              where="--dataset", fix=f"add --dataset (a {spec.modality} dataset)")
         ds = None
         if dataset is not None:
             from helmholtz.data import load_dataset
 
-            ds = load_dataset(dataset, train_size=train_size)
-            if ds.modality != "image":
-                raise ConfigError(f"`bits` measures JPEG on images; {ds.name!r} is {ds.modality}", where="--dataset",
-                                  fix="give an image dataset, or leave --dataset out")
-        rows = bits_rows(qualities, ds, subsampling=subsampling)
-        raw_bits = rows[0]["measured"]["raw_bits"] if ds is not None else None
+            ds = load_dataset(dataset, train_size=train_size, sample_rate=sample_rate, duration_s=duration)
+            if ds.modality != spec.modality:
+                others = ",".join(c.name for c in _codecs_for(ds.modality))
+                raise ConfigError(f"{spec.title} compresses {spec.modality}; {ds.name!r} is {ds.modality}",
+                                  where="--dataset", fix=f"use --codec one of {others}")
+        rows = bits_rows(chosen, ds, subsampling=subsampling, codec=codec)
+        doc = {
+            "codec": codec, "title": spec.title, "encoder": spec.encoder(), "payload": spec.payload,
+            "dataset": None if ds is None else {"name": ds.name, "source": ds.source,
+                                                "content_hash": ds.content_hash, "n_train": len(ds.y_train),
+                                                "item_shape": list(ds.item_shape)},
+            "rows": rows, "note": _bits_note(codec, ds, rows),
+        }
         if json_out:
-            print_json({
-                "encoder": jpeg_encoder(),
-                "dataset": None if ds is None else {"name": ds.name, "source": ds.source,
-                                                    "content_hash": ds.content_hash, "n_train": len(ds.y_train),
-                                                    "item_shape": list(ds.item_shape)},
-                "rows": rows,
-                "note": FOOTNOTE.format(raw=f"{raw_bits:g} bits" if raw_bits else "8·C bits"),
-            })
+            print_json(doc)
         else:
-            _render_bits(rows, raw_bits)
+            render_bits(doc)
+
+
+def _codecs_for(modality: str):
+    from helmholtz.codecs.registry import codecs_for
+
+    return codecs_for(modality)

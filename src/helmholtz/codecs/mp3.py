@@ -9,7 +9,7 @@ Three things make the decoded clip line up with the original:
 
 * LAME lowers the output rate at low bitrates (from 44.1 kHz input: 8 kbps → 8 kHz, 16 and 24 → 16 kHz,
   32 → 22.05 kHz, 40 → 24 kHz, 48 and 56 → 32 kHz), so the decoded clip is resampled back to ``sr``
-  (scipy.signal.resample_poly, zero phase, by the gcd ratio).
+  (``codecs.audio.back_to_rate``: scipy.signal.resample_poly, zero phase, by the gcd ratio).
 * The stream starts with LAME's encoder delay (576 samples at the output rate) and the decoder's own 529-sample
   delay, and ends with padding to a whole frame. Decoders disagree on trimming them: pedalboard keeps every frame
   and trims nothing, while libsndfile/mpg123 trims exactly when a LAME tag states delay and padding (lameenc writes
@@ -31,15 +31,13 @@ from __future__ import annotations
 
 import functools
 import io
-import math
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 
 import numpy as np
 
+from helmholtz.codecs.audio import back_to_rate, check_waves, run_clips, to_pcm16
 from helmholtz.codecs.base import CodecResult
 from helmholtz.errors import CodecError
 
@@ -53,7 +51,6 @@ _MPEG2_KBPS = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 LAYER3_KBPS: tuple[int, ...] = tuple(sorted(set(_MPEG1_KBPS[1:]) | set(_MPEG2_KBPS[1:])))
 # version bits of the frame header → its sampling rates (index 0..2); 0b01 is reserved
 _RATES = {0b11: (44100, 48000, 32000), 0b10: (22050, 24000, 16000), 0b00: (11025, 12000, 8000)}
-_PARALLEL_MIN_CLIPS = 4  # fewer clips than this run in the calling thread
 
 
 # ------------------------------------------------------------------------------------------------ stream parsing
@@ -203,22 +200,6 @@ def _decode(data: bytes) -> tuple[np.ndarray, int]:
     return samples.mean(axis=0, dtype=np.float32) if samples.shape[0] > 1 else samples[0], rate
 
 
-def _back_to_rate(decoded: np.ndarray, *, start: int, n_out: int, rate: int, sr: int) -> np.ndarray:
-    """``n_out`` samples at ``sr`` from ``decoded[start:]`` at ``rate``, padded with zeros where the decoder stopped."""
-    from scipy.signal import resample_poly
-
-    if rate == sr:
-        seg = decoded[start:start + n_out]
-        return np.pad(seg, (0, n_out - len(seg)))
-    g = math.gcd(sr, rate)
-    up, down = sr // g, rate // g
-    need = -(-n_out * down // up)  # ceil: samples at `rate` that cover n_out at `sr`
-    margin = 64  # real decoded context past the end keeps the filter's tail from ringing against zeros
-    seg = decoded[start:start + need + margin]
-    out = resample_poly(seg.astype(np.float64), up, down)[:n_out]
-    return np.pad(out, (0, n_out - len(out))).astype(np.float32)
-
-
 @functools.lru_cache(maxsize=1)
 def mp3_encoder() -> str:
     """Encoder and decoder names and versions, part of every cache key: e.g.
@@ -240,19 +221,6 @@ def mp3_encoder() -> str:
 
 
 # ------------------------------------------------------------------------------------------------ round trip
-def _check_waves(waves: object, sr: object) -> np.ndarray:
-    if not isinstance(waves, np.ndarray) or waves.ndim != 2 or not np.issubdtype(waves.dtype, np.floating):
-        got = f"{waves.dtype} array of shape {waves.shape}" if isinstance(waves, np.ndarray) else type(waves).__name__
-        raise CodecError(f"waves must be a float array N×T (mono clips); got {got}", where="mp3_roundtrip",
-                         fix="pass float32 waves in [-1, 1], one clip per row")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not 1000 <= sr <= 192000:
-        raise CodecError(f"sample rate must be an integer in Hz (1000..192000); got {sr!r}", where="mp3_roundtrip",
-                         fix="pass the dataset's rate, e.g. sr=44100")
-    if not np.isfinite(waves).all():
-        raise CodecError("waves contain NaN or infinite samples", where="mp3_roundtrip", fix="clean the audio first")
-    return waves
-
-
 def mp3_roundtrip(
     waves: np.ndarray, *, sr: int, bitrate_kbps: int, workers: int | None = None, keep_encoded: bool = False
 ) -> CodecResult:
@@ -264,7 +232,7 @@ def mp3_roundtrip(
     cores) share the clips. Raises CodecError for a bitrate LAME cannot write as asked.
     """
     br = check_bitrate(bitrate_kbps)
-    waves = _check_waves(waves, sr)
+    waves = check_waves(waves, sr, where="mp3_roundtrip")
     sr = int(sr)
     n, t = waves.shape
     out = np.empty_like(waves)
@@ -273,9 +241,7 @@ def mp3_roundtrip(
     encoded: list[bytes] | None = [b""] * n if keep_encoded else None
 
     def one(i: int) -> None:
-        # 16-bit PCM the way decoders scale back (÷32768), so a clean round trip returns the input's levels
-        pcm = np.clip(np.rint(waves[i].astype(np.float64) * 32768.0), -32768, 32767).astype("<i2")
-        data = _encode(pcm, sr=sr, bitrate_kbps=br)
+        data = _encode(to_pcm16(waves[i]), sr=sr, bitrate_kbps=br)
         stream = parse_mp3(data)
         if stream.bitrates_kbps != (br,):
             raise CodecError(
@@ -285,19 +251,10 @@ def mp3_roundtrip(
             )
         decoded, rate = _decode(data)
         start = aligned_offset(len(decoded), stream, decoder="pedalboard")
-        out[i] = _back_to_rate(decoded, start=start, n_out=t, rate=rate, sr=sr)
+        out[i] = back_to_rate(decoded, start=start, n_out=t, rate=rate, sr=sr)
         total[i], payload[i] = stream.total_bytes, stream.payload_bytes
         if encoded is not None:
             encoded[i] = data
 
-    if n == 0:
-        return CodecResult(data=out, total_bytes=total, payload_bytes=payload, encoded=encoded)
-    one(0)  # in this thread first: a bitrate LAME cannot write fails once, before the pool starts
-    n_workers = max(1, min(workers or os.cpu_count() or 1, n - 1))
-    if n - 1 < _PARALLEL_MIN_CLIPS or n_workers == 1:
-        for i in range(1, n):
-            one(i)
-    else:
-        with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="mp3") as pool:
-            list(pool.map(one, range(1, n)))  # list() re-raises the first worker error here
+    run_clips(n, one, workers=workers, name="mp3")
     return CodecResult(data=out, total_bytes=total, payload_bytes=payload, encoded=encoded)
