@@ -61,8 +61,9 @@ class Item:
 
     what: str                          # 'boundary seeds', 'bisection', 'comparison seeds'
     reason: str                        # prose: 'A at q 10 against the original: inconclusive, 3 more seeds'
-    runs: tuple[Run, ...]
+    runs: tuple[Run, ...]              # this step's share of the work
     closable: bool = True              # False: no affordable work is known to decide it
+    total_runs: int = 0                # runs the power estimate says would close it in all
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,9 @@ def _boundary_items(a: Analysis) -> list[Item]:
             return [Item("boundary seeds", f"{where}: {v.verdict}, {v.reason or 'it loses about δ'}; no affordable "
                                            "number of seeds decides it", (), closable=False)]
         k = max(1, min(v.more_seeds, MAX_SEEDS_PER_STEP))
-        return [Item("boundary seeds", f"{where}: inconclusive, {v.more_seeds} more seeds",
-                     tuple(_seeds_for_pair(obs, (m, v.level), (m, ref), k)))]
+        return [Item("boundary seeds", f"{where}: inconclusive, {_seeds(v.more_seeds)}",
+                     tuple(_seeds_for_pair(obs, (m, v.level), (m, ref), k)),
+                     total_runs=len(_seeds_for_pair(obs, (m, v.level), (m, ref), max(1, v.more_seeds))))]
     if na.status == "found" and na.boundary is not None:
         hold, drop = na.boundary
         drop_level = obs.level(drop).level
@@ -150,8 +152,9 @@ def _boundary_items(a: Analysis) -> list[Item]:
         from helmholtz.codecs.registry import get_codec
 
         name = get_codec(na.codec).display(new)
+        runs = tuple(Run(m, new, s) for s in seeds)
         return [Item("bisection", f"boundary between {obs.level(hold).display} and {obs.level(drop).display}: "
-                                  f"adding {name}", tuple(Run(m, new, s) for s in seeds))]
+                                  f"adding {name}", runs, total_runs=len(runs))]
     return []
 
 
@@ -164,8 +167,14 @@ def _comparison_items(a: Analysis) -> list[Item]:
         return [Item("comparison seeds", f"{where}: inconclusive, {c.reason or 'the difference sits at the margin'}",
                      (), closable=False)]
     k = max(1, min(c.seeds_to_decide, MAX_SEEDS_PER_STEP))
-    return [Item("comparison seeds", f"{where}: inconclusive, {c.seeds_to_decide} more seeds",
-                 tuple(_seeds_for_pair(a.obs, (c.a, c.level), (c.b, c.level), k)))]
+    pair = ((c.a, c.level), (c.b, c.level))
+    return [Item("comparison seeds", f"{where}: inconclusive, {_seeds(c.seeds_to_decide)}",
+                 tuple(_seeds_for_pair(a.obs, *pair, k)),
+                 total_runs=len(_seeds_for_pair(a.obs, *pair, max(1, c.seeds_to_decide))))]
+
+
+def _seeds(n: int) -> str:
+    return f"{n} more seed{'s' if n != 1 else ''}"
 
 
 def state_text(a: Analysis) -> str:
@@ -214,8 +223,9 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
             reasons.append(item.reason)
             kinds.add("level" if item.what == "bisection" else "seeds")
         if fits < len(runs):
-            cost = f"{len(runs) - fits} more runs" + (f" (≈ {(len(runs) - fits) * mean_run_s / 60:.0f} min)"
-                                                       if mean_run_s else "")
+            rest = max(item.total_runs - fits, len(runs) - fits)
+            cost = f"{rest} more run{'s' if rest != 1 else ''}" + (f" (≈ {rest * mean_run_s / 60:.0f} min)"
+                                                                    if mean_run_s else "")
             left.append(f"{item.reason} — {cost} beyond the budget")
     if taken:
         return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, False, tuple(left))

@@ -110,6 +110,7 @@ class Observations:
     n_failed: int = 0
     n_expected: int | None = None
     spec: dict[str, Any] | None = field(default=None, compare=False)
+    adaptive: dict[str, Any] | None = field(default=None, compare=False)   # an adaptive sweep's plan and budget
 
     @property
     def paired_items(self) -> bool:

@@ -39,6 +39,11 @@ def register(app: typer.Typer) -> None:
         max_retries: Annotated[int, typer.Option("--max-retries", help="Ray: retries of a failed run before it is recorded as failed.")] = 2,
         extend: Annotated[bool, typer.Option("--extend", help="Add levels, archs or seeds to an existing sweep directory.")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines (one per level and per run) instead of a live display.")] = False,
+        until_decided: Annotated[bool, typer.Option("--until-decided", help="Adaptive: after the grid (default: the original + 4 coarse levels), add seeds where a verdict is open and levels where accuracy turns, until the answer is decided or the budget is spent.")] = False,
+        max_runs: Annotated[int | None, typer.Option("--max-runs", help="Adaptive: at most this many runs in all (the grid included).")] = None,
+        max_time: Annotated[str | None, typer.Option("--max-time", help="Adaptive: at most this much summed training time, e.g. 30m or 2h.")] = None,
+        tolerance: Annotated[float, typer.Option("--tolerance", help="Adaptive: margin δ in percentage points (as in `helmholtz report`).")] = 1.0,
+        compare_at: Annotated[str | None, typer.Option("--compare-at", help="Adaptive: level of the headline model comparison (default: the paper's q 25 / Q 0.75).")] = None,
         train_size: o.TrainSize = None,
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
@@ -74,6 +79,13 @@ def register(app: typer.Typer) -> None:
 
         # everything that needs no data is checked before the dataset is read
         codec = codec.strip().lower() if codec else None
+        if not until_decided and (max_runs is not None or max_time is not None):
+            raise ConfigError("--max-runs and --max-time bound an adaptive sweep", fix="add --until-decided")
+        if max_runs is not None and max_runs < 1:
+            raise ConfigError(f"--max-runs must be ≥ 1; got {max_runs}", fix="e.g. --max-runs 60")
+        from helmholtz.adaptive.loop import coarse_levels, parse_duration
+
+        max_time_s = parse_duration(max_time)
         if codec is not None and codec not in DEFAULT_LEVELS:
             raise ConfigError(f"--codec got {codec!r}; expected one of jpeg, mp3, none", fix="e.g. --codec jpeg")
         level_list = parse_int_list(levels, option="--levels", allow_none=True) if levels is not None else None
@@ -100,16 +112,23 @@ def register(app: typer.Typer) -> None:
         from helmholtz.data import load_dataset
 
         ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed)
+        if until_decided and level_list is None:
+            level_list = list(coarse_levels(codec or ("jpeg" if ds.modality == "image" else "mp3")))
         spec: SweepSpec = make_sweep_spec(
             _dataset_arg(dataset), modality=ds.modality, codec=codec, levels=level_list, archs=arch_list, seeds=seed_list,
             options=o.train_options(modality=ds.modality, **recipe), train_size=train_size, test_size=test_size,
             val_fraction=ds.info.get("val_fraction", val_fraction), split_seed=split_seed, data_hash=ds.content_hash,
         )
+        options = dict(engine=engine, workers=workers, address=address, gpus_per_run=gpus_per_run, extend=extend,
+                       quiet=quiet or json_out, dataset=ds, threads_per_run=threads_per_run, max_retries=max_retries)
         try:
-            summary = run_sweep(
-                spec, out, engine=engine, workers=workers, address=address, gpus_per_run=gpus_per_run, extend=extend,
-                quiet=quiet or json_out, dataset=ds, threads_per_run=threads_per_run, max_retries=max_retries,
-            )
+            if until_decided:
+                from helmholtz.adaptive.loop import run_until_decided
+
+                summary = run_until_decided(spec, out, max_runs=max_runs, max_time_s=max_time_s,
+                                            tolerance_pp=tolerance, compare_level=compare_at, **options)
+            else:
+                summary = run_sweep(spec, out, **options)
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit status; say what happened and how to go on
             err_console.print(

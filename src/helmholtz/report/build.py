@@ -11,7 +11,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from helmholtz.analysis.analyze import Analysis, analyze
 from helmholtz.analysis.observations import Observations, from_store, parse_json
 from helmholtz.errors import StoreError
 from helmholtz.report.figures import FigureFiles, write_figures
-from helmholtz.report.html import render_html
+from helmholtz.report.html import render_html, timeline_html
 from helmholtz.report.summary import render_markdown
 
 
@@ -50,8 +50,14 @@ def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[di
         spec, levels = store.spec(), store.levels()
         runs, epochs = store.runs(status=None, predictions=True), store.epochs()
         labels = store.test_labels()
+        steps, adaptive, result = store.plan_steps(), store.get_meta("adaptive"), store.get_meta("adaptive_result")
     obs = from_store(spec=spec, level_rows=levels, run_rows=runs, epoch_rows=epochs,
                      labels=None if labels is None else labels[0])
+    if steps or adaptive:
+        grid = obs.n_expected or 0
+        obs = replace(obs, n_expected=grid + len({(r["arch"], r["level"], r["seed"]) for st in steps
+                                                   for r in st["runs"]}))
+        obs = replace(obs, adaptive={"steps": steps, "budget": adaptive, "result": result, "grid_runs": grid})
     return obs, runs
 
 
@@ -99,7 +105,8 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
     analysis = analyze(obs, **analysis_options)
     run = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"
-    return write_report(analysis, out, meta=provenance(runs, store_path=store_file(run_dir)))
+    extra = [("timeline", "How the adaptive sweep decided", timeline_html(obs.adaptive))] if obs.adaptive else []
+    return write_report(analysis, out, meta=provenance(runs, store_path=store_file(run_dir)), extra=extra)
 
 
 def write_report(analysis: Analysis, out: Path, *, meta: dict[str, Any],

@@ -131,6 +131,23 @@ def _fit(a: Analysis) -> str:
             + _table((("model", "a", "c", "R²", "RMSE (pp)", "levels"), rows)))
 
 
+def timeline_html(adaptive: Mapping[str, Any]) -> str:
+    """The adaptive sweep's decisions in order: the starting grid, each step's runs and why, and how it ended."""
+    steps, budget, result = adaptive.get("steps") or [], adaptive.get("budget") or {}, adaptive.get("result")
+    limits = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in budget.items() if v is not None) or "none"
+    rows = [["0", "initial grid", str(adaptive.get("grid_runs", "—")), "the grid given (or the coarse default)", "—"]]
+    rows += [[str(st["step"]), st["kind"], str(len(st["runs"])), st["reason"], st.get("state") or "—"] for st in steps]
+    end = ""
+    if result:
+        how = "decided" if result.get("decided") else "stopped undecided"
+        opens = "".join(f"<li>{escape(o)}</li>" for o in result.get("open") or [])
+        end = (f"<p>{escape(how)} after {result.get('runs')} runs ({result.get('training_s', 0) / 60:.1f} min of "
+               f"training): {escape(result.get('state', ''))}</p>" + (f"<p>Still open:</p><ul>{opens}</ul>" if opens else ""))
+    return (f"<p class=note>Budget: {escape(limits)}. Each step was decided from the results stored before it, and "
+            "recorded before it was trained.</p>"
+            + _table((("step", "kind", "runs", "why", "state before the step"), rows)) + end)
+
+
 def _provenance(meta: Mapping[str, Any]) -> str:
     rows = [(k, v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in meta.items()]
     return _table((("", ""), rows))

@@ -1,0 +1,135 @@
+"""The adaptive sweep's decision procedure on simulated sweeps with a known truth, without training: it adds levels
+toward the true boundary and seeds to the inconclusive cells, stops when the answer is decided, respects the
+budget, and decides the same way twice on the same results."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from helmholtz.adaptive.loop import coarse_levels, parse_duration
+from helmholtz.adaptive.plan import Budget, Run, decide
+from helmholtz.analysis.observations import REFERENCE, Observations
+from helmholtz.analysis.simulate import Truth, simulate
+from helmholtz.errors import ConfigError
+
+QUIET = dict(seed_sd=0.004, cell_sd=0.002, rho=0.9, n_items=3000)
+
+
+def observe(truth: Truth, runs: set[tuple[str, int | None, int]], rng_seed: int = 0) -> Observations:
+    """The simulated sweep holding exactly ``runs`` (arch, level, seed): simulate the union, keep those cells."""
+    levels = sorted({lv for _, lv, _ in runs if lv is not None}) + [None]
+    seeds = sorted({s for _, _, s in runs})
+    full = simulate(truth, levels=levels, seeds=seeds, rng_seed=rng_seed, **QUIET)
+    cells = {}
+    for (m, key), cell in full.cells.items():
+        level = None if key == REFERENCE else int(key)
+        keep = [i for i, s in enumerate(cell.seeds) if (m, level, s) in runs]
+        if keep:
+            cells[(m, key)] = replace(cell, seeds=tuple(cell.seeds[i] for i in keep), acc=cell.acc[keep],
+                                      correct=cell.correct[keep])
+    return replace(full, cells=cells, runs=())
+
+
+def grid(levels, archs=("A", "F"), seeds=3) -> set[tuple[str, int | None, int]]:
+    return {(a, lv, s) for lv in levels for a in archs for s in range(seeds)}
+
+
+def drive(truth: Truth, start: set, *, budget: Budget = Budget(), max_steps: int = 25):
+    runs, steps = set(start), []
+    for _ in range(max_steps):
+        d = decide(observe(truth, runs), budget=budget, planned_runs=len(runs), mean_run_s=10.0,
+                   spent_s=10.0 * len(runs))
+        steps.append(d)
+        if d.stop:
+            return runs, steps
+        new = {(r.arch, r.level, r.seed) for r in d.runs}
+        assert not new & runs, "a decision never plans a run that is already there"
+        runs |= new
+    raise AssertionError("the procedure did not stop")
+
+
+def test_it_bisects_toward_the_true_boundary_and_stops_decided():
+    truth = Truth("knee", knee_bits=1.19, step_pp=4)          # the truth: holds down to q 20, drops at q 15
+    runs, steps = drive(truth, grid(coarse_levels("jpeg")))
+    final = steps[-1]
+    assert final.decided and not final.open
+    levels = sorted({lv for _, lv, _ in runs if lv is not None})
+    assert {15, 20} <= set(levels)                            # bisection 5–25 reached the adjacent bracket
+    bisections = [d for d in steps if "level" in d.kind]
+    assert bisections and all("adding" in d.reason for d in bisections)
+    assert "boundary between q 20 and q 15" in final.state or "boundary between q 20 and q 10" in final.state
+
+
+def test_seeds_go_to_the_inconclusive_cells_and_their_partners():
+    # a noisy start with 2 seeds: nothing is decidable, so the first step adds seeds, in pairs of cells
+    truth = Truth("knee", step_pp=4)
+    start = grid((5, 25, 50, 90, None), seeds=2)
+    d = decide(observe(truth, start), budget=Budget(), planned_runs=len(start), mean_run_s=10.0, spent_s=0.0)
+    assert "seeds" in d.kind and d.runs
+    after = start | {(r.arch, r.level, r.seed) for r in d.runs}
+    # every added run has a partner with the same seed: the model's original (a boundary verdict) or the other
+    # model at the same level (the comparison), so the differences that need it stay paired
+    for r in d.runs:
+        other = "F" if r.arch == "A" else "A"
+        assert (r.arch, None, r.seed) in after and (r.level is not None or True) or (other, r.level, r.seed) in after
+    assert all(r.seed >= 2 for r in d.runs)                   # fresh seeds, above the ones the sweep has
+
+
+def test_the_budget_is_respected_and_what_is_open_is_said():
+    truth = Truth("knee", step_pp=4)
+    start = grid(coarse_levels("jpeg"), seeds=2)
+    runs, steps = drive(truth, start, budget=Budget(max_runs=len(start) + 6))
+    assert len(runs) <= len(start) + 6
+    last = steps[-1]
+    assert last.stop and not last.decided
+    assert last.open and any("beyond the budget" in o for o in last.open)
+
+
+def test_time_budget_counts_the_summed_training_time():
+    truth = Truth("knee", step_pp=4)
+    start = grid(coarse_levels("jpeg"), seeds=2)
+    d = decide(observe(truth, start), budget=Budget(max_time_s=10.0 * (len(start) + 3)), planned_runs=len(start),
+               mean_run_s=10.0, spent_s=10.0 * len(start))
+    assert len(d.runs) <= 3
+
+
+def test_the_same_results_give_the_same_decision():
+    truth = Truth("knee", step_pp=4)
+    start = grid((5, 25, 50, 90, None), seeds=3)
+    a = decide(observe(truth, start), budget=Budget(), planned_runs=len(start), mean_run_s=5.0, spent_s=1.0)
+    b = decide(observe(truth, start), budget=Budget(), planned_runs=len(start), mean_run_s=5.0, spent_s=1.0)
+    assert a == b and a.runs
+
+
+def test_a_model_at_chance_stops_with_the_reason():
+    start = grid((5, 25, None), seeds=3)
+    d = decide(observe(Truth("flat", base=0.1), start), budget=Budget(), planned_runs=len(start), mean_run_s=1.0,
+               spent_s=0.0)
+    assert d.stop and not d.decided and "at chance" in d.open[0]
+
+
+def test_runs_are_plain_data():
+    assert Run("A", 15, 3).to_dict() == {"arch": "A", "level": 15, "seed": 3}
+
+
+@pytest.mark.parametrize("text,seconds", [("30m", 1800), ("2h", 7200), ("90s", 90), ("45", 2700)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "-5m", "0"])
+def test_bad_durations(text):
+    with pytest.raises(ConfigError, match="--max-time"):
+        parse_duration(text)
+
+
+def test_coarse_grids_hold_the_paper_comparison_level():
+    assert 25 in coarse_levels("jpeg") and None in coarse_levels("jpeg")
+    q = [(112 - r) / (112 - 16) for r in coarse_levels("mp3") if r is not None]
+    assert 0.75 in q
+    webp = coarse_levels("webp")
+    assert len(webp) == 5 and webp[-1] is None
+    assert np.all(np.diff([x for x in webp if x is not None]) > 0)
