@@ -18,7 +18,7 @@ import functools
 import importlib
 import numbers
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from helmholtz.errors import CodecError
@@ -78,7 +78,7 @@ class CodecSpec:
     gap_reason: str = ""
     subsamplings: tuple[str, ...] = ()
     level_param: str = "level"  # the keyword the codec's own function names the level with (quality, psnr_db, …)
-    _requires: tuple[str, ...] = field(default=(), repr=False)
+    requires: tuple[str, ...] = ()  # Python modules the codec imports (checked by available())
 
     def __post_init__(self) -> None:
         lo, hi = self.level_range
@@ -181,7 +181,7 @@ def _encoder(name: str) -> str:
 @functools.cache
 def _available(name: str) -> tuple[bool, str]:
     spec = CODECS[name]
-    for module in spec._requires:
+    for module in spec.requires:
         try:
             importlib.import_module(module)
         except (ImportError, OSError) as ex:
@@ -203,7 +203,7 @@ _SPECS = (
         coding="RGB: YCbCr 4:2:0 (the paper's; 4:2:2 or 4:4:4 on request); gray: one channel",
         library="simplejpeg", impl=f"{_C}.jpeg:jpeg_roundtrip", level_param="quality",
         encoder_impl=f"{_C}.jpeg:jpeg_encoder", payload_impl=f"{_C}.jpeg:scan_bytes",
-        subsamplings=("4:2:0", "4:2:2", "4:4:4"), _requires=("simplejpeg",),
+        subsamplings=("4:2:0", "4:2:2", "4:4:4"), requires=("simplejpeg",),
     ),
     CodecSpec(
         name="webp", title="WebP", modality="image", level_kind="quality", higher_is_better=True, unit="q",
@@ -212,7 +212,7 @@ _SPECS = (
         coding="lossy VP8: always YUV 4:2:0; gray: coded as R = G = B, decoded back to gray by its luma",
         library="pillow", impl=f"{_C}.pillow_image:webp_roundtrip", level_param="quality",
         encoder_impl=f"{_C}.pillow_image:webp_encoder", payload_impl=f"{_C}.containers:webp_payload",
-        available_impl=f"{_C}.registry:_webp_available", _requires=("PIL",),
+        available_impl=f"{_C}.registry:_webp_available", requires=("PIL",),
     ),
     CodecSpec(
         name="avif", title="AVIF", modality="image", level_kind="quality", higher_is_better=True, unit="q",
@@ -222,7 +222,7 @@ _SPECS = (
         library="pillow>=11.3", impl=f"{_C}.pillow_image:avif_roundtrip", level_param="quality",
         encoder_impl=f"{_C}.pillow_image:avif_encoder", payload_impl=f"{_C}.containers:mdat_payload",
         available_impl=f"{_C}.pillow_image:avif_available", subsamplings=("4:2:0", "4:2:2", "4:4:4"),
-        _requires=("PIL",),
+        requires=("PIL",),
     ),
     CodecSpec(
         name="jxl", title="JPEG XL", modality="image", level_kind="quality", higher_is_better=True, unit="q",
@@ -244,7 +244,7 @@ _SPECS = (
                "subsampling (4:4:4); gray: one channel",
         library="pillow", impl=f"{_C}.pillow_image:jp2_roundtrip", level_param="psnr_db",
         encoder_impl=f"{_C}.pillow_image:jp2_encoder", payload_impl=f"{_C}.containers:j2k_payload",
-        available_impl=f"{_C}.registry:_jp2_available", _requires=("PIL",),
+        available_impl=f"{_C}.registry:_jp2_available", requires=("PIL",),
     ),
     CodecSpec(
         name="mp3", title="MP3", modality="audio", level_kind="bitrate", higher_is_better=True, unit="kbps",
@@ -254,7 +254,7 @@ _SPECS = (
         coding="mono CBR; LAME lowers the rate at 8–56 kbps, resampled back to the input's rate",
         library="lameenc pedalboard", impl=f"{_C}.mp3:mp3_roundtrip", level_param="bitrate_kbps",
         encoder_impl=f"{_C}.mp3:mp3_encoder", payload_impl=f"{_C}.registry:_mp3_payload",
-        _requires=("lameenc", "pedalboard"),
+        requires=("lameenc", "pedalboard"),
     ),
     CodecSpec(
         name="opus", title="Opus", modality="audio", level_kind="bitrate", higher_is_better=True, unit="kbps",
