@@ -88,3 +88,20 @@ def test_failing_task_is_retried_then_recorded(tmp_path, ray_cluster):
     assert failed["arch"] == "F" and done["arch"] == "A"
     assert failed["error"].startswith("RuntimeError: deliberate failure in arch F (after 1 retries)")
     assert summary.failures[0]["arch"] == "F"
+
+
+def test_an_adaptive_sweep_on_ray_takes_the_local_engines_decisions(tmp_path, ray_cluster):
+    # the driver decides, the Ray tasks train: the plan (every decision and its runs) must be the local one
+    from helmholtz.adaptive.loop import run_until_decided
+
+    data = write_npz(tmp_path / "d.npz", n_train=320, n_test=160)
+    spec = _spec(data, levels=[5, 25, 90, None], seeds=3)
+    plans = []
+    for engine in ("local", "ray"):
+        run_until_decided(spec, tmp_path / engine, max_runs=18, quiet=True, engine=engine, threads_per_run=1)
+        with Store(tmp_path / engine) as store:
+            plans.append([(s["kind"], s["reason"], s["runs"]) for s in store.plan_steps()])
+            result = store.get_meta("adaptive_result")
+            plans[-1].append({k: v for k, v in result.items() if k != "training_s"})   # timing differs, nothing else
+    assert plans[0] == plans[1]
+    assert "at chance" not in str(plans[0][-1]), "the tiny task must learn for the decisions to mean anything"

@@ -266,7 +266,8 @@ def run_sweep(
         emit({"event": "start", "n_total": len(runs), "n_skipped": len(runs) - len(todo), "n_todo": len(todo),
               "store": str(store.path), "engine": engine, "workers": workers, "threads": threads})
         levels = _Levels(dataset, stored.codec, store, emit)
-        sink = _Sink(store, emit, n_total=len(runs), n_skipped=len(runs) - len(todo))
+        skipped = len(runs) - len(todo)
+        sink = _Sink(store, emit, n_total=len(runs), n_skipped=skipped)
         from helmholtz.sweep.engine_local import execute_run, run_in_pool, run_in_process
 
         fn = run_fn or execute_run
@@ -297,7 +298,7 @@ def run_sweep(
                 levels.compress(level)
         summary = SweepSummary(
             out_dir=str(out), store=str(store.path), codec=stored.codec, engine=engine, n_total=len(runs),
-            n_skipped=len(runs) - len(todo), n_done_now=sink.done_now, n_failed_now=len(sink.failures),
+            n_skipped=skipped, n_done_now=sink.done_now, n_failed_now=len(sink.failures),
             wall_s=time.perf_counter() - t0, failures=sink.failures, cells=cell_table(store.runs()),
             spec=stored.to_dict(),
         )
