@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         level: Annotated[str | None, typer.Option(
             "--level", help="Level for accuracy vs parameters (paper Fig. 6/9), e.g. 25 or none "
                             "(default: q 25 / Q 0.75 if swept, else the knee).")] = None,
-        bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap draws B for the knee's CI.")] = 1000,
+        bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap draws B for the knee's CI (1..100000).")] = 1000,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
         json_out: Json = False,
     ) -> None:
@@ -59,13 +59,9 @@ def register(app: typer.Typer) -> None:
 
         Works on a sweep that is still running or was interrupted: cells with one seed are labelled n<2.
         """
-        from helmholtz.errors import ConfigError
-        from helmholtz.report.build import build_report
+        from helmholtz import api
 
-        if bootstrap < 1:
-            raise ConfigError(f"--bootstrap must be ≥ 1 draw; got {bootstrap}", fix="e.g. --bootstrap 1000")
-        files = build_report(run_dir, out_dir=out, tolerance_pp=tolerance, params_at=level, n_boot=bootstrap,
-                             seed=seed)
+        files = api.report(run_dir, out=out, tolerance_pp=tolerance, params_at=level, n_boot=bootstrap, seed=seed)
         _print_report(files, as_json=json_out)
 
     @app.command("demo")
