@@ -82,11 +82,15 @@ def _source_name(source: Any, ds: Dataset) -> str:
     """How a spec records the dataset: an existing path absolute (resumable from any directory), a name as given,
     a loaded Dataset by its source path."""
     from helmholtz.data.dataset import Dataset
+    from helmholtz.data.locate import known_name
 
     if isinstance(source, Dataset):
         return ds.source
-    p = Path(os.fspath(source)).expanduser()
-    return str(p.resolve()) if p.exists() else os.fspath(source)
+    text = os.fspath(source)
+    if known_name(text) is not None:   # a known name wins over a folder of that name (as load_dataset decides)
+        return text
+    p = Path(text).expanduser()
+    return str(p.resolve()) if p.exists() else text
 
 
 # ── codecs ───────────────────────────────────────────────────────────────────────────────────────────────────────

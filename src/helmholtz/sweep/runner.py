@@ -281,7 +281,7 @@ def run_sweep(
     from helmholtz.sweep.lock import SweepLock
     from helmholtz.sweep.progress import make_reporter
 
-    with SweepLock(out), Store(out, create=True) as store, make_reporter(quiet=quiet) as reporter:
+    with SweepLock(store_file(out).parent), Store(out, create=True) as store, make_reporter(quiet=quiet) as reporter:
         def emit(ev: dict[str, Any]) -> None:
             reporter(ev)
             if on_event is not None:

@@ -119,8 +119,11 @@ def _has_pending_wal(path: Path) -> bool:
         return False
 
 
-def _access_error(ex: BaseException | None, *, where: str, pending_wal: bool) -> StoreError:
+def _access_error(ex: BaseException | None, *, where: str, pending_wal: bool, new: bool = False) -> StoreError:
     reason = str(ex) if ex is not None else "unknown error"
+    if new:
+        return StoreError(f"cannot create the results store ({reason})", where=where,
+                          fix="choose a writable --out with free disk space")
     if pending_wal:
         return StoreError(
             f"cannot open the results store ({reason}); its folder is read-only and results.sqlite-wal holds "
@@ -187,7 +190,7 @@ class Store:
                 last = ex
                 if _sqlite_kind(ex) != "access":
                     break
-        raise _access_error(last, where=where, pending_wal=_has_pending_wal(self.path)) from None
+        raise _access_error(last, where=where, pending_wal=_has_pending_wal(self.path), new=not exists) from None
 
     def _connect(self, mode: str, *, create: bool) -> sqlite3.Connection:
         uri = f"file:{self.path}?mode=ro&immutable=1" if mode == "immutable" else f"file:{self.path}?mode={mode}"
