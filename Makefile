@@ -13,12 +13,14 @@ AUDIO_OUT ?= runs/demo-audio
 
 setup: system $(STAMP)
 
-# Debian packages: the real Fashion-MNIST, the Fluid R3 soundfont and libfluidsynth (guitar-effects synth).
+# Debian packages: the real Fashion-MNIST, the Fluid R3 soundfont and libfluidsynth (guitar-effects synth), and
+# Chromium (the test that opens report.html in a headless browser).
 system:
 	@need=""; \
 	[ -e $(FMNIST) ] || need="$$need dataset-fashion-mnist"; \
 	[ -e $(SOUNDFONT) ] || need="$$need fluid-soundfont-gm"; \
 	ldconfig -p 2>/dev/null | grep -q libfluidsynth || need="$$need libfluidsynth3"; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	if [ -n "$$need" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    echo "apt-get install$$need"; \

@@ -182,9 +182,9 @@ def test_folder_without_wavs_and_bad_options(tmp_path):
         read_wav_folder(tmp_path)
     with pytest.raises(DataError, match="no class subfolders"):
         read_wav_folder(tmp_path / "a")
-    with pytest.raises(ConfigError, match="duration_s must be a positive"):
+    with pytest.raises(ConfigError, match="--duration must be a number of seconds"):
         read_wav_folder(tmp_path, duration_s=0)
-    with pytest.raises(ConfigError, match="sample_rate must be an integer"):
+    with pytest.raises(ConfigError, match="--sample-rate must be an integer in 1000..192000"):
         read_wav_folder(tmp_path, sample_rate=44.1)
 
 

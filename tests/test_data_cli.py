@@ -85,9 +85,9 @@ def test_inspect_bad_source_one_line_exit_2(tmp_path, isolated_search, capsys, k
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--train-size", "0"], "train_size must be a positive count"),
-    (["--train-size", "999"], "train_size 999 exceeds the 40 training items"),
-    (["--val-fraction", "1.5"], "val_fraction must be in (0, 1)"),
+    (["--train-size", "0"], "--train-size must be an integer ≥ 1; got 0"),
+    (["--train-size", "999"], "--train-size 999 exceeds the 40 training items"),
+    (["--val-fraction", "1.5"], "--val-fraction must be a fraction in (0, 1)"),
 ])
 def test_inspect_bad_options_exit_2(isolated_search, capsys, args, needle):
     write_idx_dir(isolated_search / "mnist")

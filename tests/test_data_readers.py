@@ -330,7 +330,7 @@ def test_npz_both_layouts(tmp_path):
 
 
 @pytest.mark.parametrize(("arrays", "pattern"), [
-    ({"x": np.zeros((3, 4, 4), np.float32), "y": np.zeros(3, int)}, r"x must be uint8 images; got float32.*astype"),
+    ({"x": np.zeros((3, 4, 4), np.float32), "y": np.zeros(3, int)}, r"x must be uint8 images \(0\.\.255\); got float32.*astype"),
     ({"x": np.zeros((3, 4, 4), np.uint8), "y": np.zeros(2, int)}, r"y has shape \(2,\) but there are 3 images"),
     ({"x": np.zeros((3, 4, 4, 2), np.uint8), "y": np.zeros(3, int)}, r"C 1 or 3; got shape \(3, 4, 4, 2\)"),
     ({"x_train": np.zeros((3, 4, 4), np.uint8), "y_train": np.zeros(3, int), "x_test": np.zeros((1, 4, 4), np.uint8)},

@@ -153,7 +153,7 @@ def test_cli_report_json_has_the_contract_keys(full_report, tmp_path, capsys):
     ("full", ["--compare", "A,Z"], "'Z' is not an architecture"),
     ("full", ["--model", "Q"], "--model 'Q' is not an architecture"),
     ("full", ["--tolerance", "-1"], "--tolerance must be a margin"),
-    ("full", ["--bootstrap", "0"], "the bootstrap needs 1..100000 draws"),
+    ("full", ["--bootstrap", "0"], "--bootstrap must be ≥ 1 draw and at most 100000"),
 ])
 def test_cli_report_bad_input_is_one_line_exit_2(setup, args, message, full_report, tmp_path, capsys):
     target = tmp_path / "x"

@@ -149,16 +149,17 @@ def test_results_csv_json_parquet_round_trip(swept, tmp_path, capsys):
         plain = list(csv.DictReader(f))
     assert [float(r["test_acc"]) for r in plain] == [r["test_acc"] for r in runs]
     code, _, err = run_cli(["results", str(out), "--format", "csv", "--epochs", "--out", str(tmp_path / "e.csv")], capsys)
-    assert read_csv(tmp_path / "e.csv", EPOCH_COLUMNS) == epochs and len(epochs) == 4
-    code, _, err = run_cli(["results", str(out), "--format", "parquet"], capsys)
-    assert code == 0 and str(out / "results.parquet") in err
+    exported = read_csv(tmp_path / "e.csv", EPOCH_COLUMNS)
+    assert len(epochs) == 4 and [{k: r[k] for k in epochs[0]} for r in exported] == epochs
+    code, _, err = run_cli(["results", str(out), "--format", "parquet", "--out", str(tmp_path / "r.parquet")], capsys)
+    assert code == 0 and str(tmp_path / "r.parquet") in err
     import pyarrow.parquet as pq
 
-    table = pq.read_table(out / "results.parquet")
+    table = pq.read_table(tmp_path / "r.parquet")
     assert table.to_pylist() == runs
     assert str(table.schema.field("epochs_to_converge").type) == "int64"
     code, _, err = run_cli(["results", str(out), "--format", "parquet", "--epochs", "--out", str(tmp_path / "e.parquet")], capsys)
-    assert pq.read_table(tmp_path / "e.parquet").to_pylist() == epochs
+    assert [{k: r[k] for k in epochs[0]} for r in pq.read_table(tmp_path / "e.parquet").to_pylist()] == epochs
 
 
 def test_results_table_and_errors(swept, capsys, tmp_path):

@@ -66,7 +66,7 @@ def test_parse_shape_and_codec_level_rules():
         (["archs", "--modality", "video"], "--modality got 'video'"),
         (["archs", "--input-shape", "1x20x20", "--modality", "audio"], "too small for audio arch"),
         (["train", "fashion-mnist", "--codec", "jpeg"], "--codec jpeg needs --level"),
-        (["train", "fashion-mnist", "--codec", "png", "--level", "3"], "--codec got 'png'"),
+        (["train", "fashion-mnist", "--codec", "png", "--level", "3"], "unknown codec 'png'"),
         (["train", "fashion-mnist", "--arch", "Z"], "--arch got 'Z'"),
         (["train", "fashion-mnist", "--epochs", "0"], "--epochs must be an integer ≥ 1"),
         (["train", "fashion-mnist", "--optimizer", "rmsprop"], "--optimizer got 'rmsprop'"),

@@ -31,3 +31,17 @@ class ConfigError(HelmholtzError):
 
 class StoreError(HelmholtzError):
     """The results store is unreadable, conflicts with the spec, or cannot be written."""
+
+
+class HelmholtzWarning(RuntimeWarning):
+    """Something the user should know that does not stop the work (e.g. the codec cache could not be written).
+
+    The CLI prints it as one line, ``warning: …``, never as Python's two-line warning with a source line.
+    """
+
+
+def warn(message: str) -> None:
+    """Issue a `HelmholtzWarning` attributed to the caller of the public function, not to this helper."""
+    import warnings
+
+    warnings.warn(message, HelmholtzWarning, stacklevel=3)

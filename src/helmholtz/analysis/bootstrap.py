@@ -37,8 +37,6 @@ from helmholtz.errors import ConfigError
 N_BOOT = 2000
 #: a cell or a difference needs this many seeds for an interval or a verdict
 MIN_SEEDS = 3
-#: most draws the CLI accepts (time grows linearly; 2000 gives quantiles to about ±0.5 %)
-MAX_BOOT = 100_000
 
 
 @lru_cache(maxsize=4096)
@@ -96,12 +94,10 @@ class PairedBootstrap:
     """
 
     def __init__(self, obs: Observations, *, n_boot: int = N_BOOT, seed: int = 0, chunk: int = 256) -> None:
-        if not 1 <= n_boot <= MAX_BOOT:
-            raise ConfigError(f"the bootstrap needs 1..{MAX_BOOT} draws; got {n_boot}", where="--bootstrap",
-                              fix="e.g. --bootstrap 2000")
-        if seed < 0 or seed > 2**32 - 1:
-            raise ConfigError(f"the bootstrap seed must be in 0..2³²−1; got {seed}", where="--seed",
-                              fix="e.g. --seed 0")
+        from helmholtz.checks import check_bootstrap, check_seed
+
+        n_boot = check_bootstrap(n_boot)
+        seed = check_seed(seed, option="--seed")
         self.obs, self.n_boot = obs, n_boot
         self.keys = sorted(obs.cells)                       # canonical cell order: draws do not depend on dict order
         self.seeds = sorted({s for c in obs.cells.values() for s in c.seeds})

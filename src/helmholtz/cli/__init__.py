@@ -1,15 +1,19 @@
-"""The `helmholtz` command. Each stage registers its commands from its own module.
+"""The `helmholtz` command. Each stage registers its commands from its own module; each command parses its
+options, calls one function of `helmholtz.api`, and prints.
 
-Every `HelmholtzError` becomes one line on stderr and exit status 2; there is never a traceback for bad input.
+Exit status: 0 done; 1 a sweep finished but some runs failed (they are recorded and retried on re-run); 2 bad input
+or an environment problem (every `HelmholtzError`: one line on stderr, never a traceback); 130 interrupted.
+A `HelmholtzWarning` prints as one line, ``warning: …``.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
-from helmholtz.errors import HelmholtzError
+from helmholtz.errors import HelmholtzError, HelmholtzWarning
 
 _INTERRUPTED = "interrupted: finished runs are stored; re-run the same command to resume"
 
@@ -47,8 +51,25 @@ def version_cmd() -> None:
         print(f"  {name} {ver}")
 
 
+def _one_line_warnings() -> None:
+    """Our warnings as one line on stderr, not Python's two lines with a source line; others as Python shows them."""
+    default = warnings.showwarning
+    if getattr(default, "helmholtz_one_line", False):
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - the warnings hook's API
+        if isinstance(category, type) and issubclass(category, HelmholtzWarning):
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    show.helmholtz_one_line = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning user errors into one line and exit status 2."""
+    _one_line_warnings()
     try:
         # typer (non-standalone) returns the exit code of `typer.Exit` and of Ctrl-C instead of raising it
         rc = app(args=argv, standalone_mode=False)

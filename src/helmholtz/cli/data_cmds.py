@@ -93,8 +93,9 @@ def register(app: typer.Typer) -> None:
         json_out: Json = False,
     ) -> None:
         """Show a dataset's format, item shape, classes, counts per split and class, and content hash."""
+        from helmholtz.api import load_dataset
         from helmholtz.cli.common import print_json
-        from helmholtz.data import describe_dataset, load_dataset
+        from helmholtz.data import describe_dataset
 
         ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction,
                           split_seed=split_seed, sample_rate=sample_rate, duration_s=duration)

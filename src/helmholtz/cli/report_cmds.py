@@ -84,12 +84,11 @@ def register(app: typer.Typer) -> None:
 
         Works on a sweep that is still running or was interrupted. --json prints the analysis as JSON on stdout.
         """
-        from helmholtz.report.build import build_report
+        from helmholtz import api
 
         opts = analysis_options(tolerance=tolerance, bootstrap=bootstrap, seed=seed, model=model, compare=compare,
                                 compare_at=compare_at)
-        files = build_report(run_dir, out_dir=out, **opts)
-        _print_report(files, as_json=json_out)
+        _print_report(api.report(run_dir, out=out, **opts), as_json=json_out)
 
     @app.command("analyze")
     def analyze_cmd(
@@ -106,16 +105,15 @@ def register(app: typer.Typer) -> None:
         json_out: Json = False,
     ) -> None:
         """Analyse results from your own pipeline: the same statistics and report as `helmholtz report`."""
-        from helmholtz.analysis import analyze
-        from helmholtz.analysis.byo import read_table
-        from helmholtz.report.build import write_report
+        from helmholtz import api
+        from helmholtz.errors import DataError
 
+        if table.suffix.lower() not in (".csv", ".parquet", ".pq"):
+            raise DataError(f"unknown table format {table.suffix or '(no extension)'!r}", where=str(table),
+                            fix="use a .csv or .parquet file")
         opts = analysis_options(tolerance=tolerance, bootstrap=bootstrap, seed=seed, model=model, compare=compare,
                                 compare_at=compare_at)
-        analysis = analyze(read_table(table), **opts)
-        target = out if out is not None else table.parent / "report"
-        files = write_report(analysis, target, meta={"results table": str(table)})
-        _print_report(files, as_json=json_out)
+        _print_report(api.report(table, out=out, **opts), as_json=json_out)
 
     @app.command("demo")
     def demo_cmd(

@@ -8,16 +8,10 @@ from typing import Annotated
 import typer
 
 from helmholtz.cli import options as o
-from helmholtz.cli.common import console, err_console, parse_int_list, print_json
+from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
 
 _FORMATS = ("table", "csv", "json", "parquet")
-
-
-def _dataset_arg(text: str) -> str:
-    # an existing path is stored absolute, so the same sweep resumes from any working directory
-    p = Path(text).expanduser()
-    return str(p.resolve()) if p.exists() else text
 
 
 def register(app: typer.Typer) -> None:
@@ -61,74 +55,31 @@ def register(app: typer.Typer) -> None:
         augment: o.Augment = True,
         precision: o.PrecisionOpt = "auto",
         compile_: o.Compile = False,
+        sample_rate: o.SampleRate = 44100,
+        duration: o.Duration = 2.0,
         json_out: o.Json = False,
     ) -> None:
         """Train every architecture × seed on every compression level; resumable (re-run the same command).
 
-        Ctrl-C stops cleanly: finished runs are stored, and re-running the same command resumes.
+        Ctrl-C stops cleanly: finished runs are stored, and re-running the same command resumes. One sweep at a
+        time per --out: a second one is refused while the first runs. Exit status 1 when some runs failed.
         """
-        from helmholtz.sweep.spec import (
-            CODEC_MODALITY,
-            DEFAULT_LEVELS,
-            SweepSpec,
-            make_sweep_spec,
-            parse_archs,
-            parse_seeds,
-            validate_sweep,
-        )
+        from helmholtz import api
 
-        # everything that needs no data is checked before the dataset is read
-        codec = codec.strip().lower() if codec else None
-        if not until_decided and (max_runs is not None or max_time is not None):
-            raise ConfigError("--max-runs and --max-time bound an adaptive sweep", fix="add --until-decided")
-        if max_runs is not None and max_runs < 1:
-            raise ConfigError(f"--max-runs must be ≥ 1; got {max_runs}", fix="e.g. --max-runs 60")
-        from helmholtz.adaptive.loop import coarse_levels, parse_duration
-
-        max_time_s = parse_duration(max_time)
-        if codec is not None and codec not in DEFAULT_LEVELS:
-            raise ConfigError(f"--codec got {codec!r}; expected one of jpeg, mp3, none", fix="e.g. --codec jpeg")
-        level_list = parse_int_list(levels, option="--levels", allow_none=True) if levels is not None else None
-        arch_list, seed_list = parse_archs(archs), parse_seeds(seeds)
-        if engine not in ("local", "ray"):
-            raise ConfigError(f"--engine got {engine!r}; expected local or ray", fix="e.g. --engine local")
         recipe = dict(
             epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay, momentum=momentum,
             batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
             augment=augment, precision=precision, compile=compile_,
         )
-        # without --codec the levels are checked once the dataset's modality (and so the codec) is known
-        guess = CODEC_MODALITY.get(codec or "", "image")
-        pre = make_sweep_spec(
-            dataset, modality=guess, codec=codec or "none", levels=level_list if codec else None, archs=arch_list, seeds=seed_list,
-            options=o.train_options(modality=guess, **recipe), train_size=train_size, test_size=test_size,
-            val_fraction=val_fraction, split_seed=split_seed,
-        )
-        validate_sweep(pre)
-        from helmholtz.sweep.runner import check_out_dir, run_sweep
-
-        check_out_dir(out)
-
-        from helmholtz.data import load_dataset
-
-        ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed)
-        if until_decided and level_list is None:
-            level_list = list(coarse_levels(codec or ("jpeg" if ds.modality == "image" else "mp3")))
-        spec: SweepSpec = make_sweep_spec(
-            _dataset_arg(dataset), modality=ds.modality, codec=codec, levels=level_list, archs=arch_list, seeds=seed_list,
-            options=o.train_options(modality=ds.modality, **recipe), train_size=train_size, test_size=test_size,
-            val_fraction=ds.info.get("val_fraction", val_fraction), split_seed=split_seed, data_hash=ds.content_hash,
-        )
-        options = dict(engine=engine, workers=workers, address=address, gpus_per_run=gpus_per_run, extend=extend,
-                       quiet=quiet or json_out, dataset=ds, threads_per_run=threads_per_run, max_retries=max_retries)
         try:
-            if until_decided:
-                from helmholtz.adaptive.loop import run_until_decided
-
-                summary = run_until_decided(spec, out, max_runs=max_runs, max_time_s=max_time_s,
-                                            tolerance_pp=tolerance, compare_level=compare_at, **options)
-            else:
-                summary = run_sweep(spec, out, **options)
+            handle = api.sweep(
+                dataset, out=out, codec=codec, levels=levels, archs=archs, seeds=seeds, engine=engine, workers=workers,
+                threads_per_run=threads_per_run, address=address, gpus_per_run=gpus_per_run, max_retries=max_retries,
+                extend=extend, quiet=quiet or json_out, train_size=train_size, test_size=test_size,
+                val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,
+                until_decided=until_decided, max_runs=max_runs, max_time=max_time, tolerance=tolerance,
+                compare_at=compare_at, **recipe,
+            )
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit status; say what happened and how to go on
             err_console.print(
@@ -136,46 +87,59 @@ def register(app: typer.Typer) -> None:
                 markup=False, highlight=False, soft_wrap=True,
             )
             raise SystemExit(130) from None
+        summary = handle.summary
         if json_out:
             print_json(summary.to_dict())
+        if summary.n_failed_now:
+            failed = ", ".join(f"{f['level_label']}/{f['arch']}/seed {f['seed']}" for f in summary.failures[:5])
+            more = f" and {summary.n_failed_now - 5} more" if summary.n_failed_now > 5 else ""
+            finished = summary.n_skipped + summary.n_done_now
+            err_console.print(
+                f"error: {summary.n_failed_now} of {summary.n_total} runs failed ({failed}{more}); the {finished} "
+                f"finished runs are stored in {summary.store}; re-run the same command to retry the failed ones "
+                f"(`helmholtz results {out} --failed` shows their errors)",
+                markup=False, highlight=False, soft_wrap=True,
+            )
+            raise typer.Exit(1)
 
     @app.command("results")
     def results_cmd(
         directory: Annotated[Path, typer.Argument(help="A sweep directory (its --out) or its results.sqlite.")],
         fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
-        epochs: Annotated[bool, typer.Option("--epochs", help="Export the per-epoch rows instead of one row per run.")] = False,
+        epochs: Annotated[bool, typer.Option("--epochs", help="Export the per-epoch rows (with arch, codec, level, seed) instead of one row per run.")] = False,
         failed: Annotated[bool, typer.Option("--failed", help="Include failed runs (with their error).")] = False,
-        predictions: Annotated[bool, typer.Option("--predictions", help="Export every run's per-item test predictions (with --out FILE.npz or .parquet).")] = False,
-        out_file: Annotated[Path | None, typer.Option("--out", help="Write here (csv/parquet default: DIR/results.<ext> or DIR/epochs.<ext>).")] = None,
+        out_file: Annotated[str | None, typer.Option("--out", help="csv/json: write this file instead of standard output ('-' is standard output); parquet: required.")] = None,
+        predictions: Annotated[bool, typer.Option("--predictions", help="Export every run's per-item test predictions and the test labels (with --out FILE.npz or FILE.parquet).")] = False,
     ) -> None:
-        """Show or export the runs (or epochs) of a sweep: a table, CSV, JSON or Parquet."""
-        from helmholtz.sweep import export
-        from helmholtz.sweep.store import Store
+        """Show or export the runs (or epochs) of a sweep: a table, or CSV/JSON on standard output (or --out FILE),
+        or Parquet (--out FILE)."""
+        from helmholtz import api
 
+        kind = "epochs" if epochs else "runs"
+        if predictions:
+            if out_file is None or out_file == "-":
+                raise ConfigError("--predictions writes a file", where="--out", fix="e.g. --out predictions.npz")
+            n, target = api.export_predictions(directory, out_file)
+            err_console.print(f"wrote the per-item predictions of {n} runs to {target}", markup=False,
+                              highlight=False, soft_wrap=True)
+            return
         if fmt not in _FORMATS:
             raise ConfigError(f"--format got {fmt!r}; expected one of {', '.join(_FORMATS)}", fix="e.g. --format csv")
-        if predictions:
-            if out_file is None:
-                raise ConfigError("--predictions needs --out FILE.npz or FILE.parquet", fix="e.g. --out predictions.npz")
-            with Store(directory) as store:
-                rows, labels = store.runs(predictions=True), store.test_labels()
-            target = export.write_predictions(rows, labels, out_file)
-            err_console.print(f"wrote the predictions of {len(rows)} runs to {target}", markup=False, highlight=False)
-            return
-        with Store(directory) as store:
-            rows = store.epochs() if epochs else store.runs(None if failed else "done")
-            columns = export.EPOCH_COLUMNS if epochs else export.RUN_COLUMNS
-            store_dir = store.dir
-            spec = store.spec() or {}
         if fmt == "table":
-            _print_table(rows, epochs=epochs, codec=spec.get("codec", ""), where=store_dir)
+            if out_file is not None:
+                raise ConfigError("--format table prints to the terminal and writes no file", where="--out",
+                                  fix="use --format csv, json or parquet with --out, or drop --out")
+            from helmholtz.sweep.store import Store
+
+            with Store(directory) as store:
+                rows = store.epochs() if epochs else store.runs(None if failed else "done")
+                spec, where = store.spec() or {}, store.dir
+            _print_table(rows, epochs=epochs, codec=spec.get("codec", ""), where=where)
             return
-        if fmt == "json" and out_file is None:
-            print_json(rows)
-            return
-        target = out_file or store_dir / f"{'epochs' if epochs else 'results'}.{fmt}"
-        export.write(rows, columns, target, fmt=fmt)
-        err_console.print(f"wrote {len(rows)} {'epoch' if epochs else 'run'} rows to {target}", markup=False, highlight=False, soft_wrap=True)
+        n, target = api.export(directory, out_file, fmt=fmt, kind=kind, failed=failed)
+        if target is not None:
+            err_console.print(f"wrote {n} {'epoch' if epochs else 'run'} rows to {target}", markup=False,
+                              highlight=False, soft_wrap=True)
 
 
 def _print_table(rows: list[dict], *, epochs: bool, codec: str, where: Path) -> None:

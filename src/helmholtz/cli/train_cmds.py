@@ -11,9 +11,6 @@ from helmholtz.cli import options as o
 from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
 
-_CODECS = ("none", "jpeg", "mp3")
-_CODEC_MODALITY = {"jpeg": "image", "mp3": "audio"}
-
 
 def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, int]:
     """'3x32x32' (or '3×32×32', '3,32,32') → (3, 32, 32). Raises ConfigError naming the option."""
@@ -25,14 +22,10 @@ def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, 
 
 
 def check_codec_level(codec: str, level: int | None) -> None:
-    """The codec must be known; jpeg/mp3 need a --level, 'none' takes none."""
-    if codec not in _CODECS:
-        raise ConfigError(f"--codec got {codec!r}; expected one of {', '.join(_CODECS)}", fix="e.g. --codec jpeg --level 20")
-    if codec != "none" and level is None:
-        unit = "JPEG quality 1..100" if codec == "jpeg" else "MP3 bitrate in kbps"
-        raise ConfigError(f"--codec {codec} needs --level ({unit})", fix=f"e.g. --codec {codec} --level {20 if codec == 'jpeg' else 64}")
-    if codec == "none" and level is not None:
-        raise ConfigError(f"--codec none takes no --level; got {level}", fix="drop --level, or pick --codec jpeg|mp3")
+    """The codec must be known; jpeg/mp3 need a --level, 'none' takes none (`helmholtz.api.check_codec_level`)."""
+    from helmholtz.api import check_codec_level as check
+
+    check(codec, level)
 
 
 def register(app: typer.Typer) -> None:
@@ -106,50 +99,27 @@ def register(app: typer.Typer) -> None:
         precision: o.PrecisionOpt = "auto",
         compile_: o.Compile = False,
         device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N (without it: the first GPU if there is one, else the CPU).")] = None,
+        sample_rate: o.SampleRate = 44100,
+        duration: o.Duration = 2.0,
         json_out: o.Json = False,
     ) -> None:
         """Train one model on one compression level of a dataset and print what it measured."""
-        from helmholtz.models.archs import IMAGE_ARCHS
+        from helmholtz import api
 
-        codec = codec.strip().lower()
-        check_codec_level(codec, level)
-        if arch.strip().upper() not in IMAGE_ARCHS:  # image and audio share the names A..F
-            raise ConfigError(f"--arch got {arch!r}; expected one of {', '.join(IMAGE_ARCHS)}", fix="e.g. --arch A")
         recipe = dict(
             epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay, momentum=momentum,
             batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
             augment=augment, precision=precision, compile=compile_,
         )
-        o.train_options(modality="image", **recipe)  # fail on bad values before loading any data
-        from helmholtz.train.device import resolve_device
-
-        dev = resolve_device(device)
-
-        from helmholtz.codecs.cache import compress_dataset
-        from helmholtz.data import load_dataset
-        from helmholtz.train.inputs import prepare_inputs
-        from helmholtz.train.spec import DataRef, RunSpec
-
-        ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed)
-        if codec in _CODEC_MODALITY and _CODEC_MODALITY[codec] != ds.modality:
-            good = "jpeg" if ds.modality == "image" else "mp3"
-            raise ConfigError(f"--codec {codec} does not apply to {ds.modality} data", where=dataset, fix=f"use --codec {good} or none")
-        opts = o.train_options(modality=ds.modality, **recipe)
-        data_ref = DataRef(
-            dataset=dataset, data_hash=ds.content_hash, train_size=train_size, test_size=test_size,
-            val_fraction=float(ds.info.get("val_fraction") or val_fraction or 0.1), split_seed=split_seed,
-        )
-        spec = RunSpec(data=data_ref, codec=codec, level=level, arch=arch.strip().upper(), seed=seed, options=opts, modality=ds.modality)
-        compressed, stats = compress_dataset(ds, codec=codec, level=level)
-        prepared = prepare_inputs(compressed)
-        result, history = _run_with_progress(spec, prepared, device=dev, quiet=json_out)
+        kwargs = dict(codec=codec, level=level, arch=arch, seed=seed, device=device, train_size=train_size,
+                      test_size=test_size, val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate,
+                      duration_s=duration, **recipe)
+        outcome = api.train(dataset, **kwargs) if json_out else _train_with_progress(dataset, kwargs)
         if json_out:
-            print_json({
-                "result": result.to_dict(), "epochs": [vars(r) for r in history],
-                "level_stats": stats.to_dict(), "recipe": recipe_of(spec),
-            })
+            print_json(outcome.to_dict())
             return
-        _print_result(result, stats, spec)
+        _print_result(outcome.result, outcome.level_stats, outcome.spec)
+        opts = outcome.spec.options
         if optimizer is None and opts.optimizer == "sgd" and opts.epochs < 20:
             err_console.print(
                 "note: the paper's SGD recipe is slow to start on these plain conv nets (it was run for up to 200 "
@@ -157,41 +127,41 @@ def register(app: typer.Typer) -> None:
 
 
 def recipe_of(spec) -> dict:
-    """The training recipe a run used, resolved (the lr default filled in), for printing with every result."""
-    opts = spec.options
-    out = {
-        "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.resolved_lr_decay, "batch_size": opts.batch_size,
-        "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
-        "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
-    }
-    if opts.optimizer == "sgd":
-        out["momentum"] = f"{opts.momentum} (Nesterov)"
-    return out
+    """The training recipe a run used, resolved (`helmholtz.api.recipe_of`)."""
+    from helmholtz.api import recipe_of as resolved
+
+    return resolved(spec)
 
 
-def _run_with_progress(spec, data, *, device, quiet: bool):
-    """train_run with a rich progress bar on stderr over all epochs: epoch, last validation accuracy, ETA."""
+def _train_with_progress(dataset: str, kwargs: dict):
+    """`api.train` with a rich progress bar on stderr over all epochs: epoch, last validation accuracy, ETA. The bar
+    starts with the first step, so loading and compressing print nothing."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from helmholtz.train.loop import train_run
+    from helmholtz import api
 
-    if quiet:
-        return train_run(spec, data, device=device)
-    max_epochs, n = spec.options.epochs, len(data.y_train)
-    with Progress(
+    progress = Progress(
         TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[max_epochs]}"), BarColumn(),
         TextColumn("val acc {task.fields[val]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
         console=err_console,
-    ) as progress:
-        task = progress.add_task("train", total=max_epochs * n, epoch=1, max_epochs=max_epochs, val="–")
+    )
+    state: dict = {}
 
-        def on_progress(epoch: int, done: int, total: int) -> None:
-            progress.update(task, completed=(epoch - 1) * total + done, epoch=epoch)
+    def on_progress(epoch: int, done: int, total: int) -> None:
+        if "task" not in state:
+            progress.start()
+            max_epochs = kwargs.get("epochs", 200)
+            state["task"] = progress.add_task("train", total=max_epochs * total, epoch=1, max_epochs=max_epochs, val="–")
+        progress.update(state["task"], completed=(epoch - 1) * total + done, epoch=epoch)
 
-        def on_epoch(row) -> None:
-            progress.update(task, val=f"{row.val_acc:.4f} (epoch {row.epoch})")
+    def on_epoch(row) -> None:
+        if "task" in state:
+            progress.update(state["task"], val=f"{row.val_acc:.4f} (epoch {row.epoch})")
 
-        return train_run(spec, data, device=device, on_epoch=on_epoch, on_progress=on_progress)
+    try:
+        return api.train(dataset, on_epoch=on_epoch, on_progress=on_progress, **kwargs)
+    finally:
+        progress.stop()
 
 
 def _print_result(result, stats, spec) -> None:

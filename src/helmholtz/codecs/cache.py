@@ -15,12 +15,9 @@ have always imported them from).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -114,8 +111,24 @@ def cache_path(ds: Dataset, *, codec: str, level: int, encoder: str, subsampling
     return root / f"{codec}-{level}-{digest}.npz"
 
 
+def _legacy_temp(path: Path) -> bool:
+    """A temporary of the cache's earlier naming (``.jpeg-20-<hash>.<random>.tmp``, no PID): stale after a day."""
+    import time
+
+    if not (path.name.startswith(".") and path.name.endswith(".tmp")):
+        return False
+    try:
+        return time.time() - path.stat().st_mtime > 24 * 3600
+    except OSError:
+        return False
+
+
 def _load(path: Path, ds: Dataset) -> tuple[dict[str, CodecResult], LevelStats] | None:
     """The cached results, or None when the file is missing, unreadable, truncated or does not fit ``ds``."""
+    from helmholtz.fsutil import clean_stale_temps
+
+    # a killed writer leaves a temporary of up to a whole level's size: remove it once its process is gone
+    clean_stale_temps(path.parent, also=_legacy_temp)
     if not path.is_file():
         return None
     try:
@@ -137,42 +150,22 @@ def _load(path: Path, ds: Dataset) -> tuple[dict[str, CodecResult], LevelStats] 
 
 
 def _store(path: Path, results: dict[str, CodecResult], stats: LevelStats) -> None:
-    """Write atomically: temp file in the same directory, fsync, rename. A failure warns and leaves no file."""
+    """Write atomically (fsutil: temporary beside it, fsync, rename). A failure warns in one line and leaves no file."""
+    from helmholtz.errors import HelmholtzError, warn
+    from helmholtz.fsutil import atomic_file
+
     arrays: dict[str, np.ndarray] = {"key": np.array(path.stem), "stats": np.array(json.dumps(stats.to_dict()))}
     for split, res in results.items():
         arrays[f"x_{split}"] = res.data
         arrays[f"total_{split}"] = res.total_bytes
         arrays[f"payload_{split}"] = res.payload_bytes
-    tmp_name = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_file(path, what="the codec cache", make_parents=True) as fh:
             np.savez(fh, **arrays)  # uncompressed: decoded pixels compress poorly and zlib would cost more than JPEG
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-        _fsync_dir(path.parent)
-    except OSError as ex:
-        warnings.warn(f"codec cache not written ({path}): {ex}; results are still correct, only not cached",
-                      RuntimeWarning, stacklevel=3)
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):  # some filesystems refuse to fsync a directory; the rename still holds
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    except HelmholtzError as ex:
+        reason = ex.what.split(": ", 1)[-1].replace("; nothing there was changed", "")
+        warn(f"codec cache not written ({reason}) at {path}; results are correct, this level is only not cached "
+             "(set $HELMHOLTZ_CACHE to a writable folder to cache it)")
 
 
 def compress_splits(

@@ -27,7 +27,8 @@ from helmholtz.data.locate import KNOWN_DATASETS, SourceFormat, detect_format, l
 from helmholtz.errors import DataError
 
 __all__ = [
-    "KNOWN_DATASETS", "Dataset", "RawData", "dataset_status", "describe_dataset", "load_dataset", "locate",
+    "KNOWN_DATASETS", "Dataset", "RawData", "check_split_options", "dataset_status", "describe_dataset",
+    "load_dataset", "locate",
     "make_dataset", "read_source", "search_paths",
 ]
 
@@ -58,12 +59,15 @@ def read_source(
         return _read_audio(path, sample_rate=sample_rate, duration_s=duration_s)
     if fmt == "image-folder":
         return read_image_folder(path)
-    kind = "file" if path.is_file() else "folder"
-    raise DataError(
-        f"unrecognised dataset {kind}", where=str(path),
-        fix="use a CIFAR-10 batches folder, a folder of IDX files, a folder with one subfolder per class "
-            "(images or WAV), or an .npz with x and y",
-    )
+    fix = ("use a CIFAR-10 batches folder, a folder of IDX files, a folder with one subfolder per class "
+           "(images or WAV), or an .npz with x and y")
+    if not path.is_file() and not path.is_dir():
+        raise DataError("not a regular file or folder (a device, pipe or socket)", where=str(path), fix=fix)
+    if path.is_file():
+        raise DataError(f"unrecognised dataset file (expected .npz; got {path.suffix or 'no suffix'})", where=str(path),
+                        fix=fix)
+    raise DataError("unrecognised dataset folder (no CIFAR-10 batches, IDX files or class subfolders)",
+                    where=str(path), fix=fix)
 
 
 def load_dataset(
@@ -84,6 +88,8 @@ def load_dataset(
     stem; ``Dataset.source`` the absolute path read.
     """
     started = time.perf_counter()
+    check_split_options(train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed,
+                        sample_rate=sample_rate, duration_s=duration_s)
     name, path, _ = resolve(source)
     raw = read_source(path, name=name, sample_rate=sample_rate, duration_s=duration_s)
     default_val, test_fraction = _SPLIT_DEFAULTS[raw.modality]
@@ -95,6 +101,22 @@ def load_dataset(
     # timing goes into info, which the content hash does not cover
     return replace(ds, info={**ds.info, "own_test_split": raw.x_test is not None,
                              "load_s": round(time.perf_counter() - started, 3)})
+
+
+def check_split_options(*, train_size: int | None = None, test_size: int | None = None,
+                        val_fraction: float | None = None, split_seed: int = 0, sample_rate: int = 44100,
+                        duration_s: float = 2.0) -> None:
+    """Every option of `load_dataset`, checked before a byte is read; ConfigError naming the CLI option."""
+    from helmholtz.checks import check_duration, check_fraction, check_int, check_sample_rate, check_seed
+
+    for option, size in (("--train-size", train_size), ("--test-size", test_size)):
+        if size is not None:
+            check_int(size, option=option, lo=1, example=1000)
+    if val_fraction is not None:
+        check_fraction(val_fraction, option="--val-fraction")
+    check_seed(split_seed, option="--split-seed")
+    check_sample_rate(sample_rate)
+    check_duration(duration_s)
 
 
 def describe_dataset(ds: Dataset) -> dict[str, Any]:

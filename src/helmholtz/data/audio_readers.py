@@ -24,7 +24,7 @@ import numpy as np
 
 from helmholtz.data.dataset import RawData
 from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
-from helmholtz.data.locate import class_folders
+from helmholtz.data.locate import check_split_layout, class_folders
 from helmholtz.data.locate import visible_entries as _visible
 from helmholtz.errors import ConfigError, DataError
 
@@ -154,6 +154,11 @@ def read_wav(path: str | os.PathLike, *, sample_rate: int = 44100, n_samples: in
         msg = " ".join(str(err).split()) or type(err).__name__
         raise DataError(f"cannot read WAV file {path.name} ({msg})", where=str(path),
                         fix="the file is corrupt or not a WAV; re-export it or remove it") from None
+    problem = _truncation(path)
+    if problem is not None:
+        raise DataError(f"WAV file {path.name} is {problem}", where=str(path),
+                        fix="the file was cut short (an interrupted copy or download); copy or export it again")
+    _check_samples(x, path)
     mono = x.mean(axis=1, dtype=np.float32) if x.shape[1] > 1 else x[:, 0]
     if up != down and len(mono):
         from scipy.signal import resample_poly
@@ -165,6 +170,63 @@ def read_wav(path: str | os.PathLike, *, sample_rate: int = 44100, n_samples: in
     k = min(n_samples, len(mono))
     out[:k] = mono[:k]
     return out
+
+
+#: float WAVs may exceed full scale by rounding only; anything louder is mis-scaled data (e.g. ×100), not audio
+PEAK_LIMIT = 1.0 + 1e-6
+
+
+def _check_samples(x: np.ndarray, path: Path) -> None:
+    """Samples must be finite and within full scale [-1, 1]; a float WAV can hold anything, PCM cannot."""
+    if x.size == 0:
+        return
+    finite = np.isfinite(x)
+    if not finite.all():
+        bad = int(x.size - np.count_nonzero(finite))
+        raise DataError(f"WAV file {path.name} holds {bad} NaN or infinite samples", where=str(path),
+                        fix="re-export the file from its source; NaN samples cannot be trained on or encoded")
+    peak = float(np.max(np.abs(x)))
+    if peak > PEAK_LIMIT:
+        raise DataError(f"WAV file {path.name} has samples up to {peak:.4g}, outside full scale -1..1", where=str(path),
+                        fix="normalise it (e.g. sox in.wav out.wav gain -n -1) or re-export it as 16-bit PCM")
+
+
+def _truncation(path: Path) -> str | None:
+    """Why a RIFF/WAVE file is shorter than its own header says, or None. libsndfile reads such a file as far as
+    it goes and the clip would be silently zero-padded; other containers (RF64, W64) are left to libsndfile."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            pos = 12
+            while pos + 8 <= size:
+                f.seek(pos)
+                chunk = f.read(8)
+                cid, n = chunk[:4], int.from_bytes(chunk[4:8], "little")
+                if cid == b"data":
+                    if n in (0, 0xFFFFFFFF):   # written while streaming: the length was never filled in
+                        return None
+                    have = size - pos - 8
+                    return None if have >= n else f"truncated: its header declares {n} bytes of samples but it holds {have}"
+                pos += 8 + n + (n & 1)
+    except OSError:
+        return None
+    return None
+
+
+def _check_memory(n_files: int, n_samples: int, *, sample_rate: int, duration_s: float) -> None:
+    """Refuse before allocating what this machine does not have (--duration 100000 once asked for 394 GiB)."""
+    from helmholtz.checks import available_memory_bytes
+
+    need = n_files * n_samples * 4
+    avail = available_memory_bytes()
+    if avail is not None and need > avail:
+        raise ConfigError(
+            f"{n_files} clips of {duration_s:g} s at {sample_rate} Hz need {need / 2**30:.1f} GiB of memory; "
+            f"{avail / 2**30:.1f} GiB are available", where="--duration",
+            fix="use a shorter --duration or a lower --sample-rate (the paper: 2 s at 44100 Hz)")
 
 
 def _read_all(files: list[Path], *, sample_rate: int, n_samples: int) -> np.ndarray:
@@ -193,18 +255,16 @@ def read_wav_folder(path: str | os.PathLike, *, sample_rate: int = 44100, durati
     directly (format "wav-folder", where a non-WAV file is an error naming it). Class names are the folder names,
     sorted. ``x_test`` is None unless the folder has its own test split.
     """
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate < 1000:
-        raise ConfigError(f"sample_rate must be an integer ≥ 1000 Hz; got {sample_rate!r}", where="sample_rate",
-                          fix="use e.g. --sample-rate 44100")
-    if not (isinstance(duration_s, (int, float)) and math.isfinite(duration_s) and duration_s > 0):
-        raise ConfigError(f"duration_s must be a positive number of seconds; got {duration_s!r}", where="duration_s",
-                          fix="use e.g. --duration 2")
-    sample_rate = int(sample_rate)
+    from helmholtz.checks import check_duration, check_sample_rate
+
+    sample_rate = check_sample_rate(sample_rate)
+    duration_s = check_duration(duration_s)
     n_samples = int(round(duration_s * sample_rate))
     root = Path(path)
     if not root.is_dir():
         raise DataError("not a folder", where=str(root), fix="point at a folder with one subfolder of WAV files per class")
     top = {p.name.lower(): p for p in _visible(root) if p.is_dir()}
+    check_split_layout(root, top)
     test_classes: dict[str, list[Path]] = {}
     strict = True
     if not _has_wav_classes(root) and "train" in top and set(top) <= set(_SPLIT_FOLDERS):
@@ -237,6 +297,7 @@ def read_wav_folder(path: str | os.PathLike, *, sample_rate: int = 44100, durati
     index = {name: i for i, name in enumerate(class_names)}
     train_files, y_train = _listing(train_classes, index, strict=strict)
     test_files, y_test = _listing(test_classes, index, strict=strict) if test_classes else ([], [])
+    _check_memory(len(train_files) + len(test_files), n_samples, sample_rate=sample_rate, duration_s=duration_s)
     x = _read_all(train_files + test_files, sample_rate=sample_rate, n_samples=n_samples)
     n = len(train_files)
     return RawData(

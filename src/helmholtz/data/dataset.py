@@ -109,7 +109,7 @@ def _stratified_subset(x: np.ndarray, y: np.ndarray, size: int, split: str, item
                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """--train-size / --test-size: a stratified subset of ``size`` items of one split, or ConfigError if too few."""
     if size > len(y):
-        raise ConfigError(f"{split}_size {size} exceeds the {len(y)} {items} items", where=source,
+        raise ConfigError(f"--{split}-size {size} exceeds the {len(y)} {items} items", where=source,
                           fix=f"use --{split}-size ≤ {len(y)}")
     idx = stratified_indices(y, size, rng)
     return x[idx], y[idx]
@@ -145,11 +145,13 @@ def make_dataset(
     ``train_size=10000, val_fraction=0.1`` trains on 9000 and validates on 1000. Sources without a test split of
     their own lose ``test_fraction`` of their items (stratified, seeded) to a test split first.
     """
-    if not 0.0 < val_fraction < 1.0:
-        raise ConfigError(f"val_fraction must be in (0, 1); got {val_fraction}", fix="use e.g. 0.1")
-    for label, size in (("train_size", train_size), ("test_size", test_size)):
-        if size is not None and size < 1:
-            raise ConfigError(f"{label} must be a positive count; got {size}", fix=f"pass --{label.replace('_', '-')} N with N ≥ 1")
+    from helmholtz.checks import check_fraction, check_int, check_seed
+
+    check_fraction(val_fraction, option="--val-fraction")
+    check_seed(split_seed, option="--split-seed")
+    for option, size in (("--train-size", train_size), ("--test-size", test_size)):
+        if size is not None:
+            check_int(size, option=option, lo=1, example=1000)
     y_all = np.asarray(raw.y_train, dtype=np.int64)
     if len(y_all) == 0:
         raise DataError("the dataset has no training items", where=source, fix="point at a non-empty dataset")
@@ -158,6 +160,13 @@ def make_dataset(
         raise DataError(
             f"labels must lie in [0, {n_classes}); found {int(y_all.min())}..{int(y_all.max())}",
             where=source, fix="relabel the data or supply one class name per label",
+        )
+    present = np.unique(y_all if raw.y_test is None else np.concatenate([y_all, np.asarray(raw.y_test, np.int64)]))
+    if len(present) < 2:
+        only = raw.class_names[int(present[0])] if len(present) else "none"
+        raise DataError(
+            f"only one class ({only!r}) has items; a classifier needs at least two", where=source,
+            fix="add a folder (or labels) for at least one more class",
         )
     # one generator per draw, so that e.g. the test subset does not depend on whether train_size was given
     def rng(stream: int) -> np.random.Generator:

@@ -27,7 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from helmholtz.data.dataset import RawData
-from helmholtz.data.locate import DEBIAN_FASHION_MNIST, cifar_batches_dir, class_folders, idx_file
+from helmholtz.data.locate import (
+    DEBIAN_FASHION_MNIST,
+    check_split_layout,
+    cifar_batches_dir,
+    class_folders,
+    idx_file,
+)
 from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
 from helmholtz.data.locate import visible_entries as _visible
 from helmholtz.errors import DataError
@@ -258,6 +264,7 @@ def read_image_folder(path: str | os.PathLike) -> RawData:
     """
     root = Path(path)
     top = {p.name.lower(): p for p in _visible(root) if p.is_dir()}
+    check_split_layout(root, top)
     split_layout = "train" in top and set(top) <= set(_SPLIT_FOLDERS)
     if split_layout:
         groups = {"train": [p for n, p in top.items() if _SPLIT_FOLDERS[n] == "train"], "test": top.get("test")}
@@ -303,16 +310,57 @@ def read_image_folder(path: str | os.PathLike) -> RawData:
 
 # ── NPZ ──────────────────────────────────────────────────────────────────────────────────────────────────────────
 
+def _uint8_fix(x: np.ndarray) -> str:
+    """How to turn ``x`` into uint8 pixels, judged from its dtype and value range."""
+    if x.size == 0:
+        return "store uint8 images: x.astype(np.uint8)"
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.isfinite(x).all():
+            return "the array holds NaN or infinite values; clean them, then cast to uint8"
+        if lo >= 0.0 and hi <= 1.0:
+            return "values are in 0..1: (x * 255).round().astype(np.uint8)"
+        if lo >= 0.0 and hi <= 255.0:
+            return "values are already in 0..255: x.round().astype(np.uint8)"
+        return f"values span {lo:g}..{hi:g}: rescale to 0..255 first, e.g. ((x - x.min()) / np.ptp(x) * 255).round().astype(np.uint8)"
+    if np.issubdtype(x.dtype, np.integer):
+        if lo >= 0 and hi <= 255:
+            return "values are already in 0..255: x.astype(np.uint8)"
+        if x.dtype == np.uint16 or (lo >= 0 and hi <= 65535):
+            return "16-bit values: keep the top 8 bits, (x >> 8).astype(np.uint8)"
+        return f"values span {lo:g}..{hi:g}: rescale to 0..255 first, then cast with .astype(np.uint8)"
+    return "store images as a numeric array of uint8 pixels"
+
+
 def _npz_images(x: np.ndarray, key: str, path: Path) -> np.ndarray:
     if x.dtype != np.uint8:
-        raise DataError(f"{key} must be uint8 images; got {x.dtype}", where=str(path),
-                        fix="scale to 0..255 and cast, e.g. (x * 255).round().astype(np.uint8)")
+        raise DataError(f"{key} must be uint8 images (0..255); got {x.dtype}", where=str(path), fix=_uint8_fix(x))
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or x.shape[3] not in (1, 3):
         raise DataError(f"{key} must be NxHxW or NxHxWxC with C 1 or 3; got shape {x.shape}", where=str(path),
                         fix="store images channel-last, e.g. x.transpose(0, 2, 3, 1) for NxCxHxW")
     return x
+
+
+def _npz_rate(rate: np.ndarray | None, path: Path) -> int | None:
+    """An .npz with a ``sample_rate`` holds audio (what `helmholtz compress` writes for WAV data)."""
+    if rate is None:
+        return None
+    if rate.size != 1 or not np.issubdtype(rate.dtype, np.integer) or not 1000 <= int(rate.reshape(-1)[0]) <= 192_000:
+        raise DataError(f"sample_rate must be one integer in 1000..192000 Hz; got {rate!r}", where=str(path),
+                        fix="store it as np.array(44100)")
+    return int(rate.reshape(-1)[0])
+
+
+def _npz_waves(x: np.ndarray, key: str, path: Path) -> np.ndarray:
+    if not np.issubdtype(x.dtype, np.floating) or x.ndim != 2:
+        raise DataError(f"{key} must be float mono waves N×T (the .npz has a sample_rate); got {x.dtype} {x.shape}",
+                        where=str(path), fix="store audio as float32 N×T in -1..1")
+    if x.size and (not np.isfinite(x).all() or float(np.max(np.abs(x))) > 1.0 + 1e-6):
+        raise DataError(f"{key} holds NaN, infinite or out-of-range samples (full scale is -1..1)", where=str(path),
+                        fix="clean and normalise the waves to -1..1")
+    return x.astype(np.float32, copy=False)
 
 
 def _npz_labels(y: np.ndarray, key: str, n: int, path: Path) -> np.ndarray:
@@ -328,16 +376,20 @@ def _npz_labels(y: np.ndarray, key: str, n: int, path: Path) -> np.ndarray:
 
 
 def read_npz(path: str | os.PathLike) -> RawData:
-    """An ``.npz`` with ``x``, ``y`` (one pool) or ``x_train``, ``y_train`` [, ``x_test``, ``y_test``].
+    """An ``.npz`` with ``x``, ``y`` (one pool) or ``x_train``, ``y_train`` [, ``x_val``, ``y_val``] [, ``x_test``,
+    ``y_test``] — the layout `helmholtz compress` writes.
 
-    ``x`` is uint8 N×H×W or N×H×W×C; an optional ``class_names`` array names the labels (else '0', '1', ...).
+    ``x`` is uint8 N×H×W or N×H×W×C; an optional ``class_names`` array names the labels (else '0', '1', ...). A
+    validation split joins the training pool, as ``val/`` does in a folder dataset: `make_dataset` carves its own
+    validation split from the pool, with the ``--val-fraction`` and ``--split-seed`` asked for.
     """
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
             if "x_train" in keys or "y_train" in keys:
-                want = ["x_train", "y_train"] + (["x_test", "y_test"] if keys & {"x_test", "y_test"} else [])
+                want = (["x_train", "y_train"] + (["x_val", "y_val"] if keys & {"x_val", "y_val"} else [])
+                        + (["x_test", "y_test"] if keys & {"x_test", "y_test"} else []))
             else:
                 want = ["x", "y"]
             missing = [k for k in want if k not in keys]
@@ -347,6 +399,7 @@ def read_npz(path: str | os.PathLike) -> RawData:
                                 fix="save x and y, or x_train, y_train, x_test, y_test: np.savez(path, x=images, y=labels)")
             arrays = {k: z[k] for k in want}
             names = z["class_names"] if "class_names" in keys else None
+            rate = z["sample_rate"] if "sample_rate" in keys else None
     except DataError:
         raise
     except ValueError as err:
@@ -356,11 +409,20 @@ def read_npz(path: str | os.PathLike) -> RawData:
         raise DataError(f"not a readable .npz ({_one_line(err)})", where=str(path),
                         fix="write it with np.savez or np.savez_compressed") from None
     xk, yk = ("x_train", "y_train") if "x_train" in arrays else ("x", "y")
-    x = _npz_images(arrays[xk], xk, path)
+    sample_rate = _npz_rate(rate, path)
+    items = _npz_images if sample_rate is None else _npz_waves
+    x = items(arrays[xk], xk, path)
     y = _npz_labels(arrays[yk], yk, len(x), path)
+    if "x_val" in arrays:
+        x_val = items(arrays["x_val"], "x_val", path)
+        y_val = _npz_labels(arrays["y_val"], "y_val", len(x_val), path)
+        if x_val.shape[1:] != x.shape[1:]:
+            raise DataError(f"x_val items are {x_val.shape[1:]} but x_train items are {x.shape[1:]}",
+                            where=str(path), fix="store train and validation images of one size")
+        x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
     x_test = y_test = None
     if "x_test" in arrays:
-        x_test = _npz_images(arrays["x_test"], "x_test", path)
+        x_test = items(arrays["x_test"], "x_test", path)
         y_test = _npz_labels(arrays["y_test"], "y_test", len(x_test), path)
         if x_test.shape[1:] != x.shape[1:]:
             raise DataError(f"x_test items are {x_test.shape[1:]} but x_train items are {x.shape[1:]}",
@@ -369,4 +431,6 @@ def read_npz(path: str | os.PathLike) -> RawData:
         class_names = tuple(str(s) for s in np.asarray(names).reshape(-1).tolist())
     else:
         class_names = _digit_names(y, y_test)
+    if sample_rate is not None:
+        return RawData(x, y, x_test, y_test, class_names, "npz", modality="audio", sample_rate=sample_rate)
     return RawData(x, y, x_test, y_test, class_names, "npz")

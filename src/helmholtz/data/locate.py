@@ -190,3 +190,12 @@ def class_folders(root: Path, *, contents: str, example: str) -> dict[str, Path]
         raise DataError(f"no class subfolders with {contents} found", where=str(root),
                         fix=f"put the {contents} of each class into their own subfolder (e.g. {example})")
     return folders
+
+
+def check_split_layout(root: Path, top: dict[str, Path]) -> None:
+    """Split folders (test/, val/) without a train/ folder are a half-copied dataset, not class folders named
+    'test': say so instead of complaining about the class folders inside them."""
+    splits = sorted(n for n in top if n in SPLIT_FOLDERS)
+    if splits and "train" not in top and set(top) <= set(SPLIT_FOLDERS):
+        raise DataError(f"has {', '.join(f'{n}/' for n in splits)} but no train/ folder", where=str(root),
+                        fix="add train/ with one subfolder per class (test/ and val/ are optional)")

@@ -7,17 +7,19 @@ analysis and report stages that opens the store; everything else works on plain 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from helmholtz.analysis.analyze import Analysis, analyze
 from helmholtz.analysis.observations import Observations, from_store, parse_json
 from helmholtz.errors import StoreError
+from helmholtz.fsutil import atomic_dir
 from helmholtz.report.figures import FigureFiles, write_figures
 from helmholtz.report.html import render_html, timeline_html
 from helmholtz.report.summary import render_markdown
@@ -93,6 +95,39 @@ def provenance(runs: Sequence[Mapping[str, Any]], *, store_path: Path) -> dict[s
     return meta
 
 
+#: lists the files of a report folder, so the next report may replace exactly those
+REPORT_MANIFEST = ".helmholtz-report.json"
+
+
+def _manifest(out: Path) -> set[str] | None:
+    try:
+        return set(json.loads((out / REPORT_MANIFEST).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _replaceable(out: Path) -> bool:
+    """The whole folder may be swapped for the new report: it is missing, empty, or holds only an earlier report's
+    files. A folder with anything else in it (``--out .``) gets the new files merged in and keeps the rest."""
+    if not out.is_dir():
+        return True
+    names = {p.name for p in out.iterdir()}
+    if not names:
+        return True
+    listed = _manifest(out)
+    return listed is not None and names <= listed | {REPORT_MANIFEST}
+
+
+def _relocated(obj: Any, tmp: Path, out: Path) -> Any:
+    """The same dataclass with every path under the temporary folder moved to the final one."""
+    changes = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, Path) and value.is_relative_to(tmp):
+            changes[f.name] = out / value.relative_to(tmp)
+    return replace(obj, **changes) if changes else obj
+
+
 def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | None = None,
                  **analysis_options: Any) -> ReportFiles:
     """Analyse the sweep in `run_dir` and write its report (default: `RUN_DIR/report`). Works on a partial sweep;
@@ -111,18 +146,26 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
 
 def write_report(analysis: Analysis, out: Path, *, meta: dict[str, Any],
                  extra: Sequence[tuple[str, str, str]] = ()) -> ReportFiles:
-    """Write the figures, `report.html`, `summary.md` and `analysis.json` of an analysis under `out`."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as ex:
-        raise StoreError(f"cannot create the report directory: {ex.strerror}", where=str(out),
-                         fix="choose a writable --out") from None
-    figures = tuple(write_figures(analysis, out))
-    html = out / "report.html"
-    html.write_text(render_html(analysis, figures, meta=meta, extra=extra), encoding="utf-8")
-    summary = out / "summary.md"
-    summary.write_text(render_markdown(analysis, figures=[f.name for f in figures]), encoding="utf-8")
-    data = out / "analysis.json"
-    data.write_text(json.dumps({**analysis.to_json(), "provenance": meta}, indent=1, default=str), encoding="utf-8")
+    """Write the figures, `report.html`, `summary.md` and `analysis.json` of an analysis under `out`.
+
+    Everything is written into a temporary folder beside `out` and moved into place only when complete, so a full
+    disk or a kill leaves the previous report as it was (`fsutil.atomic_dir`)."""
+    out = Path(out)
+    merge, earlier = not _replaceable(out), _manifest(out) or set()
+    with atomic_dir(out, what="the report", merge=merge, make_parents=True) as tmp:
+        figures = tuple(write_figures(analysis, tmp))
+        (tmp / "report.html").write_text(render_html(analysis, figures, meta=meta, extra=extra), encoding="utf-8")
+        (tmp / "summary.md").write_text(render_markdown(analysis, figures=[f.name for f in figures]),
+                                        encoding="utf-8")
+        (tmp / "analysis.json").write_text(json.dumps({**analysis.to_json(), "provenance": meta}, indent=1,
+                                                      default=str), encoding="utf-8")
+        written = sorted(p.name for p in tmp.iterdir())
+        (tmp / REPORT_MANIFEST).write_text(json.dumps({"files": written}) + "\n", encoding="utf-8")
+    if merge:  # the files an earlier report listed that this one no longer writes
+        for name in earlier - set(written) - {REPORT_MANIFEST}:
+            with contextlib.suppress(OSError):
+                (out / name).unlink()
+    figures = tuple(_relocated(f, tmp, out) for f in figures)
+    html, summary, data = out / "report.html", out / "summary.md", out / "analysis.json"
     return ReportFiles(out_dir=out, html=html, summary=summary, analysis_json=data, figures=figures,
                        headline=analysis.headline, analysis=analysis)

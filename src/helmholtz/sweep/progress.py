@@ -52,6 +52,74 @@ def _failed_line(ev: dict[str, Any]) -> str:
     return f"run {ev['n_finished']}/{ev['n_total']} FAILED: {_run_name(ev)} — {ev['error'].splitlines()[0]}"
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def plan_line(ev: dict[str, Any]) -> str | None:
+    """What the sweep is about to do, from the ``start`` event: the grid, the epoch budget and the hardware."""
+    if "n_levels" not in ev or not ev["n_todo"]:
+        return None
+    gpus = ev.get("gpus")
+    where = ("" if gpus is None else f", {gpus} GPU{'s' if gpus != 1 else ''}" if gpus else ", no GPU")
+    return (f"plan: {ev['n_levels']} levels × {ev['n_archs']} archs × {ev['n_seeds']} seeds = {ev['n_total']} runs, "
+            f"{ev['n_todo']} to run, up to {ev['epochs']} epochs each at width {ev['width']:g}; "
+            f"{ev['workers']} at a time × {ev['threads']} CPU threads{where}")
+
+
+#: ways to make a long sweep shorter, suggested with an estimate that runs past `LONG_S` on a CPU
+SPEEDUP_HINTS = ("a GPU (a CUDA machine, or --engine ray on a cluster)", "fewer --levels, --archs or --seeds",
+                 "--width 0.25 with fewer --epochs")
+LONG_S = 3600.0
+
+
+class Estimator:
+    """The sweep's time estimate, said once after the first epoch (in-process engine: that run's epoch time × the
+    epoch budget, an upper bound since early stopping may end runs sooner) and once after the first run."""
+
+    def __init__(self) -> None:
+        self.todo, self.workers, self.epochs, self.gpus = 0, 1, 1, None
+        self.started: dict[str, float] = {}
+        self.said_epoch = self.said_run = False
+
+    def _hint(self, total_s: float, device: str | None) -> str:
+        on_cpu = (device or "").startswith("cpu") or (device is None and self.gpus == 0)
+        if total_s < LONG_S or not on_cpu:
+            return ""
+        return "; that is long for a CPU: try " + ", or ".join(SPEEDUP_HINTS)
+
+    def __call__(self, ev: dict[str, Any]) -> str | None:
+        kind = ev["event"]
+        if kind == "start":
+            self.todo, self.workers = ev["n_todo"], max(1, ev["workers"])
+            self.epochs, self.gpus = ev.get("epochs", 1), ev.get("gpus")
+        elif kind == "run_start":
+            self.started.setdefault(ev["run_id"], time.monotonic())
+        elif kind == "epoch" and not self.said_epoch and not self.said_run and ev["epoch"] == 1:
+            self.said_epoch = True
+            per_epoch = time.monotonic() - self.started.get(ev["run_id"], time.monotonic())
+            per_run = per_epoch * self.epochs
+            total = per_run * self.todo / self.workers
+            return (f"estimate from the first epoch ({_duration(per_epoch)}): up to {_duration(per_run)} per run of "
+                    f"≤{self.epochs} epochs, up to {_duration(total)} for the {self.todo} runs (early stopping may "
+                    f"end runs sooner){self._hint(total, None)}")
+        elif kind == "run_done" and not self.said_run:
+            self.said_run = True
+            left = self.todo - 1
+            if left <= 0:
+                return None
+            total = ev["wall_s"] * left / self.workers
+            return (f"estimate from the first run ({_duration(ev['wall_s'])}, {ev['epochs_run']} epochs): about "
+                    f"{_duration(total)} for the {left} runs to go{self._hint(total, ev.get('device'))}")
+        return None
+
+
 def _end_lines(ev: dict[str, Any]) -> list[str]:
     s = ev["summary"]
     lines = [
@@ -83,6 +151,7 @@ class PlainReporter:
         self.t0 = time.monotonic()
         self.finished_now = 0
         self.todo = 0
+        self.estimate = Estimator()
 
     def _eta(self) -> str:
         # the mean time per run finished so far in this session, times the runs still to go
@@ -103,12 +172,15 @@ class PlainReporter:
 
     def __call__(self, ev: dict[str, Any]) -> None:
         kind = ev["event"]
+        estimate = self.estimate(ev)
         if kind == "start":
             self.t0, self.todo = time.monotonic(), ev["n_todo"]
             self._print(
                 f"sweep: {ev['n_total']} runs ({ev['n_skipped']} already done, {ev['n_todo']} to run) on the {ev['engine']} "
                 f"engine, {ev['workers']} at a time × {ev['threads']} threads → {ev['store']}"
             )
+            if plan := plan_line(ev):
+                self._print(plan)
         elif kind == "level":
             self._print(_level_line(ev))
         elif kind == "decision":
@@ -125,6 +197,8 @@ class PlainReporter:
             self._print(plain_table(ev["summary"]["cells"], codec=ev["summary"]["codec"]))
             for line in _end_lines(ev):
                 self._print(line)
+        if estimate:
+            self._print(estimate)
 
 
 class RichReporter:
@@ -151,6 +225,7 @@ class RichReporter:
         self.running: dict[str, dict[str, Any]] = {}
         self.last_step = 0.0
         self.total = 0
+        self.estimate = Estimator()
 
     def __enter__(self) -> RichReporter:
         self.progress.__enter__()
@@ -162,12 +237,17 @@ class RichReporter:
     def __call__(self, ev: dict[str, Any]) -> None:
         kind = ev["event"]
         p = self.progress
+        estimate = self.estimate(ev)
+        if estimate:
+            self.console.print(estimate, markup=False, highlight=False)
         if kind == "start":
             self.console.print(
                 f"sweep: {ev['n_total']} runs ({ev['n_skipped']} already done, {ev['n_todo']} to run) · {ev['engine']} engine, "
                 f"{ev['workers']} at a time × {ev['threads']} threads → {ev['store']}", markup=False, highlight=False,
             )
             self.total = ev["n_todo"]
+            if plan := plan_line(ev):
+                self.console.print(plan, markup=False, highlight=False)
             self.sweep_task = p.add_task("runs", total=ev["n_todo"], info="")
             self.run_task = p.add_task("current", total=None, info="", visible=ev["n_todo"] > 0)
         elif kind == "level":

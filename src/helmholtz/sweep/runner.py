@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,11 +56,29 @@ class SweepSummary:
 
 def default_threads(workers: int) -> int:
     """Torch threads per run when not given: this machine's CPUs shared by the runs that go at once."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, cpus // max(1, workers))
+    from helmholtz.checks import available_cpus
+
+    return max(1, available_cpus() // max(1, workers))
+
+
+def check_threads(threads_per_run: int | None, workers: int, *, engine: str) -> None:
+    """More torch threads than CPUs makes every run crawl (OpenMP threads wait on each other): refuse it on the
+    local engine, and warn when the runs that go at once oversubscribe the CPUs together."""
+    if threads_per_run is None or engine != "local":
+        return
+    from helmholtz.checks import available_cpus
+
+    cpus = available_cpus()
+    if threads_per_run > cpus:
+        raise ConfigError(
+            f"--threads-per-run {threads_per_run} exceeds the {cpus} CPUs this process may use; oversubscribed "
+            "threads make a run many times slower", where="--threads-per-run", fix=f"use --threads-per-run {cpus} or fewer",
+        )
+    if workers > 1 and threads_per_run * workers > cpus:
+        from helmholtz.errors import warn
+
+        warn(f"--workers {workers} × --threads-per-run {threads_per_run} = {workers * threads_per_run} threads on "
+             f"{cpus} CPUs: the runs will slow each other down; leave --threads-per-run out to share the CPUs")
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -76,10 +94,33 @@ def check_out_dir(out_dir: Path) -> None:
         if not target.is_dir():
             raise StoreError(f"cannot create it: {target} is not a directory", where=str(out_dir), fix="choose another --out")
     if not os.access(target, os.W_OK | os.X_OK):
-        raise StoreError(f"{target} is not writable", where=str(out_dir), fix="choose a writable --out")
+        what = "the folder is not writable" if target == out_dir else f"cannot create it: {target} is not writable"
+        raise StoreError(what, where=str(out_dir), fix="choose a writable --out")
     store = store_file(out_dir)
     if store.exists() and not os.access(store, os.W_OK):
         raise StoreError("the results store is not writable", where=str(store), fix="fix its permissions or use a new --out")
+
+
+def audio_options(data) -> dict[str, Any]:
+    """The load_dataset keywords a DataRef fixes for audio (absent: the defaults, 44.1 kHz and 2 s)."""
+    out: dict[str, Any] = {}
+    if getattr(data, "sample_rate", None) is not None:
+        out["sample_rate"] = data.sample_rate
+    if getattr(data, "duration_s", None) is not None:
+        out["duration_s"] = data.duration_s
+    return out
+
+
+def same_data_as_stored(spec: SweepSpec, stored: dict[str, Any] | None) -> SweepSpec:
+    """Resuming with the same data named differently (``fashion-mnist`` vs its path, a relative vs an absolute
+    path) is the same sweep when the content hash agrees: keep the name the store recorded, so the run ids match."""
+    if not stored:
+        return spec
+    data = stored.get("data") or {}
+    if (data.get("dataset") and data.get("dataset") != spec.data.dataset and spec.data.data_hash
+            and data.get("data_hash") == spec.data.data_hash):
+        return replace(spec, data=replace(spec.data, dataset=data["dataset"]))
+    return spec
 
 
 def _check_dataset(spec: SweepSpec, ds: Dataset) -> None:
@@ -176,6 +217,7 @@ class _Sink:
         self.emit(self._ev(
             "run_done", spec, test_acc=result.test_acc, best_val_acc=result.best_val_acc, best_epoch=result.best_epoch,
             epochs_run=result.epochs_run, wall_s=result.wall_s, n_finished=self.n_finished, n_total=self.n_total,
+            device=result.device,
         ))
 
     def failed(self, spec: RunSpec, error: str) -> None:
@@ -225,6 +267,7 @@ def run_sweep(
         raise ConfigError(f"--gpus-per-run must be ≥ 0; got {gpus_per_run}", fix="e.g. --gpus-per-run 0.25")
     if threads_per_run is not None and threads_per_run < 1:
         raise ConfigError(f"--threads-per-run must be ≥ 1; got {threads_per_run}", fix="e.g. --threads-per-run 2")
+    check_threads(threads_per_run, workers, engine=engine)
     if max_retries < 0:
         raise ConfigError(f"max_retries must be ≥ 0; got {max_retries}", fix="e.g. max_retries=2")
     from helmholtz.models.archs import ARCHS
@@ -236,7 +279,8 @@ def run_sweep(
         from helmholtz.data import load_dataset
 
         d = spec.data
-        dataset = load_dataset(d.dataset, train_size=d.train_size, test_size=d.test_size, val_fraction=d.val_fraction, split_seed=d.split_seed)
+        dataset = load_dataset(d.dataset, train_size=d.train_size, test_size=d.test_size, val_fraction=d.val_fraction,
+                               split_seed=d.split_seed, **audio_options(d))
     _check_dataset(spec, dataset)
     spec = spec.with_data_hash(dataset.content_hash)
 
@@ -249,22 +293,31 @@ def run_sweep(
         workers = max(1, n_gpus)
     threads = threads_per_run or default_threads(workers)
 
+    from helmholtz.sweep.lock import SweepLock
     from helmholtz.sweep.progress import make_reporter
 
-    with Store(out, create=True) as store, make_reporter(quiet=quiet) as reporter:
+    with SweepLock(store_file(out).parent), Store(out, create=True) as store, make_reporter(quiet=quiet) as reporter:
         def emit(ev: dict[str, Any]) -> None:
             reporter(ev)
             if on_event is not None:
                 on_event(ev)
 
         store.upgrade()
+        spec = same_data_as_stored(spec, store.spec())
         stored = SweepSpec.from_dict(store.init_spec(spec.to_dict(), extend=extend))
         store.put_test_labels(dataset.content_hash, dataset.y_test, dataset.n_classes)
         runs = all_runs(stored, store)
         done = store.done_ids()
         todo = [r for r in runs if r.run_id not in done]
+        if todo and engine == "local" and not n_gpus and workers == 1:
+            from helmholtz.sweep.engine_local import cuda_device_count
+
+            n_gpus = cuda_device_count()
         emit({"event": "start", "n_total": len(runs), "n_skipped": len(runs) - len(todo), "n_todo": len(todo),
-              "store": str(store.path), "engine": engine, "workers": workers, "threads": threads})
+              "store": str(store.path), "engine": engine, "workers": workers, "threads": threads,
+              "n_levels": len(stored.levels), "n_archs": len(stored.archs), "n_seeds": len(stored.seeds),
+              "epochs": stored.options.epochs, "width": stored.options.width,
+              "gpus": n_gpus if engine == "local" else None})
         levels = _Levels(dataset, stored.codec, store, emit)
         skipped = len(runs) - len(todo)
         sink = _Sink(store, emit, n_total=len(runs), n_skipped=skipped)

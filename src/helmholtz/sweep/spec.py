@@ -14,8 +14,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from helmholtz.checks import (
+    SEED_MAX,
+    SEEDS_MAX_COUNT,
+    check_duration,
+    check_fraction,
+    check_sample_rate,
+    check_seed,
+)
 from helmholtz.errors import ConfigError, StoreError
-from helmholtz.train.spec import DataRef, RunSpec, TrainOptions
+from helmholtz.train.spec import DataRef, RunSpec, TrainOptions, data_dict
 
 Codec = Literal["none", "jpeg", "mp3"]
 Modality = Literal["image", "audio"]
@@ -32,6 +40,8 @@ LEVEL_RANGE: dict[str, tuple[int, int]] = {"jpeg": (1, 100), "mp3": (8, 320)}
 CODEC_MODALITY: dict[str, str] = {"jpeg": "image", "mp3": "audio"}
 #: architecture names of the paper, the same for images and audio (models.archs holds their layers)
 ARCH_NAMES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
+#: audio defaults of the data stage (a DataRef leaves them unset, so earlier sweeps keep their run ids)
+DEFAULT_SAMPLE_RATE, DEFAULT_DURATION_S = 44100, 2.0
 #: the validation share of the paper's recipes when the user gives none (images 10 %, audio 25 %)
 DEFAULT_VAL_FRACTION: dict[str, float] = {"image": 0.1, "audio": 0.25}
 
@@ -73,6 +83,7 @@ class SweepSpec:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["levels"], d["archs"], d["seeds"] = list(self.levels), list(self.archs), list(self.seeds)
+        d["data"] = data_dict(d["data"])
         return d
 
     @classmethod
@@ -107,13 +118,15 @@ def make_sweep_spec(
     val_fraction: float | None = None,
     split_seed: int = 0,
     data_hash: str = "",
+    sample_rate: int | None = None,
+    duration_s: float | None = None,
 ) -> SweepSpec:
     """A `SweepSpec` with the modality's defaults filled in, for programmatic use (demos, notebooks).
 
     ``codec=None`` picks JPEG for images and MP3 for audio; ``levels=None`` the codec's default grid;
     ``seeds=3`` means seeds 0, 1, 2; ``options=None`` the paper's recipe for the modality (images: SGD batch 128
     with augmentation; audio: Adadelta batch 50, no augmentation); ``val_fraction=None`` 0.1 for images and 0.25
-    for audio.
+    for audio; ``sample_rate``/``duration_s`` (audio) None for the defaults, 44.1 kHz and 2 s.
     """
     if modality not in DEFAULT_VAL_FRACTION:
         raise ConfigError(f"modality must be 'image' or 'audio'; got {modality!r}", fix="pass modality='image'")
@@ -122,22 +135,33 @@ def make_sweep_spec(
         raise ConfigError(f"--codec got {codec!r}; expected one of jpeg, mp3, none", fix="e.g. --codec jpeg")
     if options is None:
         options = TrainOptions() if modality == "image" else TrainOptions(optimizer="adadelta", batch_size=50, augment=False)
-    seed_tuple = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
-    if isinstance(seeds, int) and seeds < 1:
-        raise ConfigError(f"--seeds must be a count ≥ 1 or a list; got {seeds}", fix="e.g. --seeds 3 or --seeds 0,5,7")
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        seed_tuple = tuple(range(_check_seed_count(seeds)))
+    else:
+        seed_tuple = tuple(seeds)
     return SweepSpec(
         data=DataRef(
             dataset=dataset, data_hash=data_hash, train_size=train_size, test_size=test_size,
             val_fraction=DEFAULT_VAL_FRACTION[modality] if val_fraction is None else val_fraction,
-            split_seed=split_seed,
+            split_seed=split_seed, sample_rate=None if sample_rate == DEFAULT_SAMPLE_RATE else sample_rate,
+            duration_s=None if duration_s == DEFAULT_DURATION_S else duration_s,
         ),
         codec=codec, levels=tuple(DEFAULT_LEVELS[codec] if levels is None else levels), archs=tuple(archs),
         seeds=seed_tuple, options=options, modality=modality,
     )
 
 
+def _check_seed_count(n: int) -> int:
+    if n < 1:
+        raise ConfigError(f"--seeds count must be ≥ 1; got {n}", fix="e.g. --seeds 3 (seeds 0,1,2), or --seeds 0 as a list: --seeds 0,")
+    if n > SEEDS_MAX_COUNT:
+        raise ConfigError(f"--seeds count must be at most {SEEDS_MAX_COUNT}; got {n}",
+                          fix="e.g. --seeds 3 (seeds 0,1,2); a list such as --seeds 0,5,7 names seeds")
+    return n
+
+
 def parse_seeds(text: str) -> tuple[int, ...]:
-    """'3' → seeds 0, 1, 2 (a count); '0,5,7' → exactly those seeds (a list)."""
+    """'3' → seeds 0, 1, 2 (a count); '0,5,7' → exactly those seeds (a list). Seeds lie in 0..2³²−1."""
     text = text.strip()
     items = [p.strip() for p in text.split(",") if p.strip()]
     try:
@@ -149,11 +173,12 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     if not values:
         raise ConfigError("--seeds is empty", fix="e.g. --seeds 3 or --seeds 0,5,7")
     if "," not in text:
-        if values[0] < 1:
-            raise ConfigError(f"--seeds count must be ≥ 1; got {values[0]}", fix="e.g. --seeds 3 (seeds 0,1,2), or --seeds 0 as a list: --seeds 0,")
-        return tuple(range(values[0]))
-    if any(v < 0 for v in values):
-        raise ConfigError(f"--seeds must be non-negative; got {text!r}", fix="e.g. --seeds 0,5,7")
+        return tuple(range(_check_seed_count(values[0])))
+    if len(values) > SEEDS_MAX_COUNT:
+        raise ConfigError(f"--seeds lists {len(values)} seeds; at most {SEEDS_MAX_COUNT}", fix="e.g. --seeds 0,5,7")
+    for v in values:
+        if not 0 <= v <= SEED_MAX:
+            raise ConfigError(f"--seeds: a seed must be an integer in 0..{SEED_MAX}; got {v}", fix="e.g. --seeds 0,5,7")
     return tuple(values)
 
 
@@ -208,9 +233,11 @@ def validate_sweep(spec: SweepSpec, *, known_archs: Iterable[str] | None = None)
             raise ConfigError(f"--archs: unknown architecture {arch!r}", fix=f"use names from {','.join(known)} (see `helmholtz archs`)")
     if not spec.seeds:
         raise ConfigError("--seeds is empty", fix="e.g. --seeds 3 (seeds 0,1,2) or --seeds 0,5,7")
+    if len(spec.seeds) > SEEDS_MAX_COUNT:
+        raise ConfigError(f"--seeds: at most {SEEDS_MAX_COUNT} seeds; got {len(spec.seeds)}", fix="e.g. --seeds 3")
     for seed in spec.seeds:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ConfigError(f"--seeds: a seed must be an integer ≥ 0; got {seed!r}", fix="e.g. --seeds 0,5,7")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+            raise ConfigError(f"--seeds: a seed must be an integer in 0..{SEED_MAX}; got {seed!r}", fix="e.g. --seeds 0,5,7")
     _validate_data_ref(spec.data)
     _validate_options(spec.options)
 
@@ -221,8 +248,12 @@ def _validate_data_ref(data: DataRef) -> None:
     for flag, value in (("--train-size", data.train_size), ("--test-size", data.test_size)):
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be a positive count; got {value}", fix=f"pass {flag} N with N ≥ 1")
-    if not 0.0 < data.val_fraction < 1.0:
-        raise ConfigError(f"--val-fraction must be in (0, 1); got {data.val_fraction}", fix="use e.g. 0.1")
+    check_fraction(data.val_fraction, option="--val-fraction")
+    check_seed(data.split_seed, option="--split-seed")
+    if data.sample_rate is not None:
+        check_sample_rate(data.sample_rate)
+    if data.duration_s is not None:
+        check_duration(data.duration_s)
 
 
 def _validate_options(o: TrainOptions) -> None:

@@ -112,6 +112,55 @@ def store_file(path: str | os.PathLike) -> Path:
     return p / STORE_FILE
 
 
+# SQLite primary result codes (https://sqlite.org/rescode.html)
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+_SQLITE_FULL = 13
+_ACCESS_CODES = {3, 5, 6, 8, 10, 13, 14, 23}   # PERM, BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN, AUTH
+
+
+def _sqlite_code(ex: BaseException) -> int | None:
+    code = getattr(ex, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _sqlite_kind(ex: BaseException) -> Literal["corrupt", "access", "other"]:
+    """'corrupt' only for what SQLite itself calls a damaged or foreign file; 'access' for cannot open, read-only,
+    permission, I/O, busy or full: the file may be perfectly healthy."""
+    code = _sqlite_code(ex)
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return "corrupt"
+    if code in _ACCESS_CODES:
+        return "access"
+    text = str(ex).lower()
+    if "malformed" in text or "not a database" in text:
+        return "corrupt"
+    if any(w in text for w in ("readonly", "read-only", "unable to open", "permission", "locked", "disk i/o")):
+        return "access"
+    return "other"
+
+
+def _has_pending_wal(path: Path) -> bool:
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _access_error(ex: BaseException | None, *, where: str, pending_wal: bool, new: bool = False) -> StoreError:
+    reason = str(ex) if ex is not None else "unknown error"
+    if new:
+        return StoreError(f"cannot create the results store ({reason})", where=where,
+                          fix="choose a writable --out with free disk space")
+    if pending_wal:
+        return StoreError(
+            f"cannot open the results store ({reason}); its folder is read-only and results.sqlite-wal holds "
+            "runs not yet merged into the file", where=where,
+            fix="open it where the folder is writable (copy the whole folder), or let the sweep that writes it finish",
+        )
+    return StoreError(f"cannot open the results store ({reason}); the file itself is not damaged", where=where,
+                      fix="check the permissions of the folder and the file (SQLite needs to create files beside it)")
+
+
 class Store:
     """The SQLite results store of one sweep directory. ``create=True`` makes the directory and file if missing.
 
@@ -122,6 +171,7 @@ class Store:
     def __init__(self, path: str | os.PathLike, *, create: bool = False) -> None:
         self.path = store_file(path)
         self.dir = self.path.parent
+        self.read_only = False
         self._conn = self._open(create)
 
     # ---------------------------------------------------------------- opening
@@ -136,8 +186,12 @@ class Store:
         if exists:
             if self.path.is_dir():
                 raise StoreError("is a directory, not a results file", where=where, fix="move it away or use a new --out")
-            with open(self.path, "rb") as f:
-                head = f.read(16)
+            try:
+                with open(self.path, "rb") as f:
+                    head = f.read(16)
+            except OSError as ex:
+                raise StoreError(f"cannot read the results store: {(ex.strerror or str(ex)).lower()}", where=where,
+                                 fix="check the permissions of the file and its folder") from None
             if head and head != _SQLITE_MAGIC:
                 raise StoreError("not a helmholtz results store (not an SQLite file)", where=where, fix="point at a sweep's --out directory, or use a new --out")
             if not head and not create:
@@ -147,22 +201,37 @@ class Store:
                 self.dir.mkdir(parents=True, exist_ok=True)
             except OSError as ex:
                 raise StoreError(f"cannot create the output directory: {ex.strerror}", where=str(self.dir), fix="choose a writable --out") from None
-        mode = "rwc" if create else "rw"
-        try:
-            conn = sqlite3.connect(f"file:{self.path}?mode={mode}", uri=True, isolation_level=None, timeout=30.0)
-        except sqlite3.Error as ex:
-            raise StoreError(f"cannot open the results store: {ex}", where=where, fix="check the path and its permissions") from None
+        # A reader falls back to read-only access, then to an immutable snapshot, so a store in a read-only folder
+        # (where SQLite cannot create its -shm/-wal files) is still readable; a writer gets no such fallback.
+        modes = ["rwc"] if create else ["rw", "ro", "immutable"]
+        last: sqlite3.Error | None = None
+        for mode in modes:
+            if mode == "immutable" and _has_pending_wal(self.path):
+                break   # an immutable view would miss the committed runs still in the -wal file
+            try:
+                return self._connect(mode, create=create)
+            except sqlite3.Error as ex:
+                if _sqlite_kind(ex) == "corrupt":
+                    raise StoreError(f"the results store is corrupt ({ex})", where=where,
+                                     fix="restore it from a backup, or use a new --out") from None
+                last = ex
+                if _sqlite_kind(ex) != "access":
+                    break
+        raise _access_error(last, where=where, pending_wal=_has_pending_wal(self.path), new=not exists) from None
+
+    def _connect(self, mode: str, *, create: bool) -> sqlite3.Connection:
+        uri = f"file:{self.path}?mode=ro&immutable=1" if mode == "immutable" else f"file:{self.path}?mode={mode}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
         try:
             self._check_or_create(conn, create=create)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")  # a committed run survives a crash of the machine too
-        except sqlite3.DatabaseError as ex:
-            conn.close()
-            raise StoreError(f"corrupt or not an SQLite database ({ex})", where=where, fix="restore it from a backup, or use a new --out") from None
-        except StoreError:
+            if mode in ("rw", "rwc"):
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")  # a committed run survives a crash of the machine too
+        except BaseException:
             conn.close()
             raise
         conn.row_factory = sqlite3.Row
+        self.read_only = mode in ("ro", "immutable")
         return conn
 
     def _check_or_create(self, conn: sqlite3.Connection, *, create: bool) -> None:
@@ -170,20 +239,23 @@ class Store:
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise StoreError(f"the results store is corrupt ({check})", where=where, fix="restore it from a backup, or use a new --out")
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = self._tables(conn)
         if not tables:
             if not create:
                 raise StoreError("not a helmholtz results store (no tables)", where=where, fix="point at a sweep's --out directory")
+            # Two sweeps may create the same new store at the same moment: the check is repeated under the write
+            # lock, so the loser finds the winner's tables instead of failing on "table meta already exists".
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for stmt in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
-                    conn.execute(stmt)
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?), ('created_at', ?)", (SCHEMA_VERSION, _now()))
+                if not self._tables(conn):
+                    for stmt in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                        conn.execute(stmt)
+                    conn.execute("INSERT INTO meta VALUES ('schema_version', ?), ('created_at', ?)", (SCHEMA_VERSION, _now()))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            return
+            tables = self._tables(conn)
         if not {"meta", "levels", "runs", "epochs"} <= tables:
             raise StoreError(
                 f"not a helmholtz results store (tables: {', '.join(sorted(tables))})", where=where,
@@ -221,6 +293,10 @@ class Store:
 
         self._write(write)
 
+    @staticmethod
+    def _tables(conn: sqlite3.Connection) -> set[str]:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
     def close(self) -> None:
         self._conn.close()
 
@@ -245,8 +321,15 @@ class Store:
         try:
             with self._transaction() as conn:
                 return fn(conn, *args)
-        except sqlite3.OperationalError as ex:
-            raise StoreError(f"cannot write the results store: {ex}", where=str(self.path), fix="check free disk space and permissions") from None
+        except sqlite3.DatabaseError as ex:
+            if _sqlite_kind(ex) == "corrupt":
+                raise StoreError(f"the results store is corrupt ({ex})", where=str(self.path),
+                                 fix="restore it from a backup, or use a new --out") from None
+            if not isinstance(ex, sqlite3.OperationalError):
+                raise
+            fix = ("free some disk space and re-run: finished runs are kept" if _sqlite_code(ex) == _SQLITE_FULL
+                   else "check the permissions of the folder and the file, and the free disk space")
+            raise StoreError(f"cannot write the results store: {ex}", where=str(self.path), fix=fix) from None
 
     # ---------------------------------------------------------------- the sweep spec
     def spec(self) -> dict[str, Any] | None:

@@ -61,9 +61,11 @@ INPUT_PEAK_DBFS = -6.0          # peak of every clean note going into the effect
 
 
 def _check_options(notes_per_class: int, seed: int, sample_rate: int, duration_s: float) -> None:
+    from helmholtz.checks import SEED_MAX
+
     checks = (
         ("--notes-per-class", notes_per_class, notes_per_class >= 1, "an integer ≥ 1"),
-        ("--seed", seed, seed >= 0, "an integer ≥ 0"),
+        ("--seed", seed, 0 <= seed <= SEED_MAX, f"an integer in 0..{SEED_MAX}"),
         ("--sample-rate", sample_rate, 8000 <= sample_rate <= 96000, "in 8000..96000 Hz (fluidsynth's range)"),
         ("--duration", duration_s, 0.1 <= duration_s <= 60.0, "in 0.1..60 seconds"),
     )

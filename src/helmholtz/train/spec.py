@@ -31,6 +31,18 @@ class DataRef:
     test_size: int | None = None
     val_fraction: float = 0.1
     split_seed: int = 0
+    sample_rate: int | None = None    # audio: clips resampled to this rate (Hz); None = the default 44.1 kHz
+    duration_s: float | None = None   # audio: clips cut or padded to this length (s); None = the default 2 s
+
+
+#: DataRef fields added after stores existed: left out of a spec's dict (and so of its hash) while unset, so the
+#: run ids of earlier sweeps stay the same
+OPTIONAL_DATA_FIELDS = ("sample_rate", "duration_s")
+
+
+def data_dict(d: dict[str, Any]) -> dict[str, Any]:
+    """A DataRef's dict without the unset optional fields (see `OPTIONAL_DATA_FIELDS`)."""
+    return {k: v for k, v in d.items() if not (k in OPTIONAL_DATA_FIELDS and v is None)}
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,9 @@ class RunSpec:
         return "none" if self.level is None else str(self.level)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["data"] = data_dict(d["data"])
+        return d
 
     @property
     def run_id(self) -> str:

@@ -1,0 +1,98 @@
+"""Validators shared by every entry point (CLI, Python API, specs), so a value is judged the same everywhere.
+
+Each raises a one-line `ConfigError` that names the option, the bound and the value given. Pure Python.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from helmholtz.errors import ConfigError
+
+#: seeds feed numpy's and torch's generators and SQLite INTEGER columns: an unsigned 32-bit range fits all three
+SEED_MAX = 2**32 - 1
+#: more seeds than this per grid cell is a typo (a count of 10**11 tried to allocate the whole range)
+SEEDS_MAX_COUNT = 10_000
+#: audio bounds: 1 kHz .. 192 kHz (the highest common studio rate), clips of at most 10 minutes
+SAMPLE_RATE_RANGE = (1_000, 192_000)
+DURATION_MAX_S = 600.0
+#: bootstrap draws: 10**5 already resolves a 95 % interval to well below 0.1 pp; more only costs minutes
+BOOTSTRAP_MAX = 100_000
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_seed(value: object, *, option: str) -> int:
+    """A seed: an integer in 0..2³²−1."""
+    if not _is_int(value) or not 0 <= int(value) <= SEED_MAX:
+        raise ConfigError(f"{option} must be an integer in 0..{SEED_MAX}; got {value!r}", fix=f"e.g. {option} 0")
+    return int(value)
+
+
+def check_int(value: object, *, option: str, lo: int, hi: int | None = None, example: int | None = None) -> int:
+    """An integer in lo..hi (hi None: no upper bound)."""
+    ok = _is_int(value) and int(value) >= lo and (hi is None or int(value) <= hi)
+    if not ok:
+        bound = f"in {lo}..{hi}" if hi is not None else f"≥ {lo}"
+        raise ConfigError(f"{option} must be an integer {bound}; got {value!r}",
+                          fix=f"e.g. {option} {example if example is not None else lo}")
+    return int(value)
+
+
+def check_fraction(value: object, *, option: str, example: float = 0.1) -> float:
+    """A fraction strictly between 0 and 1."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0.0 < float(value) < 1.0:
+        raise ConfigError(f"{option} must be a fraction in (0, 1); got {value!r}", fix=f"e.g. {option} {example}")
+    return float(value)
+
+
+def check_sample_rate(value: object, *, option: str = "--sample-rate") -> int:
+    lo, hi = SAMPLE_RATE_RANGE
+    return check_int(value, option=option, lo=lo, hi=hi, example=44100)
+
+
+def check_duration(value: object, *, option: str = "--duration") -> float:
+    """A clip length in seconds: positive, finite, at most `DURATION_MAX_S`."""
+    if (not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(float(value))
+            or not 0.0 < float(value) <= DURATION_MAX_S):
+        raise ConfigError(f"{option} must be a number of seconds in (0, {DURATION_MAX_S:g}]; got {value!r}",
+                          fix=f"e.g. {option} 2")
+    return float(value)
+
+
+def check_bootstrap(value: object, *, option: str = "--bootstrap") -> int:
+    """Bootstrap draws: 1..`BOOTSTRAP_MAX` (10**8 draws once ran for two minutes without a word)."""
+    if not _is_int(value) or not 1 <= int(value) <= BOOTSTRAP_MAX:
+        raise ConfigError(f"{option} must be ≥ 1 draw and at most {BOOTSTRAP_MAX}; got {value!r}",
+                          fix=f"e.g. {option} 1000 (more draws only make the interval's ends less noisy)")
+    return int(value)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask), at least 1."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def available_memory_bytes() -> int | None:
+    """Memory available to new allocations (MemAvailable on Linux), or None when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    import os
+
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
