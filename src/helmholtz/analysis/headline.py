@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from helmholtz.analysis.observations import REFERENCE
 
 if TYPE_CHECKING:
-    from helmholtz.analysis.analyze import Analysis
     from helmholtz.analysis.collapse import Collapse
     from helmholtz.analysis.compare import Comparison
+    from helmholtz.analysis.result import Analysis
     from helmholtz.analysis.verdicts import NApprox
 
 
