@@ -143,3 +143,24 @@ def test_fashion_mnist_energy_requirement_is_fast_and_one_vs_rest(capsys):
     assert orig["n"] == 54_000 and orig["d"] == 784 and orig["classes"] == 10
     # pixel sums barely separate Fashion-MNIST's classes: most neighbours in the sorted list differ
     assert 1.4 < orig["change_rate"] < 1.9
+
+
+def test_data_on_audio_uses_the_log_mel_features(tmp_path, capsys):
+    import soundfile as sf
+
+    sr = 8000
+    t = np.arange(sr // 2) / sr
+    for label, freq in (("low", 220.0), ("high", 1760.0)):
+        (tmp_path / "wav" / label).mkdir(parents=True)
+        for i in range(8):
+            tone = 0.3 * np.sin(2 * np.pi * freq * (1 + 0.01 * i) * t)
+            sf.write(str(tmp_path / "wav" / label / f"{i}.wav"), tone, sr, subtype="PCM_16")
+    code, out, err = run_cli(["capacity", "data", str(tmp_path / "wav"), "--codec", "none", "--sample-rate", str(sr),
+                              "--duration", "0.5", "--methods", "energy,nn", "--no-progression", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "log-mel" in doc["features"] and doc["modality"] == "audio"
+    row = doc["levels"][0]
+    assert row["d"] % 96 == 0 and row["scheme"] == "binary" and row["unit"] == "second"
+    nn_row = doc["levels"][1]
+    assert nn_row["method"] == "nn" and nn_row["changes"] == 0      # two tones: every neighbour shares the label

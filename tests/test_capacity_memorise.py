@@ -147,7 +147,8 @@ def test_an_architecture_on_a_tiny_dataset():
     assert r.arch == "F" and r.classes == 4 and r.mec_bits == mec_bits("F", input_shape=(1, 4, 4), n_classes=4, width=0.125).mec_bits
     assert r.ratio == pytest.approx(r.effective_bits / r.mec_bits) and "4×4" in r.notes["input"]
     assert r.notes["dropout"] == "off (p = 0)"
-    assert {"arch", "mec_bits", "effective_bits", "n_memorised", "classes", "ratio"} <= set(r.to_dict())
+    assert set(r.to_dict()) >= {"arch", "mec_bits", "effective_bits", "n_memorised", "classes", "ratio"}
+    assert r.to_dict()["bits_per_param"] == pytest.approx(r.effective_bits / r.params)
     x = np.arange(2 * 1 * 4 * 6, dtype=np.float32).reshape(2, 1, 4, 6)
     assert downsample(x, 2).shape == (2, 1, 2, 3) and downsample(x, 2)[0, 0, 0, 0] == pytest.approx((0 + 1 + 6 + 7) / 4)
     with pytest.raises(ConfigError, match="leaves nothing"):

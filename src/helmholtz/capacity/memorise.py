@@ -140,8 +140,14 @@ class EffectiveCapacity:
     trials: tuple[Trial, ...] = field(default_factory=tuple)
     notes: dict = field(default_factory=dict)
 
+    @property
+    def bits_per_param(self) -> float | None:
+        """Effective bits per trainable parameter: a yardstick that needs no capacity rule (rule 2 alone: ≤ 1)."""
+        return self.effective_bits / self.params if self.params else None
+
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["bits_per_param"] = self.bits_per_param
         d["budget"] = {"epochs": self.budget.epochs, "min_steps": self.budget.min_steps, "seconds": self.budget.seconds,
                        "text": self.budget.text()}
         d["trials"] = [asdict(t) for t in self.trials]

@@ -246,7 +246,8 @@ def capacity_requirement(
                               fix="e.g. --nn-dims 64")
         if n < 2:
             raise DataError("the nearest-neighbour method needs at least 2 items", where="x", fix="pass more items")
-        z = pca_reduce(flat, nn_dims, seed=seed) if nn_dims is not None else flat.astype(np.float32)
+        # centred in float32 either way: |a|² + |b|² − 2a·b loses less to cancellation near the origin
+        z = pca_reduce(flat, nn_dims if nn_dims is not None else flat.shape[1], seed=seed)
         nn = nearest_neighbours(z)
         differs = y != y[nn]
         if k_classes <= 2:
