@@ -234,8 +234,8 @@ def _print_measure(results) -> None:
     r0 = results[0]
     console.print(f"input: {r0.notes.get('input')}; dropout {r0.notes.get('dropout')}; budget: {r0.budget.text()}; "
                   f"{r0.notes.get('threshold')}")
-    for r in results:
-        console.print(f"{r.recipe}: {r.recipe_text}")
+    for name, text in {r.recipe: r.recipe_text for r in results}.items():
+        console.print(f"{name}: {text}")
     for r in results:
         if r.ratio is not None:
             console.print(f"training realises {r.ratio:.0%} of {r.arch}'s MEC with the {r.recipe} recipe")
