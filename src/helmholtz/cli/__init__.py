@@ -31,6 +31,8 @@ def _register() -> None:
 
     for module in (data_cmds, codec_cmds, train_cmds, sweep_cmds, report_cmds, audio_cmds):
         module.register(app)
+    from helmholtz.cli import capacity_cmds
+    capacity_cmds.register(app)
 
 
 @app.callback()
