@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_jpeg", "bench_train", "bench_audio", "bench_codecs", "bench_stats")
+MODULES = ("bench_jpeg", "bench_train", "bench_audio", "bench_codecs", "bench_stats", "bench_capacity")
 
 
 def _fmt(x) -> str:

@@ -211,3 +211,35 @@ def test_observations_cells_are_what_the_report_shows(full_report):
         cell = a.obs.cell(c.model, c.level)
         assert c.acc == pytest.approx(float(np.mean(cell.acc)))
         assert isinstance(cell, Cell) and isinstance(a.obs, Observations)
+
+
+def test_the_capacity_section_when_the_sweep_recorded_capacity(tmp_path):
+    # what a sweep records per level (the data's requirement on the model inputs) and once (the input shape)
+    import json as _json
+
+    from helmholtz.capacity.sweep_stats import level_capacity, model_input
+
+    obs = simulate(Truth("knee", step_pp=5), levels=(5, 20, 50, None), seeds=3, n_items=600, **QUIET)
+    write_store(tmp_path / "run", obs)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (400, 784)).astype(np.uint8), np.arange(400) % 10
+    with Store(tmp_path / "run") as st:
+        st.set_meta("model_input", model_input(x.reshape(400, 28, 28, 1), modality="image", n_classes=10,
+                                               n_train=400))
+        for row in st.levels():
+            stats = _json.loads(row["stats_json"])
+            st.put_level({**stats, "capacity": level_capacity(x, y)})
+    files = build_report(tmp_path / "run", n_boot=200)
+    cap = _json.loads(files.analysis_json.read_text())["capacity"]
+    assert set(cap["mec"]) == {"A", "F"} and cap["mec"]["A"]["mec_bits"] > 0
+    assert {r["method"] for r in cap["requirement"]} == {"energy", "nn"}
+    assert len(cap["turns"]) == 2 and all("agreement" in t for t in cap["turns"])
+    assert len(cap["generalisation"]) == len(files.analysis.cells)
+    text = html_text(files.html)
+    assert "Capacity in bits" in text and "Generalisation ratio" in text
+
+
+def test_no_capacity_section_without_recorded_capacity(full_report):
+    _, files = full_report
+    assert json.loads(files.analysis_json.read_text())["capacity"] is None
+    assert "Capacity in bits" not in html_text(files.html)

@@ -46,6 +46,8 @@ class LevelInfo:
     raw_bits: float | None            # the uncompressed rate in the same unit
     fidelity_db: float | None = None  # PSNR (images) or SNR (audio)
     Q: float | None = None            # the paper's quantization axis (JPEG, MP3); None for the original
+    capacity: dict[str, Any] | None = field(default=None, compare=False)  # the data's requirement (sweep-recorded)
+    n_train: int | None = None        # training items the level's statistics are over
 
     @property
     def is_reference(self) -> bool:
@@ -92,6 +94,7 @@ class RunInfo:
     censored_at: int | None
     still_improving: bool             # best validation epoch = last epoch, and the cap stopped it
     wall_s: float | None = None
+    train_acc: float | None = None    # training accuracy at the best validation epoch (the kept weights)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class Observations:
     n_expected: int | None = None
     spec: dict[str, Any] | None = field(default=None, compare=False)
     adaptive: dict[str, Any] | None = field(default=None, compare=False)   # an adaptive sweep's plan and budget
+    model_input: dict[str, Any] | None = field(default=None, compare=False)  # input_shape, n_classes (MEC)
 
     @property
     def paired_items(self) -> bool:
@@ -264,10 +268,13 @@ def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
         bits, total = _num(row, "bits_payload", unit_scale), _num(row, "bits_total", unit_scale)
         if key == REFERENCE:
             bits = total = raw if raw is not None else total
+        extra = parse_json(row.get("stats_json")) if row else None
         out.append(LevelInfo(
             key=key, codec=codec, level=level, display=level_display(codec, level, key), bits=bits,
             bits_total=total, raw_bits=raw, fidelity_db=_num(row, "fidelity_db"),
             Q=quantization_axis(level, codec=codec, grid_levels=grid_levels),
+            capacity=extra.get("capacity") if isinstance(extra, dict) else None,
+            n_train=None if row is None or row.get("n_items") is None else int(row["n_items"]),
         ))
     return sort_levels(out)
 
@@ -280,7 +287,8 @@ def _epoch_cap(run: Mapping[str, Any]) -> int | None:
         return None
 
 
-def run_info(run: Mapping[str, Any], history: Sequence[float] | None) -> RunInfo:
+def run_info(run: Mapping[str, Any], history: Sequence[float] | None,
+             train_history: Sequence[float] | None = None) -> RunInfo:
     """Epoch facts of one stored run, recomputed from its validation history when the store has it."""
     cap, ran = _epoch_cap(run), run.get("epochs_run")
     best = run.get("best_epoch")
@@ -293,10 +301,13 @@ def run_info(run: Mapping[str, Any], history: Sequence[float] | None) -> RunInfo
         etc, censored, at = None, True, None
     capped = cap is not None and ran is not None and int(ran) >= cap
     improving = bool(best is not None and ran is not None and int(best) == int(ran) and capped)
+    train_acc = None
+    if train_history and best is not None and 1 <= int(best) <= len(train_history):
+        train_acc = float(train_history[int(best) - 1])
     return RunInfo(model=str(run["arch"]), level=str(run.get("level_label") or REFERENCE), seed=int(run["seed"]),
                    epochs_run=None if ran is None else int(ran), epoch_cap=cap,
                    best_epoch=None if best is None else int(best), epochs_to_converge=etc, censored=censored,
-                   censored_at=at, still_improving=improving, wall_s=_num(run, "wall_s"))
+                   censored_at=at, still_improving=improving, wall_s=_num(run, "wall_s"), train_acc=train_acc)
 
 
 def _correct(run: Mapping[str, Any], labels: np.ndarray | None) -> np.ndarray | None:
@@ -324,8 +335,11 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     unit, scale = _unit(level_rows, modality)
     levels = _store_levels(spec, level_rows, done, scale)
     histories: dict[str, list[float]] = {}
+    train_histories: dict[str, list[float]] = {}
     for e in sorted(epoch_rows, key=lambda e: (str(e["run_id"]), int(e["epoch"]))):
         histories.setdefault(str(e["run_id"]), []).append(float(e["val_acc"]))
+        if e.get("train_acc") is not None:
+            train_histories.setdefault(str(e["run_id"]), []).append(float(e["train_acc"]))
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for r in done:
         groups.setdefault((str(r["arch"]), str(r.get("level_label") or REFERENCE)), []).append(r)
@@ -356,7 +370,8 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
             expected = None
     return Observations(
         levels=levels, models=tuple(_params(done)), params=_params(done), cells=cells,
-        runs=tuple(run_info(r, histories.get(str(r.get("run_id")))) for r in done), unit=unit, modality=modality,
+        runs=tuple(run_info(r, histories.get(str(r.get("run_id"))), train_histories.get(str(r.get("run_id"))))
+                   for r in done), unit=unit, modality=modality,
         n_classes=n_classes, notes=tuple(notes), n_failed=n_failed, n_expected=expected,
         spec=dict(spec) if spec else None,
     )

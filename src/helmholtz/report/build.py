@@ -20,6 +20,7 @@ from helmholtz.analysis.analyze import Analysis, analyze
 from helmholtz.analysis.observations import Observations, from_store, parse_json
 from helmholtz.errors import StoreError
 from helmholtz.fsutil import atomic_dir
+from helmholtz.report.capacity import capacity_html, capacity_section
 from helmholtz.report.figures import FigureFiles, write_figures
 from helmholtz.report.html import render_html, timeline_html
 from helmholtz.report.summary import render_markdown
@@ -53,8 +54,10 @@ def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[di
         runs, epochs = store.runs(status=None, predictions=True), store.epochs()
         labels = store.test_labels()
         steps, adaptive, result = store.plan_steps(), store.get_meta("adaptive"), store.get_meta("adaptive_result")
+        model_input = store.get_meta("model_input")
     obs = from_store(spec=spec, level_rows=levels, run_rows=runs, epoch_rows=epochs,
                      labels=None if labels is None else labels[0])
+    obs = replace(obs, model_input=model_input)
     if steps or adaptive:
         grid = obs.n_expected or 0
         obs = replace(obs, n_expected=grid + len({(r["arch"], r["level"], r["seed"]) for st in steps
@@ -141,11 +144,16 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
     run = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"
     extra = [("timeline", "How the adaptive sweep decided", timeline_html(obs.adaptive))] if obs.adaptive else []
-    return write_report(analysis, out, meta=provenance(runs, store_path=store_file(run_dir)), extra=extra)
+    cap = capacity_section(analysis, runs)
+    if cap is not None:
+        extra.append(("capacity", "Capacity in bits: what the models can store and what the data needs",
+                      capacity_html(cap)))
+    return write_report(analysis, out, meta=provenance(runs, store_path=store_file(run_dir)), extra=extra,
+                        data={"capacity": cap})
 
 
 def write_report(analysis: Analysis, out: Path, *, meta: dict[str, Any],
-                 extra: Sequence[tuple[str, str, str]] = ()) -> ReportFiles:
+                 extra: Sequence[tuple[str, str, str]] = (), data: dict[str, Any] | None = None) -> ReportFiles:
     """Write the figures, `report.html`, `summary.md` and `analysis.json` of an analysis under `out`.
 
     Everything is written into a temporary folder beside `out` and moved into place only when complete, so a full
@@ -157,8 +165,8 @@ def write_report(analysis: Analysis, out: Path, *, meta: dict[str, Any],
         (tmp / "report.html").write_text(render_html(analysis, figures, meta=meta, extra=extra), encoding="utf-8")
         (tmp / "summary.md").write_text(render_markdown(analysis, figures=[f.name for f in figures]),
                                         encoding="utf-8")
-        (tmp / "analysis.json").write_text(json.dumps({**analysis.to_json(), "provenance": meta}, indent=1,
-                                                      default=str), encoding="utf-8")
+        (tmp / "analysis.json").write_text(json.dumps({**analysis.to_json(), **(data or {}), "provenance": meta},
+                                                      indent=1, default=str), encoding="utf-8")
         written = sorted(p.name for p in tmp.iterdir())
         (tmp / REPORT_MANIFEST).write_text(json.dumps({"files": written}) + "\n", encoding="utf-8")
     if merge:  # the files an earlier report listed that this one no longer writes

@@ -15,6 +15,7 @@ A run killed midway has no row and is redone from the start on re-run; a finishe
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -156,7 +157,22 @@ class _Levels:
         from helmholtz.train.inputs import prepare_inputs
 
         self.current = (level, prepare_inputs(data))
+        self.record_capacity(level, self.current[1])
         return self.current[1]
+
+    def record_capacity(self, level: int | None, data: Dataset) -> None:
+        """The level's capacity requirement on the model inputs (for the report), once per level and store."""
+        from helmholtz.capacity.sweep_stats import level_capacity, model_input
+
+        row = next((r for r in self.store.levels() if r["level_label"] == level_label(level)), None)
+        stats = json.loads(row["stats_json"]) if row and row.get("stats_json") else None
+        if stats is None or "capacity" in stats:
+            return
+        if self.store.get_meta("model_input") is None:
+            self.store.set_meta("model_input", model_input(data.x_train, modality=data.modality,
+                                                           n_classes=data.n_classes, n_train=len(data.y_train)))
+        x = data.x_train.reshape(len(data.x_train), -1)
+        self.store.put_level({**stats, "capacity": level_capacity(x, data.y_train)})
 
     def compress(self, level: int | None) -> Dataset:
         from helmholtz.codecs.cache import compress_dataset
