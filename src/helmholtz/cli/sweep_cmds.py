@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from helmholtz.cli import options as o
-from helmholtz.cli.common import console, err_console, parse_int_list, print_json
+from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
 
 _FORMATS = ("table", "csv", "json", "parquet")
@@ -27,8 +27,8 @@ def register(app: typer.Typer) -> None:
     def sweep_cmd(
         dataset: o.DatasetArg,
         out: Annotated[Path, typer.Option("--out", help="Sweep directory: results.sqlite goes here; re-run to resume.")],
-        codec: Annotated[str | None, typer.Option("--codec", help="jpeg | mp3 | none (default: jpeg for images, mp3 for audio).")] = None,
-        levels: Annotated[str | None, typer.Option("--levels", help="Comma-separated levels, 'none' = original (default: the paper's grid).")] = None,
+        codec: Annotated[str | None, typer.Option("--codec", help="A codec of `helmholtz codecs`, or several in one sweep: jpeg,webp,avif (default: jpeg for images, mp3 for audio; none = the original only).")] = None,
+        levels: Annotated[list[str] | None, typer.Option("--levels", help="Comma-separated levels, 'none' = the original (default: each codec's grid). Per codec: --levels jpeg=5,10,20 --levels avif=20,40,60. Several codecs always train the original, their shared reference.")] = None,
         archs: Annotated[str, typer.Option("--archs", help="Comma-separated architectures (see `helmholtz archs`).")] = "A,B,C,D,E,F",
         seeds: Annotated[str, typer.Option("--seeds", help="A count (3 → seeds 0,1,2) or a list (0,5,7).")] = "3",
         engine: Annotated[str, typer.Option("--engine", help="local | ray")] = "local",
@@ -67,18 +67,11 @@ def register(app: typer.Typer) -> None:
 
         Ctrl-C stops cleanly: finished runs are stored, and re-running the same command resumes.
         """
-        from helmholtz.sweep.spec import (
-            CODEC_MODALITY,
-            DEFAULT_LEVELS,
-            SweepSpec,
-            make_sweep_spec,
-            parse_archs,
-            parse_seeds,
-            validate_sweep,
-        )
+        from helmholtz.codecs.registry import default_codec
+        from helmholtz.sweep.grid import implied_modality, parse_grid
+        from helmholtz.sweep.spec import SweepSpec, make_sweep_spec, parse_archs, parse_seeds, validate_sweep
 
         # everything that needs no data is checked before the dataset is read
-        codec = codec.strip().lower() if codec else None
         if not until_decided and (max_runs is not None or max_time is not None):
             raise ConfigError("--max-runs and --max-time bound an adaptive sweep", fix="add --until-decided")
         if max_runs is not None and max_runs < 1:
@@ -86,9 +79,7 @@ def register(app: typer.Typer) -> None:
         from helmholtz.adaptive.loop import coarse_levels, parse_duration
 
         max_time_s = parse_duration(max_time)
-        if codec is not None and codec not in DEFAULT_LEVELS:
-            raise ConfigError(f"--codec got {codec!r}; expected one of jpeg, mp3, none", fix="e.g. --codec jpeg")
-        level_list = parse_int_list(levels, option="--levels", allow_none=True) if levels is not None else None
+        codecs, level_map = parse_grid(codec, levels)
         arch_list, seed_list = parse_archs(archs), parse_seeds(seeds)
         if engine not in ("local", "ray"):
             raise ConfigError(f"--engine got {engine!r}; expected local or ray", fix="e.g. --engine local")
@@ -97,12 +88,13 @@ def register(app: typer.Typer) -> None:
             batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
             augment=augment, precision=precision, compile=compile_,
         )
-        # without --codec the levels are checked once the dataset's modality (and so the codec) is known
-        guess = CODEC_MODALITY.get(codec or "", "image")
+        # every level of every codec named is checked against the registry now; without a codec, once the dataset's
+        # modality (and so the codec) is known — still before anything is stored or trained
+        guess = implied_modality(codecs, level_map)
         pre = make_sweep_spec(
-            dataset, modality=guess, codec=codec or "none", levels=level_list if codec else None, archs=arch_list, seeds=seed_list,
-            options=o.train_options(modality=guess, **recipe), train_size=train_size, test_size=test_size,
-            val_fraction=val_fraction, split_seed=split_seed,
+            dataset, modality=guess or "image", codec=codecs if guess else "none", levels=level_map if guess else None,
+            archs=arch_list, seeds=seed_list, options=o.train_options(modality=guess or "image", **recipe),
+            train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed,
         )
         validate_sweep(pre)
         from helmholtz.sweep.runner import check_out_dir, run_sweep
@@ -112,10 +104,10 @@ def register(app: typer.Typer) -> None:
         from helmholtz.data import load_dataset
 
         ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed)
-        if until_decided and level_list is None:
-            level_list = list(coarse_levels(codec or ("jpeg" if ds.modality == "image" else "mp3")))
+        if until_decided and level_map is None:
+            level_map = {c: list(coarse_levels(c)) for c in codecs or (default_codec(ds.modality),)}
         spec: SweepSpec = make_sweep_spec(
-            _dataset_arg(dataset), modality=ds.modality, codec=codec, levels=level_list, archs=arch_list, seeds=seed_list,
+            _dataset_arg(dataset), modality=ds.modality, codec=codecs, levels=level_map, archs=arch_list, seeds=seed_list,
             options=o.train_options(modality=ds.modality, **recipe), train_size=train_size, test_size=test_size,
             val_fraction=ds.info.get("val_fraction", val_fraction), split_seed=split_seed, data_hash=ds.content_hash,
         )
@@ -168,7 +160,7 @@ def register(app: typer.Typer) -> None:
             store_dir = store.dir
             spec = store.spec() or {}
         if fmt == "table":
-            _print_table(rows, epochs=epochs, codec=spec.get("codec", ""), where=store_dir)
+            _print_table(rows, epochs=epochs, codecs=_spec_codecs(spec), where=store_dir)
             return
         if fmt == "json" and out_file is None:
             print_json(rows)
@@ -178,10 +170,16 @@ def register(app: typer.Typer) -> None:
         err_console.print(f"wrote {len(rows)} {'epoch' if epochs else 'run'} rows to {target}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _print_table(rows: list[dict], *, epochs: bool, codec: str, where: Path) -> None:
+def _spec_codecs(spec: dict) -> list[str]:
+    from helmholtz.sweep.spec import SweepSpec
+
+    return list(SweepSpec.from_dict(spec).codecs) if spec else []
+
+
+def _print_table(rows: list[dict], *, epochs: bool, codecs: list[str], where: Path) -> None:
     from rich.table import Table
 
-    from helmholtz.sweep.summary import cell_table, format_cell, grid
+    from helmholtz.sweep.summary import cell_table, format_cell, grid, level_heading
 
     if epochs:
         table = Table(title=f"epochs in {where}")
@@ -193,7 +191,7 @@ def _print_table(rows: list[dict], *, epochs: bool, codec: str, where: Path) -> 
         console.print(table)
         return
     table = Table(title=f"runs in {where}")
-    cols = (("level_label", {"jpeg": "q", "mp3": "kbps"}.get(codec, "level")), ("arch", "arch"), ("seed", "seed"), ("status", "status"), ("test_acc", "test acc"),
+    cols = (("level_label", level_heading(codecs)), ("arch", "arch"), ("seed", "seed"), ("status", "status"), ("test_acc", "test acc"),
             ("best_val_acc", "best val"), ("best_epoch", "best ep"), ("epochs_run", "epochs"), ("wall_s", "wall s"))
     for c, head in cols:
         table.add_column(head, justify="left" if c in ("level_label", "arch", "status") else "right")
@@ -203,7 +201,7 @@ def _print_table(rows: list[dict], *, epochs: bool, codec: str, where: Path) -> 
     levels, archs, by = grid(cell_table(rows))
     if levels:
         cells = Table(title="mean test accuracy ± std over seeds (n)", title_justify="left")
-        cells.add_column({"jpeg": "quality q", "mp3": "kbps"}.get(codec, "level"))
+        cells.add_column(level_heading(codecs))
         for a in archs:
             cells.add_column(f"arch {a}", justify="right")
         for lv in levels:

@@ -11,9 +11,6 @@ from helmholtz.cli import options as o
 from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
 
-_CODECS = ("none", "jpeg", "mp3")
-_CODEC_MODALITY = {"jpeg": "image", "mp3": "audio"}
-
 
 def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, int]:
     """'3x32x32' (or '3×32×32', '3,32,32') → (3, 32, 32). Raises ConfigError naming the option."""
@@ -25,14 +22,21 @@ def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, 
 
 
 def check_codec_level(codec: str, level: int | None) -> None:
-    """The codec must be known; jpeg/mp3 need a --level, 'none' takes none."""
-    if codec not in _CODECS:
-        raise ConfigError(f"--codec got {codec!r}; expected one of {', '.join(_CODECS)}", fix="e.g. --codec jpeg --level 20")
-    if codec != "none" and level is None:
-        unit = "JPEG quality 1..100" if codec == "jpeg" else "MP3 bitrate in kbps"
-        raise ConfigError(f"--codec {codec} needs --level ({unit})", fix=f"e.g. --codec {codec} --level {20 if codec == 'jpeg' else 64}")
-    if codec == "none" and level is not None:
-        raise ConfigError(f"--codec none takes no --level; got {level}", fix="drop --level, or pick --codec jpeg|mp3")
+    """The codec must be in the registry (or 'none'), and --level one of its valid levels; 'none' takes none."""
+    from helmholtz.codecs.registry import CODECS, REFERENCE
+    from helmholtz.sweep.grid import known_codec
+
+    known_codec(codec)
+    if codec == REFERENCE:
+        if level is not None:
+            raise ConfigError(f"--codec none takes no --level; got {level}", fix="drop --level, or pick a codec to compress with")
+        return
+    spec = CODECS[codec]
+    if level is None:
+        lo, hi = spec.level_range
+        raise ConfigError(f"--codec {codec} needs --level ({spec.title} {spec.level_kind} {lo}..{hi} {spec.unit})",
+                          fix=f"e.g. --codec {codec} --level {spec.default_levels[len(spec.default_levels) // 2]}")
+    spec.check(level, where="--level")
 
 
 def register(app: typer.Typer) -> None:
@@ -84,8 +88,8 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     def train_cmd(
         dataset: o.DatasetArg,
-        codec: Annotated[str, typer.Option("--codec", help="none | jpeg | mp3")] = "none",
-        level: Annotated[int | None, typer.Option("--level", help="JPEG quality 1..100 or MP3 bitrate (kbps).")] = None,
+        codec: Annotated[str, typer.Option("--codec", help="none, or a codec of `helmholtz codecs` (jpeg, webp, avif, …, mp3, opus, …).")] = "none",
+        level: Annotated[int | None, typer.Option("--level", help="The codec's level: JPEG quality 1..100, MP3 bitrate in kbps, … (see `helmholtz codecs`).")] = None,
         arch: Annotated[str, typer.Option("--arch", help="Architecture A..F (see `helmholtz archs`).")] = "A",
         seed: Annotated[int, typer.Option("--seed", help="Seed of the model init, dropout, shuffling and augmentation.")] = 0,
         train_size: o.TrainSize = None,
@@ -131,9 +135,11 @@ def register(app: typer.Typer) -> None:
         from helmholtz.train.spec import DataRef, RunSpec
 
         ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed)
-        if codec in _CODEC_MODALITY and _CODEC_MODALITY[codec] != ds.modality:
-            good = "jpeg" if ds.modality == "image" else "mp3"
-            raise ConfigError(f"--codec {codec} does not apply to {ds.modality} data", where=dataset, fix=f"use --codec {good} or none")
+        from helmholtz.codecs.registry import CODECS, codecs_for
+
+        if codec in CODECS and CODECS[codec].modality != ds.modality:
+            good = ", ".join(c.name for c in codecs_for(ds.modality))
+            raise ConfigError(f"--codec {codec} does not apply to {ds.modality} data", where=dataset, fix=f"use one of {good}, or none")
         opts = o.train_options(modality=ds.modality, **recipe)
         data_ref = DataRef(
             dataset=dataset, data_hash=ds.content_hash, train_size=train_size, test_size=test_size,

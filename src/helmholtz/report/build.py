@@ -55,7 +55,7 @@ def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[di
                      labels=None if labels is None else labels[0])
     if steps or adaptive:
         grid = obs.n_expected or 0
-        obs = replace(obs, n_expected=grid + len({(r["arch"], r["level"], r["seed"]) for st in steps
+        obs = replace(obs, n_expected=grid + len({(r.get("codec"), r["arch"], r["level"], r["seed"]) for st in steps
                                                    for r in st["runs"]}))
         obs = replace(obs, adaptive={"steps": steps, "budget": adaptive, "result": result, "grid_runs": grid})
     return obs, runs
