@@ -203,7 +203,8 @@ def state_text(a: Analysis) -> str:
 def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: float | None, spent_s: float,
            tolerance_pp: float = 1.0, compare_level: str | None = None) -> Decision:
     """The next step, from the stored results (`obs`), the runs already planned and the budget."""
-    a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED, compare_level=compare_level)
+    a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED, compare_level=compare_level,
+                codec_intervals=False)
     state = state_text(a)
     if a.headline_model is None:
         return Decision((), "stop", "", state, False, ("nothing learned: every architecture is at chance on the "

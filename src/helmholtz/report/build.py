@@ -19,7 +19,7 @@ from helmholtz.analysis.analyze import Analysis, analyze
 from helmholtz.analysis.observations import Observations, from_store, parse_json
 from helmholtz.errors import StoreError
 from helmholtz.report.figures import FigureFiles, write_figures
-from helmholtz.report.html import render_html, timeline_html
+from helmholtz.report.html import codecs_html, render_html, timeline_html
 from helmholtz.report.summary import render_markdown
 
 
@@ -106,6 +106,9 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
     run = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"
     extra = [("timeline", "How the adaptive sweep decided", timeline_html(obs.adaptive))] if obs.adaptive else []
+    if analysis.codec_comparisons:
+        extra.insert(0, ("codecs", "Codecs compared: N_approx per codec, BD-rate and BD-accuracy",
+                         codecs_html(analysis)))
     return write_report(analysis, out, meta=provenance(runs, store_path=store_file(run_dir)), extra=extra)
 
 
