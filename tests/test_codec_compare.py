@@ -51,7 +51,7 @@ def test_bd_rate_recovers_a_known_halving_with_a_covering_joint_interval():
     assert c.bd_accuracy > 0 and c.bd_accuracy_ci[0] > 0     # at equal bits WebP is more accurate
     assert c.overlap > 0.75 and "BD-rate" not in (c.warning or "") and c.n_levels == (6, 6)
     # halving the bits moves WebP's bit range: BD-accuracy's shared range is small, and it says so
-    assert "BD-accuracy rests on a small range" in c.warning
+    assert "BD-accuracy over only" in c.warning and "joint bit range" in c.warning
     same = compare_pair(two_codecs(factor=1.0), boot.__class__(two_codecs(factor=1.0), n_boot=600), "F", "jpeg",
                         "webp")
     assert same.bd_rate_ci[0] < 0 < same.bd_rate_ci[1]          # no difference: the interval straddles 0
@@ -70,7 +70,7 @@ def test_analysis_reports_n_approx_per_codec_bd_json_and_headline():
     assert "N_approx per codec (F): JPEG" in a.headline and "WebP" in a.headline
     assert "WebP keeps F's accuracy at" in a.headline and "fewer bits than JPEG" in a.headline
     text = headline_text(a.codec_comparisons, model="F", first="jpeg")
-    assert text.startswith("WebP keeps F's accuracy at ") and "%" in text and "[" in text
+    assert text.startswith("BD-rate on measured payload bits, 95% CI: WebP keeps F's accuracy at ") and "[" in text
 
 
 def test_too_little_overlap_warns_and_one_codec_has_no_comparison():
@@ -89,6 +89,7 @@ def test_few_seeds_give_no_interval_but_a_point():
     obs = two_codecs(seeds=2)
     c = compare_pair(obs, PairedBootstrap(obs, n_boot=100), "F", "jpeg", "webp")
     assert c.bd_rate is not None and c.bd_rate_ci is None and "no interval" in c.warning
+    assert "(no interval" in headline_text((c,), model="F", first="jpeg")
 
 
 def test_report_has_the_codecs_section_and_table(tmp_path):
@@ -105,3 +106,19 @@ def test_report_has_the_codecs_section_and_table(tmp_path):
     assert "## Codecs compared" in md and "N_approx JPEG" in md and "N_approx WebP" in md
     assert np.isfinite([c.bd_rate for c in a.codec_comparisons]).all()
     assert REFERENCE in {lv.key for lv in a.obs.levels}
+
+
+def test_headline_words_for_clear_inconclusive_and_costlier_codecs():
+    from helmholtz.analysis.codec_compare import CodecComparison
+
+    def cmp(b, rate, ci, overlap=0.9):
+        return CodecComparison(model="A", a="jpeg", b=b, bd_rate=rate, bd_rate_ci=ci, bd_accuracy=0.01,
+                               bd_accuracy_ci=None, overlap=overlap, n_levels=(5, 5), method="pchip")
+
+    text = headline_text((cmp("avif", -38.2, (-46.0, -29.1)), cmp("jxl", -21.0, (-30.2, -12.0))), model="A",
+                         first="jpeg")
+    assert text.endswith(": AVIF keeps A's accuracy at 38 % [29, 46] fewer bits than JPEG; JPEG XL 21 % [12, 30] fewer")
+    text = headline_text((cmp("webp", 12.0, (3.0, 20.0)), cmp("avif", -26.0, (-52.0, 116.0), overlap=0.46)),
+                         model="A", first="jpeg")
+    assert text.endswith("WebP needs 12 % [3, 20] more bits than JPEG for A's accuracy; AVIF 26 % fewer (95% CI "
+                           "from 52 % fewer to 116 % more: inconclusive; over only 46% of the accuracy range)")

@@ -90,21 +90,37 @@ def compare_pair(obs: Observations, boot: PairedBootstrap, model: str, a: str, b
                                overlap=None, warning=f"{model}: a BD comparison needs ≥ 2 levels with finished runs "
                                                      f"on each curve ({a} has {len(ra)}, {b} has {len(rb)})")
     rate, accuracy = bd_rate(ra, ya, rb, yb, method=method), bd_accuracy(ra, ya, rb, yb, method=method)
-    warnings = [w for w in (rate.warning, accuracy.warning) if w]
     rate_ci = acc_ci = None
+    notes = []
     if da is not None and db is not None:
         rate_draws, acc_draws = bd_rate(ra, da, rb, db, method=method), bd_accuracy(ra, da, rb, db, method=method)
         rate_ci, acc_ci = _ci(np.asarray(rate_draws.value)), _ci(np.asarray(acc_draws.value))
-        if rate_ci is None and rate.warning is None:
-            nan = int(np.isnan(np.asarray(rate_draws.value)).sum())
-            warnings.append(f"BD-rate cannot be computed in {nan} of {len(da)} bootstrap draws (the curves stop "
-                            "overlapping): no interval; add levels so the curves overlap")
+        nan = int(np.isnan(np.asarray(rate_draws.value)).sum())
+        if rate_ci is None and np.isfinite(rate.value):
+            notes.append(f"BD-rate has no value in {nan} of {len(da)} bootstrap draws (the accuracy ranges stop "
+                         "overlapping, or a curve is flat): no interval")
     else:
-        warnings.append(f"fewer than {MIN_SEEDS} seeds in some level: no interval")
-    overlap = float(rate.overlap_fraction)
+        notes.append(f"fewer than {MIN_SEEDS} seeds in some level: no interval")
     return CodecComparison(**base, bd_rate=_number(rate.value), bd_rate_ci=rate_ci,
-                           bd_accuracy=_number(accuracy.value), bd_accuracy_ci=acc_ci, overlap=overlap,
-                           warning="; ".join(warnings) or None)
+                           bd_accuracy=_number(accuracy.value), bd_accuracy_ci=acc_ci,
+                           overlap=float(rate.overlap_fraction),
+                           warning="; ".join(_overlap_notes(rate, accuracy) + notes) or None)
+
+
+def _overlap_notes(rate, accuracy) -> list[str]:
+    """One short clause per delta that rests on too little shared range (or has none)."""
+    parts = []
+    if not np.isfinite(rate.value):
+        parts.append("BD-rate undefined: the accuracy ranges do not overlap, or a curve is flat after the monotone fit")
+    elif rate.overlap_fraction < MIN_OVERLAP:
+        parts.append(f"BD-rate over only {rate.overlap_fraction:.0%} of the joint accuracy range")
+    if not np.isfinite(accuracy.value):
+        parts.append("BD-accuracy undefined: the bit ranges do not overlap")
+    elif accuracy.overlap_fraction < MIN_OVERLAP:
+        parts.append(f"BD-accuracy over only {accuracy.overlap_fraction:.0%} of the joint bit range")
+    if parts:
+        parts[-1] += " (add levels so the curves overlap)"
+    return parts
 
 
 def compare_codecs(obs: Observations, boot: PairedBootstrap, *, method: Method = "pchip",
@@ -124,41 +140,52 @@ def _title(codec: str) -> str:
     return CODECS[codec].title if codec in CODECS else codec
 
 
-def _percent_text(c: CodecComparison) -> str:
-    """'38 % [29, 46] fewer' or '12 % [3, 20] more' (the CI in the same direction), without the codec names."""
+def _percent_text(c: CodecComparison) -> tuple[str, list[str]]:
+    """('38 % [29, 46] fewer', qualifiers): the BD-rate as bits saved (or needed extra), its interval in the same
+    direction when the interval does not cross 0; else the interval spelt out as inconclusive."""
     r = c.bd_rate
     fewer = r < 0
-    value = -r if fewer else r
-    ci = ""
-    if c.bd_rate_ci is not None:
-        lo, hi = (-c.bd_rate_ci[1], -c.bd_rate_ci[0]) if fewer else c.bd_rate_ci
-        ci = f" [{lo:.0f}, {hi:.0f}]"
-    return f"{value:.0f} %{ci} {'fewer' if fewer else 'more'}"
+    main = f"{abs(r):.0f} %"
+    extra: list[str] = []
+    if c.bd_rate_ci is None:
+        extra.append("no interval")
+    else:
+        lo, hi = c.bd_rate_ci
+        if hi < 0 or lo > 0:
+            a, b = sorted((abs(lo), abs(hi)))
+            main += f" [{a:.0f}, {b:.0f}]"
+        else:
+            extra.append(f"95% CI from {abs(lo):.0f} % fewer to {hi:.0f} % more: inconclusive")
+    if c.overlap is not None and c.overlap < MIN_OVERLAP:
+        extra.append(f"over only {c.overlap:.0%} of the accuracy range")
+    return f"{main} {'fewer' if fewer else 'more'}", extra
 
 
 def headline_text(comparisons: tuple[CodecComparison, ...], *, model: str | None, first: str | None) -> str:
-    """'AVIF keeps this task's accuracy at 38 % [29, 46] fewer bits than JPEG; JPEG XL 21 % [12, 30] fewer' for
-    the headline architecture, every codec against the sweep's first; '' when there is nothing to say."""
+    """'AVIF keeps A's accuracy at 38 % [29, 46] fewer bits than JPEG; JPEG XL 21 % [12, 30] fewer' for the
+    headline architecture, every codec against the sweep's first (intervals that cross 0 are called
+    inconclusive, small overlaps are named); '' when there is nothing to say."""
     rows = [c for c in comparisons if c.model == model and c.a == first and c.bd_rate is not None]
     if not rows:
         return ""
-    head, *rest = rows
-    verb = "keeps" if head.bd_rate < 0 else "needs"
-    text = (f"{_title(head.b)} {verb} {model}'s accuracy at {_percent_text(head)} bits than {_title(head.a)}"
-            if head.bd_rate < 0 else
-            f"{_title(head.b)} {verb} {_percent_text(head)} bits than {_title(head.a)} for {model}'s accuracy")
-    for c in rest:
-        text += f"; {_title(c.b)} {_percent_text(c)}"
-    return text + " (BD-rate on measured payload bits, 95% CI)"
+    parts = []
+    for i, c in enumerate(rows):
+        main, extra = _percent_text(c)
+        more = f" ({'; '.join(extra)})" if extra else ""
+        if i:
+            parts.append(f"{_title(c.b)} {main}{more}")
+        elif c.bd_rate < 0:
+            parts.append(f"{_title(c.b)} keeps {model}'s accuracy at {main} bits than {_title(c.a)}{more}")
+        else:
+            parts.append(f"{_title(c.b)} needs {main} bits than {_title(c.a)} for {model}'s accuracy{more}")
+    return "BD-rate on measured payload bits, 95% CI: " + "; ".join(parts)
 
 
 def overlap_warnings(comparisons: tuple[CodecComparison, ...], *, model: str | None) -> list[str]:
     """The headline architecture's comparisons that rest on too little overlap (or could not be computed)."""
     out = []
     for c in comparisons:
-        if c.model != model or not c.warning:
-            continue
-        if c.overlap is None or c.overlap < MIN_OVERLAP or c.bd_rate is None:
+        if c.model == model and c.warning and (c.overlap is None or c.overlap < MIN_OVERLAP or c.bd_rate is None):
             out.append(f"{_title(c.b)} vs {_title(c.a)} ({c.model}): {c.warning}")
     return out
 

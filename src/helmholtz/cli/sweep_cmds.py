@@ -198,7 +198,7 @@ def _print_table(rows: list[dict], *, epochs: bool, codecs: list[str], where: Pa
     for r in rows:
         table.add_row(*(_fmt(r[c]) for c, _ in cols))
     console.print(table)
-    levels, archs, by = grid(cell_table(rows))
+    levels, archs, by = grid(cell_table(rows, codecs=codecs))
     if levels:
         cells = Table(title="mean test accuracy ± std over seeds (n)", title_justify="left")
         cells.add_column(level_heading(codecs))

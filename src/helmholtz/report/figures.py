@@ -157,11 +157,13 @@ def accuracy_vs_q(a: Analysis):
     colors = _colors(list(obs.models))
     styles = _styles(a)
     several = len(obs.codecs()) > 1
+    series = _colors([f"{m}/{c}" for m in obs.models for c in obs.codecs()])   # several codecs: a colour each
     for model in obs.models:
         col = colors[model]
         cells = _cells_of(a, model)
         x_of = (lambda c: obs.level(c.level).Q) if use_q else (lambda c: c.bits)
         for codec in obs.codecs() or ("",):
+            col = series[f"{model}/{codec}"] if several else colors[model]
             comp = sorted((c for c in cells if c.level != REFERENCE and obs.level(c.level).codec == codec
                            and x_of(c) is not None), key=x_of)
             if not comp:
@@ -183,6 +185,7 @@ def accuracy_vs_q(a: Analysis):
                 ax.plot(qq, 100 * fit.predict(qq), color=col, lw=6, alpha=0.15, solid_capstyle="round",
                         label=f"{model}: paper's curve a + c·log(100 − Q%)")
         ref = next((c for c in cells if c.level == REFERENCE), None)
+        col = colors[model] if not several else "0.3"
         if ref is not None:
             ax.axhline(100 * ref.acc, color=col, ls="--", lw=0.9, alpha=0.8)
             x0 = 0.0 if use_q else ref.bits

@@ -303,7 +303,7 @@ def run_sweep(
         summary = SweepSummary(
             out_dir=str(out), store=str(store.path), codec=stored.codec, engine=engine, n_total=len(runs),
             n_skipped=len(runs) - len(todo), n_done_now=sink.done_now, n_failed_now=len(sink.failures),
-            wall_s=time.perf_counter() - t0, failures=sink.failures, cells=cell_table(store.runs()),
+            wall_s=time.perf_counter() - t0, failures=sink.failures, cells=cell_table(store.runs(), codecs=stored.codecs),
             spec=stored.to_dict(), codecs=list(stored.codecs),
         )
         emit({"event": "end", "summary": summary.to_dict()})

@@ -26,9 +26,10 @@ def level_heading(codecs: Sequence[str]) -> str:
     return CODECS[names[0]].unit if len(names) == 1 else "level"
 
 
-def cell_table(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of finished runs (store.runs()) → one dict per (level, arch): level, level_label, arch, n,
-    mean_test_acc, std_test_acc (sample std, None when n < 2), mean_epochs_run, mean_wall_s."""
+def cell_table(runs: list[dict[str, Any]], *, codecs: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Rows of finished runs (store.runs()) → one dict per (level, arch): level, codec, level_label, arch, n,
+    mean_test_acc, std_test_acc (sample std, None when n < 2), mean_epochs_run, mean_wall_s. Codec by codec in the
+    order of ``codecs`` (the sweep's; others by name), levels ascending, the original last."""
     cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in runs:
         if r.get("status", "done") == "done" and r.get("test_acc") is not None:
@@ -45,7 +46,9 @@ def cell_table(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "mean_epochs_run": sum(float(r["epochs_run"] or 0) for r in rows) / n,
             "mean_wall_s": sum(float(r["wall_s"] or 0) for r in rows) / n,
         })
-    out.sort(key=lambda c: (_level_sort(c["codec"], c["level"]), c["arch"]))
+    rank = {c: i for i, c in enumerate(codecs)}
+    out.sort(key=lambda c: (c["level"] is None, rank.get(c["codec"], len(rank)), _level_sort(c["codec"], c["level"]),
+                            c["arch"]))
     return out
 
 
