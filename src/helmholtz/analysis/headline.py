@@ -114,9 +114,12 @@ def codec_title(codec: str) -> str:
 
 
 def n_approx_short(na: NApprox, unit: str) -> str:
-    """One codec's N_approx in a few words: '1.2 bits/pixel (q 20)', '≤ 0.4 …', 'undecided', 'the original's'."""
+    """One codec's N_approx in a few words: '1.2 bits/pixel (q 20)', '≤ 0.4 …', 'the original's bits', or
+    'undecided (holds down to q 90 so far; CI 0.54–8 bits/pixel)'."""
     if na.status == "undecided":
-        return "undecided"
+        so_far = [] if na.level == REFERENCE else [f"holds down to {na.display} so far"]
+        ci = [f"CI {bits_range(na.ci_bits)} {unit}"] if na.ci_bits else []
+        return "undecided" + (f" ({'; '.join(so_far + ci)})" if so_far or ci else "")
     if na.level == REFERENCE:
         return "the original's bits"
     bound = "≤ " if na.status == "holds_everywhere" else ""
