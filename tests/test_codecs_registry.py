@@ -15,7 +15,18 @@ import numpy as np
 import pytest
 
 from helmholtz.codecs import mp3
-from helmholtz.codecs.registry import CODECS, LAYER3_KBPS, REFERENCE, CodecSpec, codecs_for, get_codec
+from helmholtz.codecs.registry import (
+    CODECS,
+    LAYER3_KBPS,
+    REFERENCE,
+    CodecSpec,
+    codecs_for,
+    default_codec,
+    get_codec,
+    level_display,
+    level_label,
+    parse_level_label,
+)
 from helmholtz.errors import CodecError
 
 SPECS = list(CODECS.values())
@@ -53,7 +64,7 @@ def test_spec_is_complete_data(spec):
     assert list(spec.default_levels) == sorted(spec.default_levels)
     assert spec.payload and spec.coding and spec.extension.startswith(".") and spec.unit
     level = spec.default_levels[0]
-    assert spec.label(level) == str(level)
+    assert spec.label(level) == (str(level) if spec.paper else f"{spec.name}:{level}")
     assert str(level) in spec.display(level) and "{" not in spec.display(level)
     assert set(spec.subsamplings) <= {"4:2:0", "4:2:2", "4:4:4"}
     if spec.modality == "audio":
@@ -87,6 +98,33 @@ def test_between_is_strictly_inside_and_near_the_middle(spec):
         assert a < mid < b and spec.between(b, a) == mid
         assert abs(2 * mid - a - b) == min(abs(2 * v - a - b) for v in inside)
     assert spec.between(valid[0], valid[1]) is None
+
+
+def test_labels_are_unique_across_every_codec_and_parse_back():
+    # one store may hold several codecs of a modality: no two (codec, level) pairs may share a label
+    for modality in ("image", "audio"):
+        names = tuple(c.name for c in codecs_for(modality))
+        labels = {}
+        for spec in codecs_for(modality):
+            for v in spec.valid_levels():
+                label = level_label(spec.name, v)
+                assert label not in labels, (label, spec.name, labels.get(label))
+                labels[label] = (spec.name, v)
+                assert parse_level_label(label, codecs=names) == (spec.name, v)
+        assert REFERENCE not in labels and parse_level_label("none", codecs=names) == (REFERENCE, None)
+    # the labels every store written before other codecs existed: the bare number, and 'none'
+    assert level_label("jpeg", 20) == "20" and level_label("mp3", 32) == "32" and level_label("none", None) == "none"
+    assert level_label("webp", 40) == "webp:40" and level_label("opus", 24) == "opus:24"
+    with pytest.raises(CodecError, match="100 kbps is not an MP3"):
+        level_label("mp3", 100)
+    assert level_label("mp3", 100, check=False) == "100" and level_display("mp3", 100) == "100 kbps"
+    with pytest.raises(CodecError, match="names no codec"):
+        parse_level_label("40", codecs=("webp", "avif"))
+
+
+def test_one_paper_codec_per_modality():
+    assert default_codec("image") == "jpeg" and default_codec("audio") == "mp3"
+    assert {c.name for c in CODECS.values() if c.paper} == {"jpeg", "mp3"}
 
 
 def test_between_examples():

@@ -99,7 +99,7 @@ def test_extend_adds_only_the_new_runs(swept, capsys, tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        (["--levels", "0,none"], "quality must be an integer in 1..100 or 'none'; got 0"),
+        (["--levels", "0,none"], "--levels: JPEG quality must be 1..100; got 0"),
         (["--codec", "mp3", "--levels", "64"], "--codec mp3 compresses audio data but the dataset is image"),
         (["--codec", "none", "--levels", "5"], "--codec none takes no levels"),
         (["--archs", "A,Q"], "unknown architecture 'Q'"),

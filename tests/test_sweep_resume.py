@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helmholtz.errors import ConfigError, DataError, StoreError
+from helmholtz.errors import CodecError, ConfigError, DataError, StoreError
 from helmholtz.sweep.runner import run_sweep
 from helmholtz.sweep.spec import make_sweep_spec
 from helmholtz.sweep.store import Store
@@ -113,7 +113,8 @@ def test_extend_trains_only_the_new_runs(tmp_path):
 @pytest.mark.parametrize(
     ("kw", "error", "match"),
     [
-        (dict(levels=[0, None]), ConfigError, "quality must be an integer in 1..100"),
+        (dict(levels=[0, None]), CodecError, "JPEG quality must be 1..100; got 0"),
+        (dict(modality="audio", codec="mp3", levels=[32, 100, None]), CodecError, "100 kbps is not an MP3"),
         (dict(archs=["Z"]), ConfigError, "unknown architecture 'Z'"),
         (dict(codec="mp3", levels=[64]), ConfigError, "compresses audio data"),
         (dict(modality="audio", codec="mp3", levels=[64]), ConfigError, "the sweep is for audio data but .* holds image"),

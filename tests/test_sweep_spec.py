@@ -9,9 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from helmholtz.errors import ConfigError, StoreError
+from helmholtz.codecs.registry import get_codec
+from helmholtz.errors import ConfigError, HelmholtzError, StoreError
+from helmholtz.sweep.grid import default_levels
 from helmholtz.sweep.spec import (
-    DEFAULT_LEVELS,
     SweepSpec,
     expand,
     make_sweep_spec,
@@ -35,10 +36,10 @@ def _spec(**kw) -> SweepSpec:
 
 def test_default_grids_are_the_papers():
     # DESIGN.md: q ∈ {1,5,10,15,20,25,50,75,100} + none; {8,16,32,64,96,128,160} kbps + none
-    assert DEFAULT_LEVELS["jpeg"] == (1, 5, 10, 15, 20, 25, 50, 75, 100, None)
-    assert DEFAULT_LEVELS["mp3"] == (8, 16, 32, 64, 96, 128, 160, None)
+    assert default_levels("jpeg") == (1, 5, 10, 15, 20, 25, 50, 75, 100, None)
+    assert default_levels("mp3") == (8, 16, 32, 64, 96, 128, 160, None)
     spec = make_sweep_spec("x", modality="audio")
-    assert spec.codec == "mp3" and spec.levels == DEFAULT_LEVELS["mp3"]
+    assert spec.codec == "mp3" and spec.levels == default_levels("mp3")
     assert spec.options.optimizer == "adadelta" and spec.options.batch_size == 50 and not spec.options.augment
     assert spec.data.val_fraction == 0.25
     image = make_sweep_spec("x", modality="image")
@@ -108,12 +109,14 @@ def test_expand_needs_the_data_hash():
 @pytest.mark.parametrize(
     ("kw", "match"),
     [
-        (dict(codec="jpeg", levels=[0]), r"quality must be an integer in 1\.\.100 .*got 0"),
+        (dict(codec="jpeg", levels=[0]), r"--levels: JPEG quality must be 1\.\.100; got 0"),
         (dict(codec="jpeg", levels=[5, 101]), r"got 101"),
-        (dict(modality="audio", codec="mp3", levels=[7]), r"bitrate \(kbps\) must be an integer in 8\.\.320.*got 7"),
+        (dict(modality="audio", codec="mp3", levels=[7]), r"MP3 bitrate must be 8\.\.320 kbps; got 7"),
         (dict(modality="audio", codec="mp3", levels=[321, None]), r"got 321"),
+        (dict(modality="audio", codec="mp3", levels=[32, 100, None]), r"100 kbps is not an MP3 \(Layer III\) bitrate"),
         (dict(codec="none", levels=[20]), r"--codec none takes no levels; got 20"),
-        (dict(modality="audio", codec="jpeg", levels=[20]), r"--codec jpeg compresses image data but the dataset is audio.*use --codec mp3"),
+        (dict(codec="png", levels=[20]), r"--codec got 'png'; expected one of jpeg, webp"),
+        (dict(modality="audio", codec="jpeg", levels=[20]), r"--codec jpeg compresses image data but the dataset is audio.*mp3"),
         (dict(codec="mp3", levels=[64]), r"--codec mp3 compresses audio data but the dataset is image"),
         (dict(archs=["A", "G"]), r"unknown architecture 'G'.*A,B,C,D,E,F"),
         (dict(seeds=[]), r"--seeds is empty"),
@@ -135,7 +138,7 @@ def test_validate_rejects_each_bad_field_in_one_line(kw, match):
         modality=kw.pop("modality", "image"),
     )
     assert not kw
-    with pytest.raises(ConfigError, match=match) as info:
+    with pytest.raises(HelmholtzError, match=match) as info:
         validate_sweep(spec)
     assert "\n" not in str(info.value) and "fix:" in str(info.value)
 
@@ -171,3 +174,112 @@ def test_spec_module_does_not_import_torch():
     code = "import sys, helmholtz.sweep.spec, helmholtz.sweep.store, helmholtz.sweep.summary, helmholtz.sweep.export; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
     assert out == "False"
+
+
+# ---------------------------------------------------------------- codecs from the registry, several per sweep
+
+
+def test_run_ids_of_stored_jpeg_and_mp3_runs_never_change():
+    # a RunSpec dict as every store has held it since the first release: its hash is the run id of a finished run,
+    # so a resumed sweep finds it; these values were computed before multi-codec sweeps existed
+    data = {"dataset": "fashion-mnist", "data_hash": "abc123", "train_size": 10000, "test_size": 2000,
+            "val_fraction": 0.1, "split_seed": 0}
+    jpeg = {"data": data, "codec": "jpeg", "level": 20, "arch": "A", "seed": 1, "modality": "image",
+            "options": {**vars(TrainOptions(epochs=5, optimizer="adam", lr=2e-3, width=0.25))}}
+    mp3 = {"data": data, "codec": "mp3", "level": 32, "arch": "C", "seed": 0, "modality": "audio",
+           "options": {**vars(TrainOptions(optimizer="adadelta", batch_size=50, augment=False))}}
+    assert RunSpec.from_dict(jpeg).run_id == "cf3d00384e9758d7"
+    assert RunSpec.from_dict(mp3).run_id == "7648f897fc177f88"
+    assert RunSpec.from_dict(jpeg).level_label == "20" and RunSpec.from_dict(mp3).level_label == "32"
+    spec = make_sweep_spec("fashion-mnist", modality="image", levels=[5, 20, None], archs=["A", "F"], seeds=2,
+                           data_hash="abc123", options=TrainOptions(epochs=5, optimizer="adam", lr=2e-3, width=0.25))
+    assert [r.run_id for r in expand(spec)][:3] == ["f608597d500d93a0", "147dfa687792ead1", "04d6685cd2083944"]
+
+
+def test_one_codec_spec_serialises_as_before():
+    d = _spec().to_dict()
+    assert set(d) == {"data", "codec", "levels", "archs", "seeds", "options", "modality"}
+    assert SweepSpec.from_dict(d).to_dict() == d
+
+
+def test_multi_codec_spec_round_trips_with_one_extra_key():
+    spec = make_sweep_spec("d", modality="image", codec="jpeg,webp,avif",
+                           levels={"jpeg": [5, 10, 20], "avif": [60, 20, 40]}, archs=["A"], seeds=3, data_hash="h")
+    assert spec.codecs == ("jpeg", "webp", "avif")
+    assert spec.levels == (5, 10, 20, None)                           # the original always, once
+    assert spec.levels_of("webp") == get_codec("webp").default_levels  # no levels given: the codec's default grid
+    assert spec.levels_of("avif") == (20, 40, 60)
+    d = json.loads(json.dumps(spec.to_dict()))
+    assert d["more_codecs"] == [{"codec": "webp", "levels": list(get_codec("webp").default_levels)},
+                                {"codec": "avif", "levels": [20, 40, 60]}]
+    assert SweepSpec.from_dict(d) == spec
+    runs = expand(spec)
+    assert len(runs) == spec.n_runs == (3 + 9 + 3 + 1) * 3
+    assert sum(1 for r in runs if r.codec == "none") == 3            # the original is trained once, for every codec
+    labels = {r.level_label for r in runs}
+    assert {"5", "webp:50", "avif:40", "none"} <= labels and len(labels) == 16
+    validate_sweep(spec)
+
+
+def test_levels_for_one_of_several_codecs_are_checked_against_that_codec():
+    spec = make_sweep_spec("d", modality="image", codec="jpeg,jp2", levels={"jp2": [5]}, archs=["A"], seeds=1)
+    with pytest.raises(HelmholtzError, match=r"--levels jp2: JPEG 2000 quality must be 10\.\.70 dB; got 5"):
+        validate_sweep(spec)
+    mixed = make_sweep_spec("d", modality="image", codec="jpeg,opus", archs=["A"], seeds=1)
+    with pytest.raises(ConfigError, match="--codec opus compresses audio data but the dataset is image"):
+        validate_sweep(mixed)
+
+
+@pytest.mark.parametrize(("codec", "levels", "want"), [
+    ("jpeg", None, ("jpeg",)),
+    ("jpeg,webp", ["10,50"], ("jpeg", "webp")),
+    (None, ["jpeg=5,10", "avif=20,40"], ("jpeg", "avif")),
+    (None, ["jpeg=5,10 avif=20,40"], ("jpeg", "avif")),
+    ("jpeg,avif", ["jpeg=5,10; avif=20,40"], ("jpeg", "avif")),
+])
+def test_parse_grid_forms(codec, levels, want):
+    from helmholtz.sweep.grid import parse_grid
+
+    codecs, level_map = parse_grid(codec, levels)
+    spec = make_sweep_spec("d", modality="image", codec=codecs, levels=level_map, archs=["A"], seeds=1)
+    assert spec.codecs == want
+    if levels and "=" in levels[0]:
+        assert spec.levels_of("jpeg") == (5, 10)
+        assert spec.levels_of(want[1]) == (20, 40)
+    if codec == "jpeg,webp":
+        assert spec.levels_of("jpeg") == spec.levels_of("webp") == (10, 50)
+
+
+@pytest.mark.parametrize(("codec", "levels", "match"), [
+    ("jpeg,png", None, r"--codec got 'png'"),
+    ("jpeg,none", None, r"'none' \(the original\) is not a codec to compare"),
+    ("jpeg", ["avif=20"], r"levels for avif, which is not in --codec jpeg"),
+    ("jpeg", ["jpeg=5", "jpeg=10"], r"names jpeg twice"),
+    ("jpeg", ["5,x"], r"--levels got 'x'"),
+    ("jpeg", ["png=5"], r"--levels got 'png'"),
+])
+def test_parse_grid_refuses(codec, levels, match):
+    from helmholtz.sweep.grid import parse_grid
+
+    with pytest.raises(ConfigError, match=match):
+        codecs, level_map = parse_grid(codec, levels)
+        make_sweep_spec("d", modality="image", codec=codecs, levels=level_map, archs=["A"], seeds=1)
+
+
+def test_merge_extend_adds_a_codec_and_keeps_the_first():
+    old = _spec(levels=[10, None]).to_dict()
+    new = make_sweep_spec("data.npz", modality="image", codec="webp", levels=[40, None], archs=["A", "F"], seeds=2,
+                          data_hash="h0").to_dict()
+    union = SweepSpec.from_dict(merge_extend(old, new))
+    assert union.codecs == ("jpeg", "webp") and union.levels_of("jpeg") == (10,) and union.levels_of("webp") == (40,)
+    assert {r.run_id for r in expand(SweepSpec.from_dict(old))} < {r.run_id for r in expand(union)}
+    # extending a one-codec sweep by one of its own levels keeps the old format
+    assert "more_codecs" not in merge_extend(old, _spec(levels=[20]).to_dict())
+
+
+def test_invalid_points_of_a_stored_spec():
+    from helmholtz.sweep.spec import invalid_points
+
+    stored = make_sweep_spec("x", modality="audio", levels=[32, 100, None], archs=["A"], seeds=1).to_dict()
+    assert [(c, v) for c, v, _ in invalid_points(stored)] == [("mp3", 100)]
+    assert invalid_points(_spec()) == []

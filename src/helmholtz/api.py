@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["Compressed", "Sweep", "TrainOutcome", "analyze", "bits", "compress", "export", "export_predictions",
            "load_dataset", "open_sweep", "report", "results", "sweep", "train"]
 
-CODECS = ("none", "jpeg", "mp3")
-CODEC_MODALITY = {"jpeg": "image", "mp3": "audio"}
 DEFAULT_QUALITIES = (5, 10, 20, 25, 50, 75, 95)
 
 
@@ -343,10 +341,12 @@ def train(
 
     dev = resolve_device(device)
     ds = _dataset(dataset, **load)
-    if codec in CODEC_MODALITY and CODEC_MODALITY[codec] != ds.modality:
-        good = "jpeg" if ds.modality == "image" else "mp3"
+    from helmholtz.codecs.registry import CODECS as _REGISTRY
+
+    if codec in _REGISTRY and _REGISTRY[codec].modality != ds.modality:
+        good = ", ".join(c.name for c in _codecs_for(ds.modality))
         raise ConfigError(f"--codec {codec} does not apply to {ds.modality} data", where=ds.source,
-                          fix=f"use --codec {good} or none")
+                          fix=f"use one of {good}, or none")
     opts = train_options(modality=ds.modality, **recipe)
     from helmholtz.codecs.cache import compress_dataset
     from helmholtz.sweep.spec import DEFAULT_DURATION_S, DEFAULT_SAMPLE_RATE
@@ -369,6 +369,20 @@ def train(
 
 
 # ── sweeps ───────────────────────────────────────────────────────────────────────────────────────────────────────
+
+def _level_texts(levels: Any) -> str | list[str] | None:
+    """``levels`` as `sweep.grid.parse_grid` reads them: a string ('5,10,none', 'jpeg=5,10 avif=20'), a list of such
+    strings (the repeatable --levels), or a list of numbers (None = the original)."""
+    if levels is None or isinstance(levels, str):
+        return levels
+    if isinstance(levels, dict):
+        return [f"{c}={','.join('none' if v is None else str(v) for v in vs)}" if c else
+                ",".join("none" if v is None else str(v) for v in vs) for c, vs in levels.items()]
+    items = list(levels)
+    if all(isinstance(v, str) for v in items):
+        return items
+    return ",".join("none" if v is None else str(v) for v in items)
+
 
 def _levels(levels: Any) -> list[int | None] | None:
     if levels is None:
@@ -498,17 +512,14 @@ def sweep(
     coarse levels) it adds seeds and levels where the answer is open, until it is decided or ``max_runs`` / ``max_time``
     (summed training time: seconds, or '30m', '2h') is spent; ``tolerance`` (δ, percentage points) and
     ``compare_at`` (the headline comparison's level) are the decisions' settings."""
-    from helmholtz.sweep.spec import CODEC_MODALITY as _MODALITY
-    from helmholtz.sweep.spec import DEFAULT_LEVELS, make_sweep_spec, validate_sweep
+    from helmholtz.adaptive.loop import coarse_levels, parse_duration
+    from helmholtz.codecs.registry import default_codec
+    from helmholtz.sweep.grid import implied_modality, parse_grid
+    from helmholtz.sweep.spec import make_sweep_spec, validate_sweep
 
     # everything that needs no data is checked before the dataset is read
-    codec = str(codec).strip().lower() if codec is not None else None
-    if codec is not None and codec not in DEFAULT_LEVELS:
-        raise ConfigError(f"--codec got {codec!r}; expected one of jpeg, mp3, none", fix="e.g. --codec jpeg")
-    level_list = _levels(levels)
+    codecs, level_map = parse_grid(codec, _level_texts(levels))
     arch_list, seed_list = _archs(archs), _seeds(seeds)
-    from helmholtz.adaptive.loop import coarse_levels, parse_duration
-
     if not until_decided and (max_runs is not None or max_time is not None):
         raise ConfigError("--max-runs and --max-time bound an adaptive sweep", fix="add --until-decided")
     if max_runs is not None and max_runs < 1:
@@ -521,11 +532,13 @@ def sweep(
     from helmholtz.data import check_split_options
 
     check_split_options(**load)
-    # without a codec the levels are checked once the dataset's modality (and so the codec) is known
-    guess = _MODALITY.get(codec or "", "image")
+    # every level of every codec named is checked against the registry now; without a codec, once the dataset's
+    # modality (and so the codec) is known — still before anything is stored or trained
+    guess = implied_modality(codecs, level_map)
     validate_sweep(make_sweep_spec(
-        "dataset", modality=guess, codec=codec or "none", levels=level_list if codec else None, archs=arch_list,
-        seeds=seed_list, options=train_options(modality=guess, **recipe), train_size=train_size, test_size=test_size,
+        "dataset", modality=guess or "image", codec=codecs if guess else "none",
+        levels=level_map if guess else None, archs=arch_list, seeds=seed_list,
+        options=train_options(modality=guess or "image", **recipe), train_size=train_size, test_size=test_size,
         val_fraction=val_fraction, split_seed=split_seed,
     ))
     from helmholtz.sweep.runner import check_out_dir, check_threads, run_sweep
@@ -534,10 +547,10 @@ def sweep(
     check_out_dir(out_dir)
     check_threads(threads_per_run, workers, engine=engine)
     ds = _dataset(dataset, **load)
-    if until_decided and level_list is None:
-        level_list = list(coarse_levels(codec or ("jpeg" if ds.modality == "image" else "mp3")))
+    if until_decided and level_map is None:
+        level_map = {c: list(coarse_levels(c)) for c in codecs or (default_codec(ds.modality),)}
     spec = make_sweep_spec(
-        _source_name(dataset, ds), modality=ds.modality, codec=codec, levels=level_list, archs=arch_list,
+        _source_name(dataset, ds), modality=ds.modality, codec=codecs, levels=level_map, archs=arch_list,
         seeds=seed_list, options=train_options(modality=ds.modality, **recipe), train_size=train_size,
         test_size=test_size, val_fraction=ds.info.get("val_fraction", val_fraction), split_seed=split_seed,
         data_hash=ds.content_hash, sample_rate=sample_rate if ds.modality == "audio" else None,

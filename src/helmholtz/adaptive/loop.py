@@ -7,6 +7,10 @@ budget, a sweep killed at any moment resumes exactly where it stopped: the re-ru
 missing runs and then decides as the first run would have. With the Ray engine the driver decides and the tasks
 train. The store also keeps the budget and the final state (meta keys ``adaptive`` and ``adaptive_result``), which
 the report shows as a timeline.
+
+A sweep of several codecs decides on its first codec (the headline's): the boundary of its N_approx is bisected in
+that codec's level space (`CodecSpec.between`); the other codecs keep their starting grid (their coarse default
+grid when no levels are given).
 """
 
 from __future__ import annotations

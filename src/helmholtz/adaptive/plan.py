@@ -3,7 +3,8 @@
 After each batch the sweep's results are analysed (`helmholtz.analysis.analyze`, fixed bootstrap seed) and the
 answer's open parts get work, in this order of priority:
 
-1. **the boundary of N_approx** (the headline architecture, the sweep's codec):
+1. **the boundary of N_approx** (the headline architecture, the sweep's first codec: a multi-codec sweep decides on
+   its first codec, and the other codecs keep their grid):
    - *undecided* — the level at the boundary is inconclusive: seeds for it and for its reference (the paired cells),
      as many as the power estimate asks for (at most `MAX_SEEDS_PER_STEP` per step, so the estimate is renewed);
    - *found* but the two levels around the boundary are not adjacent: a level between them, by bisection in the
@@ -45,14 +46,17 @@ class Budget:
 
 @dataclass(frozen=True)
 class Run:
-    """One run to add: an architecture at a level (None = the original) with a seed."""
+    """One run to add: an architecture at a level (None = the original) of a codec with a seed. ``codec`` None is
+    the sweep's first codec (plan steps written before multi-codec sweeps have no codec)."""
 
     arch: str
     level: int | None
     seed: int
+    codec: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"arch": self.arch, "level": self.level, "seed": self.seed}
+        d = {"arch": self.arch, "level": self.level, "seed": self.seed}
+        return d if self.codec is None or self.level is None else {**d, "codec": self.codec}
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,12 @@ class Decision:
         return not self.runs
 
 
-def _level_of(obs: Observations, key: str) -> int | None:
-    return None if key == REFERENCE else obs.level(key).level
+def _run(obs: Observations, model: str, key: str, seed: int) -> Run:
+    """The run of ``model`` at level ``key`` with ``seed``, naming the level's codec."""
+    if key == REFERENCE:
+        return Run(model, None, seed)
+    lv = obs.level(key)
+    return Run(model, lv.level, seed, lv.codec)
 
 
 def _seeds_for_pair(obs: Observations, a: tuple[str, str], b: tuple[str, str], k: int) -> list[Run]:
@@ -97,10 +105,10 @@ def _seeds_for_pair(obs: Observations, a: tuple[str, str], b: tuple[str, str], k
         if k == 0:
             break
         cell = b if s in sa else a
-        out.append(Run(cell[0], _level_of(obs, cell[1]), s))
+        out.append(_run(obs, cell[0], cell[1], s))
         k -= 1
     while k > 0:
-        out += [Run(a[0], _level_of(obs, a[1]), fresh), Run(b[0], _level_of(obs, b[1]), fresh)]
+        out += [_run(obs, a[0], a[1], fresh), _run(obs, b[0], b[1], fresh)]
         fresh += 1
         k -= 1
     return out
@@ -152,7 +160,7 @@ def _boundary_items(a: Analysis) -> list[Item]:
         from helmholtz.codecs.registry import get_codec
 
         name = get_codec(na.codec).display(new)
-        runs = tuple(Run(m, new, s) for s in seeds)
+        runs = tuple(Run(m, new, s, na.codec) for s in seeds)
         return [Item("bisection", f"boundary between {obs.level(hold).display} and {obs.level(drop).display}: "
                                   f"adding {name}", runs, total_runs=len(runs))]
     return []
@@ -195,7 +203,8 @@ def state_text(a: Analysis) -> str:
 def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: float | None, spent_s: float,
            tolerance_pp: float = 1.0, compare_level: str | None = None) -> Decision:
     """The next step, from the stored results (`obs`), the runs already planned and the budget."""
-    a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED, compare_level=compare_level)
+    a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED, compare_level=compare_level,
+                codec_intervals=False)
     state = state_text(a)
     if a.headline_model is None:
         return Decision((), "stop", "", state, False, ("nothing learned: every architecture is at chance on the "

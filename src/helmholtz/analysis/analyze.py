@@ -3,11 +3,13 @@
 Order of work: the bootstrap draws (`bootstrap.py`) → per-cell accuracy with its interval → per architecture and
 codec, the level verdicts and N_approx (`verdicts.py`) and the collapse test (`collapse.py`) → the model comparison
 at every level and at the pre-set level (`compare.py`) → the recommendation with its two effects → epochs
-(`epochs.py`) → warnings → the headline (`headline.py`). `Analysis.to_json()` is the stable machine-readable form
-(`helmholtz report --json`, `helmholtz analyze --json`).
+(`epochs.py`) → with several codecs, BD-rate and BD-accuracy between them (`codec_compare.py`) → warnings → the
+headline (`headline.py`). `Analysis.to_json()` is the stable machine-readable form (`helmholtz report --json`,
+`helmholtz analyze --json`).
 
 The headline reports the architecture with the best accuracy on the original (or ``model=``) and the first codec of
-the sweep; every architecture's and codec's N_approx is in the tables and the JSON.
+the sweep, then (several codecs) the N_approx of every codec and each codec's BD-rate against the first; every
+architecture's and codec's N_approx is in the tables and the JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from helmholtz.analysis.bootstrap import MIN_SEEDS, N_BOOT, PairedBootstrap
+from helmholtz.analysis.codec_compare import compare_codecs, overlap_warnings
 from helmholtz.analysis.collapse import collapse_test
 from helmholtz.analysis.compare import (
     Recommendation,
@@ -122,10 +125,11 @@ def _warnings(obs: Observations, cells: tuple[CellSummary, ...], head: str | Non
 
 def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOOT, seed: int = 0,
             model: str | None = None, compare_pair: tuple[str, str] | None = None,
-            compare_level: str | None = None) -> Analysis:
+            compare_level: str | None = None, codec_intervals: bool = True) -> Analysis:
     """Analyse `obs`. ``tolerance_pp`` is the margin δ in percentage points; ``model`` picks the headline
     architecture; ``compare_pair`` the two architectures compared (default: smallest and largest);
-    ``compare_level`` the pre-set level of the headline comparison (default: the paper's, when in the grid)."""
+    ``compare_level`` the pre-set level of the headline comparison (default: the paper's, when in the grid);
+    ``codec_intervals=False`` skips the bootstrap of the BD deltas (the adaptive sweep's decisions need none)."""
     if not (isinstance(tolerance_pp, (int, float)) and 0 < tolerance_pp <= MAX_TOLERANCE_PP):
         raise ConfigError(f"--tolerance must be a margin in (0, {MAX_TOLERANCE_PP:g}] percentage points; got "
                           f"{tolerance_pp}", fix="e.g. --tolerance 1.0")
@@ -149,11 +153,13 @@ def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOO
     notes = []
     if na is not None and na.reference_note:
         notes.append(na.reference_note)
+    bd = compare_codecs(obs, boot, draws=codec_intervals) if len(codecs) > 1 else ()
+    warnings = _warnings(obs, cells, head) + overlap_warnings(bd, model=head)
     result = Analysis(
         obs=obs, tolerance_pp=float(tolerance_pp), n_boot=n_boot, seed=seed, cells=cells, headline_model=head,
         n_approx=na, n_approx_all=all_na, collapse=col, collapses=collapses, pair=pair, compare_level=level,
         comparisons=comparisons, headline_comparison=head_cmp, recommendation=rec, epochs=epoch_summaries(obs),
-        fits=_fits(obs), warnings=tuple(_warnings(obs, cells, head)), notes=tuple(notes),
+        fits=_fits(obs), warnings=tuple(warnings), notes=tuple(notes), codec_comparisons=bd,
     )
     return replace(result, headline=headline(result))
 

@@ -78,11 +78,17 @@ def default_pair(obs: Observations, requested: tuple[str, str] | None = None) ->
 
 
 def paper_level(obs: Observations) -> str | None:
-    """The paper's pre-set comparison level when the grid has it: JPEG q 25, or the MP3 level at Q 0.75."""
+    """The paper's pre-set comparison level when the grid has it: JPEG q 25, or the MP3 level at Q 0.75 (the
+    paper's codecs, `CodecSpec.paper`, are the only ones with a Q axis)."""
+    from helmholtz.codecs.registry import CODECS
+
     for lv in obs.levels:
-        if lv.codec == "jpeg" and lv.level == PAPER_QUALITY:
+        spec = CODECS.get(lv.codec)
+        if spec is None or not spec.paper or lv.Q is None:
+            continue
+        if spec.level_kind == "quality" and lv.level == PAPER_QUALITY:
             return lv.key
-        if lv.codec == "mp3" and lv.Q is not None and abs(lv.Q - PAPER_Q_AUDIO) < 1e-9:
+        if spec.level_kind == "bitrate" and abs(lv.Q - PAPER_Q_AUDIO) < 1e-9:
             return lv.key
     return None
 

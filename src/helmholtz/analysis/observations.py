@@ -152,21 +152,15 @@ class Observations:
 
 
 def level_display(codec: str, level: int | None, key: str) -> str:
-    """How a level reads in prose."""
+    """How a level reads in prose: the registry's display ('q 20', '32 kbps', 'WebP q 40'), 'the original' for the
+    reference, the key itself for a free label of an imported table."""
     if key == REFERENCE:
         return "the original"
     if level is None or codec == "custom":
         return key
-    try:
-        from helmholtz.codecs.registry import get_codec
-    except ImportError:  # the registry is optional for reading a store
-        get_codec = None
-    if get_codec is not None:
-        try:
-            return get_codec(codec).display(int(level))
-        except Exception:  # an unknown codec name in an old store reads as its number
-            pass
-    return f"{level} kbps" if codec == "mp3" else f"q {level}"
+    from helmholtz.codecs.registry import level_display as display
+
+    return display(codec, int(level))
 
 
 def sort_levels(levels: Iterable[LevelInfo]) -> tuple[LevelInfo, ...]:
@@ -193,15 +187,20 @@ def sort_levels(levels: Iterable[LevelInfo]) -> tuple[LevelInfo, ...]:
 
 
 def quantization_axis(level: int | None, *, codec: str, grid_levels: Iterable[int | None]) -> float | None:
-    """The paper's Q of one level (Fig. 4/7): images (100 − q)/100; audio linear in the bitrate from 0.0 at the
-    grid's highest to 1.0 at its lowest. None for the original and for codecs the paper did not use."""
-    if level is None or codec not in ("jpeg", "mp3"):
+    """The paper's Q of one level (Fig. 4/7), for the paper's codecs only (`CodecSpec.paper`: JPEG, MP3): a
+    quality q → (100 − q)/100; a bitrate → linear from 0.0 at the grid's highest to 1.0 at its lowest
+    (``grid_levels``: that codec's levels). None for the original and for every other codec (drawn against bits)."""
+    from helmholtz.codecs.registry import CODECS
+
+    spec = CODECS.get(codec)
+    if level is None or spec is None or not spec.paper:
         return None
-    if codec == "mp3":
+    if spec.level_kind == "bitrate":
         rates = sorted({int(x) for x in grid_levels if x is not None})
         lo, hi = rates[0], rates[-1]
         return 0.0 if hi == lo else (hi - int(level)) / (hi - lo)
-    return (100 - int(level)) / 100
+    top = spec.level_range[1]
+    return (top - int(level)) / top
 
 
 # ---------------------------------------------------------------- from a results store
@@ -242,16 +241,45 @@ def _num(row: Mapping[str, Any] | None, key: str, scale: float = 1.0) -> float |
     return None if value is None else float(value) * scale
 
 
+def row_key(row: Mapping[str, Any]) -> str:
+    """The level key of a store row: its ``level_label``, else the registry's label of its codec and level."""
+    if row.get("level_label"):
+        return str(row["level_label"])
+    level, codec = row.get("level"), str(row.get("codec") or "")
+    if level is None:
+        return REFERENCE
+    from helmholtz.codecs.registry import CODECS, level_label
+
+    return level_label(codec, int(level), check=False) if codec in CODECS else str(level)
+
+
+def spec_points(spec: Mapping[str, Any] | None) -> tuple[list[tuple[str, int | None]], list[tuple[str, int, str]]]:
+    """(valid points, invalid points with why) of a stored sweep spec; ([], []) without a readable spec."""
+    if not spec:
+        return [], []
+    from helmholtz.errors import HelmholtzError
+    from helmholtz.sweep.spec import SweepSpec, invalid_points
+
+    try:
+        s = SweepSpec.from_dict(dict(spec))
+        bad = invalid_points(s)
+    except (HelmholtzError, TypeError, ValueError):
+        return [], []
+    drop = {(c, v) for c, v, _ in bad}
+    return [p for p in s.points if p not in drop], bad
+
+
 def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[str, Any]],
                   runs: Sequence[Mapping[str, Any]], unit_scale: float) -> tuple[LevelInfo, ...]:
-    stats = {str(r.get("level_label") or (REFERENCE if r.get("level") is None else r["level"])): r for r in level_rows}
+    from helmholtz.codecs.registry import level_label
+
+    stats = {row_key(r): r for r in level_rows}
     seen: dict[str, tuple[str, int | None]] = {}
+    for codec, lv in spec_points(spec)[0]:
+        seen.setdefault(level_label(codec, lv, check=False), (codec, lv))
     spec_codec = (spec or {}).get("codec")
-    for lv in (spec or {}).get("levels", ()):
-        key = REFERENCE if lv is None else str(lv)
-        seen.setdefault(key, ("none" if lv is None else str(spec_codec), None if lv is None else int(lv)))
     for row in (*level_rows, *runs):
-        key = str(row.get("level_label") or (REFERENCE if row.get("level") is None else row["level"]))
+        key = row_key(row)
         level = row.get("level")
         try:
             level = None if level is None else int(level)
@@ -260,7 +288,9 @@ def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
                              fix="re-run the sweep into a new --out directory") from None
         codec = "none" if key == REFERENCE else str(row.get("codec") or spec_codec or "custom")
         seen.setdefault(key, (codec, level))
-    grid_levels = {lvl for codec, lvl in seen.values()}
+    grids: dict[str, set[int | None]] = {}
+    for codec, lvl in seen.values():
+        grids.setdefault(codec, set()).add(lvl)
     out = []
     for key, (codec, level) in seen.items():
         row = stats.get(key)
@@ -272,7 +302,7 @@ def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
         out.append(LevelInfo(
             key=key, codec=codec, level=level, display=level_display(codec, level, key), bits=bits,
             bits_total=total, raw_bits=raw, fidelity_db=_num(row, "fidelity_db"),
-            Q=quantization_axis(level, codec=codec, grid_levels=grid_levels),
+            Q=quantization_axis(level, codec=codec, grid_levels=grids[codec]),
             capacity=extra.get("capacity") if isinstance(extra, dict) else None,
             n_train=None if row is None or row.get("n_items") is None else int(row["n_items"]),
         ))
@@ -304,7 +334,7 @@ def run_info(run: Mapping[str, Any], history: Sequence[float] | None,
     train_acc = None
     if train_history and best is not None and 1 <= int(best) <= len(train_history):
         train_acc = float(train_history[int(best) - 1])
-    return RunInfo(model=str(run["arch"]), level=str(run.get("level_label") or REFERENCE), seed=int(run["seed"]),
+    return RunInfo(model=str(run["arch"]), level=row_key(run), seed=int(run["seed"]),
                    epochs_run=None if ran is None else int(ran), epoch_cap=cap,
                    best_epoch=None if best is None else int(best), epochs_to_converge=etc, censored=censored,
                    censored_at=at, still_improving=improving, wall_s=_num(run, "wall_s"), train_acc=train_acc)
@@ -331,7 +361,10 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     if not done:
         raise StoreError(f"no finished runs to analyse ({n_failed} failed)", where="results store",
                          fix="run `helmholtz sweep ...` into this directory first, or wait for its first run")
-    modality = str((spec or {}).get("modality") or ("audio" if any(r.get("codec") == "mp3" for r in done) else "image"))
+    from helmholtz.codecs.registry import CODECS
+
+    audio = any(CODECS[r["codec"]].modality == "audio" for r in done if r.get("codec") in CODECS)
+    modality = str((spec or {}).get("modality") or ("audio" if audio else "image"))
     unit, scale = _unit(level_rows, modality)
     levels = _store_levels(spec, level_rows, done, scale)
     histories: dict[str, list[float]] = {}
@@ -342,7 +375,7 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
             train_histories.setdefault(str(e["run_id"]), []).append(float(e["train_acc"]))
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for r in done:
-        groups.setdefault((str(r["arch"]), str(r.get("level_label") or REFERENCE)), []).append(r)
+        groups.setdefault((str(r["arch"]), row_key(r)), []).append(r)
     correct_all = {id(r): _correct(r, labels) for r in done}
     paired = all(c is not None for c in correct_all.values())
     cells = {}
@@ -363,11 +396,14 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
                                          "; the test-set size is unknown, so that variance is left out"))
     n_classes = next((int(r["n_classes"]) for r in done if r.get("n_classes")), None)
     expected = None
-    if spec:
-        try:
-            expected = len(spec["levels"]) * len(spec["archs"]) * len(spec["seeds"])
-        except (KeyError, TypeError):
-            expected = None
+    points, bad = spec_points(spec)
+    if points:
+        expected = len(points) * len(spec["archs"]) * len(spec["seeds"])
+    if bad:
+        from helmholtz.sweep.spec import points_text
+
+        notes.append(f"the stored sweep holds levels no codec can run ({points_text((c, v) for c, v, _ in bad)}: "
+                     f"{bad[0][2]}); they are left out — `helmholtz repair DIR` drops them from the store")
     return Observations(
         levels=levels, models=tuple(_params(done)), params=_params(done), cells=cells,
         runs=tuple(run_info(r, histories.get(str(r.get("run_id"))), train_histories.get(str(r.get("run_id"))))

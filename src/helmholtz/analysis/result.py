@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from helmholtz.analysis.codec_compare import CodecComparison
 from helmholtz.analysis.collapse import Collapse
 from helmholtz.analysis.compare import Comparison, Recommendation
 from helmholtz.analysis.epochs import EpochSummary
@@ -64,6 +65,7 @@ class Analysis:
     warnings: tuple[str, ...]
     notes: tuple[str, ...]
     headline: str = field(default="")
+    codec_comparisons: tuple[CodecComparison, ...] = ()   # BD-rate/BD-accuracy between codecs, several codecs only
 
     @property
     def partial(self) -> bool:
@@ -108,6 +110,7 @@ class Analysis:
                  "censored": e.censored, "still_improving": e.still_improving, "n": e.n, "text": e.text}
                 for e in self.epochs
             ],
+            "codecs": [c.to_dict() for c in self.codec_comparisons],
             "cells": [{"model": c.model, "level": c.level, "acc": c.acc, "ci": list(c.ci) if c.ci else None,
                        "n": c.n, "at_chance": c.at_chance} for c in self.cells],
             "warnings": list(self.warnings),

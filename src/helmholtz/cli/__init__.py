@@ -27,9 +27,17 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from helmholtz.cli import audio_cmds, codec_cmds, data_cmds, report_cmds, sweep_cmds, train_cmds
+    from helmholtz.cli import (
+        audio_cmds,
+        codec_cmds,
+        data_cmds,
+        repair_cmds,
+        report_cmds,
+        sweep_cmds,
+        train_cmds,
+    )
 
-    for module in (data_cmds, codec_cmds, train_cmds, sweep_cmds, report_cmds, audio_cmds):
+    for module in (data_cmds, codec_cmds, train_cmds, sweep_cmds, repair_cmds, report_cmds, audio_cmds):
         module.register(app)
     from helmholtz.cli import capacity_cmds
     capacity_cmds.register(app)

@@ -13,8 +13,6 @@ import typer
 from helmholtz.errors import ConfigError
 from helmholtz.train.spec import TrainOptions
 
-CodecName = Literal["none", "jpeg", "mp3"]
-
 DatasetArg = Annotated[str, typer.Argument(
     metavar="DATASET", help="A known name (fashion-mnist, mnist, cifar10) or a path: CIFAR-10 batches folder, "
                             "IDX folder, image folder with one subfolder per class, .npz, or WAV folder.")]

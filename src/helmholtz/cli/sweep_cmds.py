@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
     def sweep_cmd(
         dataset: o.DatasetArg,
         out: Annotated[Path, typer.Option("--out", help="Sweep directory: results.sqlite goes here; re-run to resume.")],
-        codec: Annotated[str | None, typer.Option("--codec", help="jpeg | mp3 | none (default: jpeg for images, mp3 for audio).")] = None,
-        levels: Annotated[str | None, typer.Option("--levels", help="Comma-separated levels, 'none' = original (default: the paper's grid).")] = None,
+        codec: Annotated[str | None, typer.Option("--codec", help="A codec of `helmholtz codecs`, or several in one sweep: jpeg,webp,avif (default: jpeg for images, mp3 for audio; none = the original only).")] = None,
+        levels: Annotated[list[str] | None, typer.Option("--levels", help="Comma-separated levels, 'none' = the original (default: each codec's grid). Per codec: --levels jpeg=5,10,20 --levels avif=20,40,60. Several codecs always train the original, their shared reference.")] = None,
         archs: Annotated[str, typer.Option("--archs", help="Comma-separated architectures (see `helmholtz archs`).")] = "A,B,C,D,E,F",
         seeds: Annotated[str, typer.Option("--seeds", help="A count (3 → seeds 0,1,2) or a list (0,5,7).")] = "3",
         engine: Annotated[str, typer.Option("--engine", help="local | ray")] = "local",
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
             with Store(directory) as store:
                 rows = store.epochs() if epochs else store.runs(None if failed else "done")
                 spec, where = store.spec() or {}, store.dir
-            _print_table(rows, epochs=epochs, codec=spec.get("codec", ""), where=where)
+            _print_table(rows, epochs=epochs, codecs=_spec_codecs(spec), where=where)
             return
         n, target = api.export(directory, out_file, fmt=fmt, kind=kind, failed=failed)
         if target is not None:
@@ -142,10 +142,16 @@ def register(app: typer.Typer) -> None:
                               highlight=False, soft_wrap=True)
 
 
-def _print_table(rows: list[dict], *, epochs: bool, codec: str, where: Path) -> None:
+def _spec_codecs(spec: dict) -> list[str]:
+    from helmholtz.sweep.spec import SweepSpec
+
+    return list(SweepSpec.from_dict(spec).codecs) if spec else []
+
+
+def _print_table(rows: list[dict], *, epochs: bool, codecs: list[str], where: Path) -> None:
     from rich.table import Table
 
-    from helmholtz.sweep.summary import cell_table, format_cell, grid
+    from helmholtz.sweep.summary import cell_table, format_cell, grid, level_heading
 
     if epochs:
         table = Table(title=f"epochs in {where}")
@@ -157,17 +163,17 @@ def _print_table(rows: list[dict], *, epochs: bool, codec: str, where: Path) -> 
         console.print(table)
         return
     table = Table(title=f"runs in {where}")
-    cols = (("level_label", {"jpeg": "q", "mp3": "kbps"}.get(codec, "level")), ("arch", "arch"), ("seed", "seed"), ("status", "status"), ("test_acc", "test acc"),
+    cols = (("level_label", level_heading(codecs)), ("arch", "arch"), ("seed", "seed"), ("status", "status"), ("test_acc", "test acc"),
             ("best_val_acc", "best val"), ("best_epoch", "best ep"), ("epochs_run", "epochs"), ("wall_s", "wall s"))
     for c, head in cols:
         table.add_column(head, justify="left" if c in ("level_label", "arch", "status") else "right")
     for r in rows:
         table.add_row(*(_fmt(r[c]) for c, _ in cols))
     console.print(table)
-    levels, archs, by = grid(cell_table(rows))
+    levels, archs, by = grid(cell_table(rows, codecs=codecs))
     if levels:
         cells = Table(title="mean test accuracy ± std over seeds (n)", title_justify="left")
-        cells.add_column({"jpeg": "quality q", "mp3": "kbps"}.get(codec, "level"))
+        cells.add_column(level_heading(codecs))
         for a in archs:
             cells.add_column(f"arch {a}", justify="right")
         for lv in levels:

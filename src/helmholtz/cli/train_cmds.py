@@ -77,8 +77,8 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     def train_cmd(
         dataset: o.DatasetArg,
-        codec: Annotated[str, typer.Option("--codec", help="none | jpeg | mp3")] = "none",
-        level: Annotated[int | None, typer.Option("--level", help="JPEG quality 1..100 or MP3 bitrate (kbps).")] = None,
+        codec: Annotated[str, typer.Option("--codec", help="none, or a codec of `helmholtz codecs` (jpeg, webp, avif, …, mp3, opus, …).")] = "none",
+        level: Annotated[int | None, typer.Option("--level", help="The codec's level: JPEG quality 1..100, MP3 bitrate in kbps, … (see `helmholtz codecs`).")] = None,
         arch: Annotated[str, typer.Option("--arch", help="Architecture A..F (see `helmholtz archs`).")] = "A",
         seed: Annotated[int, typer.Option("--seed", help="Seed of the model init, dropout, shuffling and augmentation.")] = 0,
         train_size: o.TrainSize = None,

@@ -222,9 +222,10 @@ def compress_dataset(
     reference). The result is ``ds.with_arrays(...)`` with ``codec``, ``level`` and ``encoder`` in its ``info``;
     stats are over the training split.
     """
-    level = check_level(codec, level)
     if codec == registry.REFERENCE:
+        check_level(codec, level)
         return ds, raw_stats(ds)
+    # compress_splits checks the level, once (the sweep validated it up front, through the same registry)
     results, stats = compress_splits(ds, codec=codec, level=level, cache_dir=cache_dir, workers=workers,
                                      subsampling=subsampling)
     out = ds.with_arrays(x_train=results["train"].data, x_val=results["val"].data, x_test=results["test"].data,

@@ -78,6 +78,9 @@ class CodecSpec:
     gap_reason: str = ""
     subsamplings: tuple[str, ...] = ()
     level_param: str = "level"  # the keyword the codec's own function names the level with (quality, psnr_db, …)
+    #: the paper's codec for its modality (JPEG for images, MP3 for audio): the default of a sweep, labelled by its
+    #: bare number in the store ('20', as before the registry existed), and the only codecs with the paper's Q axis
+    paper: bool = False
     requires: tuple[str, ...] = ()  # Python modules the codec imports (checked by available())
 
     def __post_init__(self) -> None:
@@ -107,9 +110,13 @@ class CodecSpec:
                              fix=f"use one of {', '.join(map(str, self.allowed))}")
         return v
 
-    def label(self, level: int) -> str:
-        """How the store and the plots label a level: the number, e.g. '20'."""
-        return str(self.check(level, where=f"{self.name} level"))
+    def label(self, level: int, *, check: bool = True) -> str:
+        """How the store, the tables and ``--compare-at`` name a level, unique across codecs: the paper's codecs
+        by the bare number ('20' for JPEG q 20, '32' for MP3 32 kbps: the labels of every store written before
+        other codecs existed), every other codec as 'name:level' ('webp:40'). ``check=False`` labels a level
+        without validating it (reading a store that holds an invalid level)."""
+        v = self.check(level, where=f"{self.name} level") if check else int(level)
+        return str(v) if self.paper else f"{self.name}:{v}"
 
     def display(self, level: int) -> str:
         """A level in prose: 'q 20' (JPEG), '32 kbps' (MP3), 'WebP q 40', 'Opus 24 kbps', 'JPEG 2000 30 dB'."""
@@ -167,6 +174,7 @@ class CodecSpec:
             "higher_is_better": self.higher_is_better, "unit": self.unit, "level_range": [lo, hi],
             "valid_levels": list(self.allowed) if self.allowed else f"every integer in {lo}..{hi}",
             "default_levels": list(self.default_levels), "example": self.display(self.default_levels[0]),
+            "label_example": self.label(self.default_levels[0]), "paper": self.paper,
             "payload": self.payload, "coding": self.coding, "subsamplings": list(self.subsamplings),
             "extension": self.extension, "library": self.library, "encoder": self.encoder() if ok else None,
             "available": ok, "unavailable_reason": why or None,
@@ -201,7 +209,7 @@ _SPECS = (
         level_range=(1, 100), default_levels=_PAPER_QUALITIES, display_format="q {}", extension=".jpg",
         payload="the entropy-coded scan data (SOS…EOI), without SOI, tables, frame and scan headers",
         coding="RGB: YCbCr 4:2:0 (the paper's; 4:2:2 or 4:4:4 on request); gray: one channel",
-        library="simplejpeg", impl=f"{_C}.jpeg:jpeg_roundtrip", level_param="quality",
+        library="simplejpeg", impl=f"{_C}.jpeg:jpeg_roundtrip", level_param="quality", paper=True,
         encoder_impl=f"{_C}.jpeg:jpeg_encoder", payload_impl=f"{_C}.jpeg:scan_bytes",
         subsamplings=("4:2:0", "4:2:2", "4:4:4"), requires=("simplejpeg",),
     ),
@@ -252,7 +260,7 @@ _SPECS = (
         gap_reason="an MP3 (Layer III) bitrate and LAME would silently use another", extension=".mp3",
         payload="the MPEG audio frames, without ID3 tags and the Xing/Info/LAME header frame",
         coding="mono CBR; LAME lowers the rate at 8–56 kbps, resampled back to the input's rate",
-        library="lameenc pedalboard", impl=f"{_C}.mp3:mp3_roundtrip", level_param="bitrate_kbps",
+        library="lameenc pedalboard", impl=f"{_C}.mp3:mp3_roundtrip", level_param="bitrate_kbps", paper=True,
         encoder_impl=f"{_C}.mp3:mp3_encoder", payload_impl=f"{_C}.registry:_mp3_payload",
         requires=("lameenc", "pedalboard"),
     ),
@@ -305,6 +313,60 @@ def get_codec(name: str) -> CodecSpec:
 def codecs_for(modality: Modality) -> tuple[CodecSpec, ...]:
     """The codecs of one modality ('image' or 'audio'), in registry order."""
     return tuple(spec for spec in CODECS.values() if spec.modality == modality)
+
+
+def default_codec(modality: str) -> str:
+    """The paper's codec of a modality (JPEG for images, MP3 for audio): a sweep's codec when none is given."""
+    return next(spec.name for spec in CODECS.values() if spec.paper and spec.modality == modality)
+
+
+# ── levels as the other layers name them ─────────────────────────────────────────────────────────────────────────
+
+def level_label(codec: str, level: int | None, *, check: bool = True) -> str:
+    """The store's label of one level: 'none' for the original (codec 'none' or level None), else
+    ``get_codec(codec).label(level)`` ('20', '32', 'webp:40'). The one place labels are made."""
+    if level is None or codec == REFERENCE:
+        return REFERENCE
+    return get_codec(codec).label(level, check=check)
+
+
+def level_display(codec: str, level: int | None) -> str:
+    """A level in prose: 'the original', 'q 20', '32 kbps', 'WebP q 40'. Never raises: an invalid level (kept in an
+    old store) is formatted all the same ('100 kbps'), an unknown codec reads as 'codec level'."""
+    if level is None or codec == REFERENCE:
+        return "the original"
+    spec = CODECS.get(codec)
+    if spec is None:
+        return f"{codec} {level}"
+    try:
+        return spec.display(level)
+    except CodecError:
+        return spec.display_format.format(level)
+
+
+def parse_level_label(text: str, *, codecs: tuple[str, ...] | list[str], where: str = "level") -> tuple[str, int | None]:
+    """A label as the user or the store writes it → (codec, level): 'none'/'original' → ('none', None); 'webp:40' →
+    ('webp', 40); a bare number → the paper's codec among ``codecs`` (JPEG, MP3). CodecError when it names no
+    valid level of ``codecs``."""
+    t = str(text).strip().lower()
+    if t in (REFERENCE, "orig", "original"):
+        return REFERENCE, None
+    name, sep, number = t.rpartition(":")
+    if not sep:
+        bare = [c for c in codecs if c in CODECS and CODECS[c].paper]
+        if not bare:
+            example = f"{codecs[0]}:{CODECS[codecs[0]].default_levels[0]}" if codecs and codecs[0] in CODECS else "webp:40"
+            raise CodecError(f"level {text!r} names no codec", where=where, fix=f"write codec:level, e.g. {example}")
+        name = bare[0]
+    spec = get_codec(name)
+    if name not in codecs:
+        raise CodecError(f"level {text!r} is a {spec.title} level, but the codecs here are {', '.join(codecs)}",
+                         where=where, fix="pick a level of one of those codecs")
+    try:
+        value = int(number)
+    except ValueError:
+        raise CodecError(f"level {text!r} is not a number", where=where, fix=f"e.g. {spec.label(spec.default_levels[0])}") from None
+    return name, spec.check(value, where=where)
 
 
 # ── small adapters named by the specs above ──────────────────────────────────────────────────────────────────────

@@ -22,7 +22,7 @@ from helmholtz.errors import StoreError
 from helmholtz.fsutil import atomic_dir
 from helmholtz.report.capacity import capacity_html, capacity_section
 from helmholtz.report.figures import FigureFiles, write_figures
-from helmholtz.report.html import render_html, timeline_html
+from helmholtz.report.html import codecs_html, render_html, timeline_html
 from helmholtz.report.summary import render_markdown
 
 
@@ -60,7 +60,7 @@ def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[di
     obs = replace(obs, model_input=model_input)
     if steps or adaptive:
         grid = obs.n_expected or 0
-        obs = replace(obs, n_expected=grid + len({(r["arch"], r["level"], r["seed"]) for st in steps
+        obs = replace(obs, n_expected=grid + len({(r.get("codec"), r["arch"], r["level"], r["seed"]) for st in steps
                                                    for r in st["runs"]}))
         obs = replace(obs, adaptive={"steps": steps, "budget": adaptive, "result": result, "grid_runs": grid})
     return obs, runs
@@ -144,6 +144,9 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
     run = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"
     extra = [("timeline", "How the adaptive sweep decided", timeline_html(obs.adaptive))] if obs.adaptive else []
+    if analysis.codec_comparisons:
+        extra.insert(0, ("codecs", "Codecs compared: N_approx per codec, BD-rate and BD-accuracy",
+                         codecs_html(analysis)))
     cap = capacity_section(analysis, runs)
     if cap is not None:
         extra.append(("capacity", "Capacity in bits: what the models can store and what the data needs",

@@ -5,7 +5,8 @@
   one-sided 95 % bounds the verdicts use), the −δ line, each level's verdict as its marker (● holds, ✕ drops,
   ○ inconclusive), N_approx, and the collapse point with its CI when a collapse was found;
 - **accuracy_vs_q** (paper Fig. 4/7): accuracy against Q with 95 % intervals (cells with ≥ 3 seeds) and the
-  paper's fitted shadow curve a + c·log(100 − Q%) — drawn against the measured bits when the codec has no Q;
+  paper's fitted shadow curve a + c·log(100 − Q%) — drawn against the measured bits when the codec has no Q (the
+  paper's Q exists for JPEG and MP3 only), and then with several codecs one curve per (architecture, codec);
 - **epochs_vs_q** (paper Fig. 5/8): median epochs to converge; a triangle marks a median that is only a bound
   (censored runs), a cross a cell whose runs were still improving at the cap;
 - **accuracy_vs_params** (paper Fig. 6/9): accuracy against parameters at the pre-set comparison level.
@@ -69,6 +70,17 @@ def _label(a: Analysis, model: str) -> str:
     return f"{model} ({n / 1e6:.2f}M params)" if n and n >= 1e5 else f"{model} ({n:,} params)" if n else model
 
 
+def _use_q(a: Analysis) -> bool:
+    """The paper's Q axis: only for a one-codec sweep of a codec that has it (JPEG, MP3); else measured bits."""
+    return len(a.obs.codecs()) <= 1 and any(lv.Q is not None for lv in a.obs.levels)
+
+
+def _styles(a: Analysis) -> dict[str, object]:
+    """One line style per codec, in the sweep's order."""
+    return {c: s for c, s in zip(a.obs.codecs(), ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))),
+                                 strict=False)}
+
+
 def _series(a: Analysis) -> list[tuple[str, str]]:
     """(model, codec) lines of the difference figure: every architecture with every codec."""
     return [(x.model, x.codec) for x in a.n_approx_all]
@@ -79,7 +91,7 @@ def difference_vs_bits(a: Analysis):
     obs, delta = a.obs, a.tolerance_pp
     series = _series(a)
     colors = _colors([f"{m}/{c}" for m, c in series])
-    styles = {c: s for c, s in zip(obs.codecs(), ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))), strict=False)}
+    styles = _styles(a)
     ref_bits = obs.level(REFERENCE).bits if obs.has_level(REFERENCE) else None
     for na in a.n_approx_all:
         col = colors[f"{na.model}/{na.codec}"]
@@ -141,20 +153,28 @@ def _acc_ylim(ax, cells: Sequence[CellSummary]) -> None:
 def accuracy_vs_q(a: Analysis):
     fig, ax = _new_figure()
     obs = a.obs
-    use_q = any(lv.Q is not None for lv in obs.levels)
+    use_q = _use_q(a)
     colors = _colors(list(obs.models))
+    styles = _styles(a)
+    several = len(obs.codecs()) > 1
+    series = _colors([f"{m}/{c}" for m in obs.models for c in obs.codecs()])   # several codecs: a colour each
     for model in obs.models:
         col = colors[model]
         cells = _cells_of(a, model)
-        comp = [c for c in cells if c.level != REFERENCE and (obs.level(c.level).Q if use_q else c.bits) is not None]
         x_of = (lambda c: obs.level(c.level).Q) if use_q else (lambda c: c.bits)
-        comp.sort(key=x_of)
-        if comp:
+        for codec in obs.codecs() or ("",):
+            col = series[f"{model}/{codec}"] if several else colors[model]
+            comp = sorted((c for c in cells if c.level != REFERENCE and obs.level(c.level).codec == codec
+                           and x_of(c) is not None), key=x_of)
+            if not comp:
+                continue
             xs = np.array([x_of(c) for c in comp])
             ys = np.array([100 * c.acc for c in comp])
             lo = np.array([ys[i] - 100 * c.ci[0] if c.ci else 0.0 for i, c in enumerate(comp)])
             hi = np.array([100 * c.ci[1] - ys[i] if c.ci else 0.0 for i, c in enumerate(comp)])
-            ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", color=col, ms=4, lw=1.2, capsize=2, label=_label(a, model))
+            label = _label(a, model) + (f", {codec}" if several else "")
+            ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", ls=styles.get(codec, "-"), color=col, ms=4, lw=1.2,
+                        capsize=2, label=label)
             for x, y, c in zip(xs, ys, comp, strict=True):
                 if c.ci is None:
                     ax.annotate(f"n={c.n}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7,
@@ -165,6 +185,7 @@ def accuracy_vs_q(a: Analysis):
                 ax.plot(qq, 100 * fit.predict(qq), color=col, lw=6, alpha=0.15, solid_capstyle="round",
                         label=f"{model}: paper's curve a + c·log(100 − Q%)")
         ref = next((c for c in cells if c.level == REFERENCE), None)
+        col = colors[model] if not several else "0.3"
         if ref is not None:
             ax.axhline(100 * ref.acc, color=col, ls="--", lw=0.9, alpha=0.8)
             x0 = 0.0 if use_q else ref.bits
@@ -177,8 +198,9 @@ def accuracy_vs_q(a: Analysis):
         ax.set_title("Accuracy vs compression, with 95% intervals (paper Fig. 4/7)")
     else:
         _log_x(ax)
-        ax.set_xlabel(f"measured {obs.unit} (log scale)")
-        ax.set_title("Accuracy vs measured bits, with 95% intervals")
+        ax.set_xlabel(f"measured {obs.unit} (payload, log scale)")
+        ax.set_title("Accuracy vs measured bits" + (", one curve per codec" if several else "")
+                     + ", with 95% intervals")
     ax.set_ylabel("test accuracy (%)")
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
@@ -188,17 +210,21 @@ def accuracy_vs_q(a: Analysis):
 def epochs_vs_q(a: Analysis):
     fig, ax = _new_figure()
     obs = a.obs
-    use_q = any(lv.Q is not None for lv in obs.levels)
+    use_q = _use_q(a)
     colors = _colors(list(obs.models))
+    styles = _styles(a)
     for model in obs.models:
         col = colors[model]
         rows = [e for e in a.epochs if e.model == model and e.median is not None]
-        comp = [e for e in rows if e.level != REFERENCE]
         x_of = (lambda e: obs.level(e.level).Q) if use_q else (lambda e: obs.level(e.level).bits)
-        comp = sorted((e for e in comp if x_of(e) is not None), key=x_of)
-        if comp:
+        for codec in obs.codecs() or ("",):
+            comp = sorted((e for e in rows if e.level != REFERENCE and obs.level(e.level).codec == codec
+                           and x_of(e) is not None), key=x_of)
+            if not comp:
+                continue
             xs = [x_of(e) for e in comp]
-            ax.plot(xs, [e.median for e in comp], "-", color=col, lw=1.1, label=_label(a, model))
+            label = _label(a, model) + (f", {codec}" if len(obs.codecs()) > 1 else "")
+            ax.plot(xs, [e.median for e in comp], color=col, ls=styles.get(codec, "-"), lw=1.1, label=label)
             for x, e in zip(xs, comp, strict=True):
                 ax.plot([x], [e.median], marker="^" if e.median_is_bound else "o", ms=6, color=col, ls="none",
                         mfc="white" if e.median_is_bound else col)

@@ -15,13 +15,16 @@ from typing import Any
 from helmholtz.analysis.analyze import Analysis
 from helmholtz.report.figures import FigureFiles
 from helmholtz.report.summary import (
+    CODECS_NOTE,
     Table,
     bits_table,
     cell_table,
+    codec_table,
     collapse_table,
     comparison_table,
     epoch_table,
     n_approx_table,
+    napprox_by_codec_table,
     recipe_lines,
     recipe_short,
     recommendation_lines,
@@ -131,6 +134,11 @@ def _fit(a: Analysis) -> str:
             + _table((("model", "a", "c", "R²", "RMSE (pp)", "levels"), rows)))
 
 
+def codecs_html(a: Analysis) -> str:
+    """The codecs compared: N_approx per codec and the BD table (a multi-codec sweep's section)."""
+    return (_table(napprox_by_codec_table(a)) + _table(codec_table(a)) + f"<p class=note>{escape(CODECS_NOTE)}</p>")
+
+
 def timeline_html(adaptive: Mapping[str, Any]) -> str:
     """The adaptive sweep's decisions in order: the starting grid, each step's runs and why, and how it ended."""
     steps, budget, result = adaptive.get("steps") or [], adaptive.get("budget") or {}, adaptive.get("result")
@@ -155,8 +163,9 @@ def _provenance(meta: Mapping[str, Any]) -> str:
 
 def render_html(a: Analysis, figures: Sequence[FigureFiles], *, meta: Mapping[str, Any],
                 extra: Sequence[tuple[str, str, str]] = ()) -> str:
-    """The whole report page. `meta` holds provenance rows; `extra` adds (id, title, html) sections before
-    'method' (e.g. the adaptive sweep's timeline, codec comparisons, capacity)."""
+    """The whole report page. `meta` holds provenance rows; `extra` adds (id, title, html) sections: 'codecs'
+    (the codecs compared) after N_approx, every other one (the adaptive sweep's timeline, capacity) before
+    'method'."""
     spec = a.obs.spec
     sections = {
         "summary": ("Summary", _summary(a)),
@@ -179,7 +188,8 @@ def render_html(a: Analysis, figures: Sequence[FigureFiles], *, meta: Mapping[st
     order = list(SECTIONS)
     for sid, title, body in extra:
         sections[sid] = (title, body)
-        order.insert(order.index("method"), sid)
+        # the codecs compared belong beside N_approx; other additions (timeline, capacity) before 'method'
+        order.insert(order.index("napprox") + 1 if sid == "codecs" else order.index("method"), sid)
     body = "\n".join(_section(sid, *sections[sid]) for sid in order)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

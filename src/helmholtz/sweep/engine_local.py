@@ -56,9 +56,10 @@ def describe_error(ex: BaseException) -> str:
 
 
 class LevelFeed(Protocol):
-    """Hands out the prepared data (codec round trip + model inputs) of one level, computing it once."""
+    """Hands out the prepared data (codec round trip + model inputs) of a run's level (its codec and level),
+    computing it once."""
 
-    def get(self, level: int | None) -> Dataset: ...
+    def get(self, spec: RunSpec) -> Dataset: ...
 
 
 class Sink(Protocol):
@@ -77,7 +78,7 @@ class Sink(Protocol):
 def run_in_process(todo: list[RunSpec], feed: LevelFeed, sink: Sink, *, threads: int, run_fn: RunFn) -> None:
     """Each run in this process, in order. Ctrl-C stops at once: the run in progress leaves no row."""
     for spec in todo:
-        data = feed.get(spec.level)
+        data = feed.get(spec)
         sink.started(spec)
         try:
             result, epochs = run_fn(
@@ -194,7 +195,7 @@ def run_in_pool(
                 spec = next_run()
                 if spec is None:
                     break
-                data = feed.get(spec.level)
+                data = feed.get(spec)
                 sink.started(spec)
                 inflight[pool.submit(_pool_task, run_fn, spec.to_dict(), data, threads)] = spec
                 if spec.run_id in isolated:

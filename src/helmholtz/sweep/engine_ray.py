@@ -104,7 +104,7 @@ def run_on_ray(
 def _drive(ray, remote, todo, feed, sink, *, threads: int, run_fn: RunFn, limit: int, max_retries: int) -> None:
     pending = iter(todo)
     inflight: dict[Any, RunSpec] = {}
-    level_refs: dict[Any, Any] = {}     # level → ObjectRef of its prepared data; only the current level is kept
+    level_refs: dict[Any, Any] = {}     # level label → ObjectRef of its prepared data; only the current level is kept
     exhausted = False
     try:
         while True:
@@ -113,11 +113,11 @@ def _drive(ray, remote, todo, feed, sink, *, threads: int, run_fn: RunFn, limit:
                 if spec is None:
                     exhausted = True
                     break
-                if spec.level not in level_refs:
+                if spec.level_label not in level_refs:
                     level_refs.clear()   # earlier levels stay alive in the store only while their tasks hold them
-                    level_refs[spec.level] = ray.put(feed.get(spec.level))
+                    level_refs[spec.level_label] = ray.put(feed.get(spec))
                 sink.started(spec)
-                inflight[remote.remote(run_fn, spec.to_dict(), level_refs[spec.level], threads)] = spec
+                inflight[remote.remote(run_fn, spec.to_dict(), level_refs[spec.level_label], threads)] = spec
             if not inflight:
                 break
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=1.0)

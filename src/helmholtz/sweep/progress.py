@@ -10,27 +10,26 @@ import sys
 import time
 from typing import Any
 
-from helmholtz.sweep.summary import format_cell, grid, plain_table
+from helmholtz.codecs.registry import level_display
+from helmholtz.sweep.summary import format_cell, grid, level_heading, plain_table
 
 
-def level_name(codec: str, label: str) -> str:
-    """'q=20' for JPEG, '64 kbps' for MP3, 'none (original)' for the uncompressed reference."""
-    if label == "none":
-        return "none (original)"
-    return f"q={label}" if codec == "jpeg" else f"{label} kbps" if codec == "mp3" else label
+def level_name(ev: dict[str, Any]) -> str:
+    """The level of a sweep event in prose, from the registry: 'q 20', '64 kbps', 'WebP q 40', 'the original'."""
+    return level_display(ev["codec"], ev.get("level"))
 
 
 def _run_name(ev: dict[str, Any]) -> str:
-    return f"{level_name(ev['codec'], ev['level_label'])} · {ev['arch']} · seed {ev['seed']}"
+    return f"{level_name(ev)} · {ev['arch']} · seed {ev['seed']}"
 
 
 def _level_line(ev: dict[str, Any]) -> str:
     s = ev["stats"]
     unit = "pixel" if s.get("unit", "pixel") == "pixel" else "second"
-    parts = [f"level {level_name(ev['codec'], ev['level_label'])}:"]
+    parts = [f"level {level_name(ev)}:"]
     if s.get("bits_total") is not None:
-        # images: bits per pixel (scan = entropy-coded data alone); audio: kbps (payload = MP3 frames alone)
-        scale, name, inner = (1.0, "bits/pixel", "scan") if unit == "pixel" else (1e-3, "kbps", "payload")
+        # the whole file, then the payload alone (JPEG's entropy-coded scan, MP3's frames, …: CodecSpec.payload)
+        scale, name, inner = (1.0, "bits/pixel", "payload") if unit == "pixel" else (1e-3, "kbps", "payload")
         extra = f" ({inner} {s['bits_payload'] * scale:.3g})" if s.get("bits_payload") is not None else ""
         parts.append(f"{s['bits_total'] * scale:.3g} {name}{extra}")
     if s.get("compression_ratio") is not None:
@@ -194,7 +193,7 @@ class PlainReporter:
             self.finished_now += 1
             self._print(_failed_line(ev) + self._eta())
         elif kind == "end":
-            self._print(plain_table(ev["summary"]["cells"], codec=ev["summary"]["codec"]))
+            self._print(plain_table(ev["summary"]["cells"], codecs=_codecs(ev["summary"])))
             for line in _end_lines(ev):
                 self._print(line)
         if estimate:
@@ -297,12 +296,16 @@ class RichReporter:
             self.console.print("no finished runs yet")
             return
         table = Table(title="mean test accuracy ± std over seeds (n)", title_justify="left")
-        table.add_column({"jpeg": "quality q", "mp3": "kbps"}.get(s["codec"], "level"))
+        table.add_column(level_heading(_codecs(s)))
         for a in archs:
             table.add_column(f"arch {a}", justify="right")
         for lv in levels:
             table.add_row(lv, *(format_cell(by.get((lv, a))) for a in archs))
         self.console.print(table)
+
+
+def _codecs(summary: dict[str, Any]) -> list[str]:
+    return summary.get("codecs") or [summary.get("codec", "")]
 
 
 def make_reporter(*, quiet: bool):

@@ -5,8 +5,8 @@ A run killed midway has no row and is redone from the start on re-run; a finishe
 (dicts with an ``"event"`` key) go to the display and to ``on_event``:
 
 - ``start``: n_total, n_skipped, n_todo, store, engine, workers, threads
-- ``level``: codec, level_label, stats (LevelStats dict), seconds
-- ``run_start`` / ``epoch`` / ``step``: the run (run_id, codec, level_label, arch, seed, epochs) and, for ``epoch``,
+- ``level``: codec, level, level_label, stats (LevelStats dict), seconds
+- ``run_start`` / ``epoch`` / ``step``: the run (run_id, codec, level, level_label, arch, seed, epochs) and, for ``epoch``,
   epoch, val_acc, train_loss; for ``step``, epoch, done, of (only the in-process engine reports epochs and steps)
 - ``run_done``: the run plus test_acc, best_val_acc, best_epoch, epochs_run, wall_s, n_finished, n_total
 - ``run_failed``: the run plus error, n_finished, n_total
@@ -23,9 +23,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from helmholtz.codecs.registry import REFERENCE, level_label
 from helmholtz.data.dataset import Dataset
 from helmholtz.errors import ConfigError, DataError, StoreError
-from helmholtz.sweep.spec import SweepSpec, expand, level_label, run_spec_for, validate_sweep
+from helmholtz.sweep.spec import SweepSpec, expand, run_spec_for, validate_sweep
 from helmholtz.sweep.store import Store, store_file
 from helmholtz.sweep.summary import cell_table
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec
@@ -40,7 +41,7 @@ class SweepSummary:
 
     out_dir: str
     store: str
-    codec: str
+    codec: str                        # the first codec ('none': the original only)
     engine: str
     n_total: int                      # runs in the grid
     n_skipped: int                    # already done before this call
@@ -50,6 +51,7 @@ class SweepSummary:
     failures: list[dict[str, Any]] = field(default_factory=list)
     cells: list[dict[str, Any]] = field(default_factory=list)
     spec: dict[str, Any] = field(default_factory=dict)
+    codecs: list[str] = field(default_factory=list)   # every codec of the sweep, the first first
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,29 +144,32 @@ def _check_dataset(spec: SweepSpec, ds: Dataset) -> None:
 
 
 class _Levels:
-    """Each level's data, through the codec once (cached on disk by compress_dataset) and prepared for the
-    models; stores the LevelStats row. Keeps only the current level in memory."""
+    """Each level's data, through its codec once (cached on disk by compress_dataset) and prepared for the
+    models; stores the LevelStats row. Keeps only the current level in memory. The engines ask by run spec
+    (`get(spec)`), so JPEG q 20 and WebP q 20 are different levels."""
 
-    def __init__(self, ds: Dataset, codec: str, store: Store, emit: EventFn) -> None:
-        self.ds, self.codec, self.store, self.emit = ds, codec, store, emit
-        self.current: tuple[int | None, Dataset] | None = None
+    def __init__(self, ds: Dataset, store: Store, emit: EventFn) -> None:
+        self.ds, self.store, self.emit = ds, store, emit
+        self.current: tuple[tuple[str, int | None], Dataset] | None = None
 
-    def get(self, level: int | None) -> Dataset:
-        if self.current is not None and self.current[0] == level:
+    def get(self, spec: RunSpec) -> Dataset:
+        key = (spec.codec if spec.level is not None else REFERENCE, spec.level)
+        if self.current is not None and self.current[0] == key:
             return self.current[1]
         self.current = None   # free the previous level before making the next
-        data = self.compress(level)
+        data = self.compress(*key)
         from helmholtz.train.inputs import prepare_inputs
 
-        self.current = (level, prepare_inputs(data))
-        self.record_capacity(level, self.current[1])
+        self.current = (key, prepare_inputs(data))
+        self.record_capacity(*key, self.current[1])
         return self.current[1]
 
-    def record_capacity(self, level: int | None, data: Dataset) -> None:
+    def record_capacity(self, codec: str, level: int | None, data: Dataset) -> None:
         """The level's capacity requirement on the model inputs (for the report), once per level and store."""
         from helmholtz.capacity.sweep_stats import level_capacity, model_input
 
-        row = next((r for r in self.store.levels() if r["level_label"] == level_label(level)), None)
+        label = level_label(REFERENCE if level is None else codec, level)
+        row = next((r for r in self.store.levels() if r["level_label"] == label), None)
         stats = json.loads(row["stats_json"]) if row and row.get("stats_json") else None
         if stats is None or "capacity" in stats:
             return
@@ -174,29 +179,30 @@ class _Levels:
         x = data.x_train.reshape(len(data.x_train), -1)
         self.store.put_level({**stats, "capacity": level_capacity(x, data.y_train)})
 
-    def compress(self, level: int | None) -> Dataset:
+    def compress(self, codec: str, level: int | None) -> Dataset:
         from helmholtz.codecs.cache import compress_dataset
 
         t0 = time.perf_counter()
-        codec = "none" if level is None else self.codec
+        codec = REFERENCE if level is None else codec
         data, stats = compress_dataset(self.ds, codec=codec, level=level)
         stats_dict = stats.to_dict() if hasattr(stats, "to_dict") else dict(stats)
         self.store.put_level(stats_dict)
-        self.emit({"event": "level", "codec": self.codec, "level_label": level_label(level), "stats": stats_dict,
-                   "seconds": time.perf_counter() - t0})
+        self.emit({"event": "level", "codec": codec, "level": level, "level_label": level_label(codec, level),
+                   "stats": stats_dict, "seconds": time.perf_counter() - t0})
         return data
 
 
 def all_runs(spec: SweepSpec, store: Store) -> list[RunSpec]:
-    """The grid's runs and every run a plan step of the store added, once each, level by level."""
+    """The grid's runs and every run a plan step of the store added, once each, level by level (the grid's order;
+    a plan run without a codec is the first codec's)."""
     runs = {r.run_id: r for r in expand(spec)}
     for step in store.plan_steps():
         for r in step["runs"]:
-            rs = run_spec_for(spec, level=r["level"], arch=r["arch"], seed=int(r["seed"]))
+            rs = run_spec_for(spec, codec=r.get("codec"), level=r["level"], arch=r["arch"], seed=int(r["seed"]))
             runs.setdefault(rs.run_id, rs)
-    order = {lv: i for i, lv in enumerate(spec.levels)}
-    return sorted(runs.values(), key=lambda r: (order.get(r.level, len(order)), r.level is None,
-                                                r.level or 0, r.arch, r.seed))
+    order = {pt: i for i, pt in enumerate(spec.points)}
+    return sorted(runs.values(), key=lambda r: (order.get((r.codec, r.level), len(order)), r.level is None,
+                                                r.codec, r.level or 0, r.arch, r.seed))
 
 
 class _Sink:
@@ -209,8 +215,8 @@ class _Sink:
         self.started_at: dict[str, str] = {}
 
     def _ev(self, kind: str, spec: RunSpec, **extra: Any) -> dict[str, Any]:
-        return {"event": kind, "run_id": spec.run_id, "codec": spec.codec if spec.level is not None else "none",
-                "level_label": spec.level_label, "arch": spec.arch, "seed": spec.seed,
+        return {"event": kind, "run_id": spec.run_id, "codec": spec.codec if spec.level is not None else REFERENCE,
+                "level": spec.level, "level_label": spec.level_label, "arch": spec.arch, "seed": spec.seed,
                 "epochs": spec.options.epochs, **extra}
 
     def started(self, spec: RunSpec) -> None:
@@ -331,10 +337,10 @@ def run_sweep(
             n_gpus = cuda_device_count()
         emit({"event": "start", "n_total": len(runs), "n_skipped": len(runs) - len(todo), "n_todo": len(todo),
               "store": str(store.path), "engine": engine, "workers": workers, "threads": threads,
-              "n_levels": len(stored.levels), "n_archs": len(stored.archs), "n_seeds": len(stored.seeds),
+              "n_levels": len(stored.points), "n_archs": len(stored.archs), "n_seeds": len(stored.seeds),
               "epochs": stored.options.epochs, "width": stored.options.width,
               "gpus": n_gpus if engine == "local" else None})
-        levels = _Levels(dataset, stored.codec, store, emit)
+        levels = _Levels(dataset, store, emit)
         skipped = len(runs) - len(todo)
         sink = _Sink(store, emit, n_total=len(runs), n_skipped=skipped)
         from helmholtz.sweep.engine_local import execute_run, run_in_pool, run_in_process
@@ -362,14 +368,14 @@ def run_sweep(
             emit({"event": "batch", "n_total": len(runs), "n_todo": len(todo)})
         # every level of the grid gets its stats row, also when all its runs were done before
         have = {row["level_label"] for row in store.levels()}
-        for level in stored.levels:
-            if level_label(level) not in have:
-                levels.compress(level)
+        for codec, level in stored.points:
+            if level_label(codec, level) not in have:
+                levels.compress(codec, level)
         summary = SweepSummary(
             out_dir=str(out), store=str(store.path), codec=stored.codec, engine=engine, n_total=len(runs),
             n_skipped=skipped, n_done_now=sink.done_now, n_failed_now=len(sink.failures),
-            wall_s=time.perf_counter() - t0, failures=sink.failures, cells=cell_table(store.runs()),
-            spec=stored.to_dict(),
+            wall_s=time.perf_counter() - t0, failures=sink.failures, cells=cell_table(store.runs(), codecs=stored.codecs),
+            spec=stored.to_dict(), codecs=list(stored.codecs),
         )
         emit({"event": "end", "summary": summary.to_dict()})
     return summary

@@ -1,10 +1,13 @@
 """The sweep: a grid of codec level × architecture × seed over one dataset, with one set of training options.
 
-A `SweepSpec` is pure data (no torch). `validate_sweep` checks every field before the first second of training,
-and `expand` turns the grid into the `RunSpec`s whose hashes are the run ids of the results store.
+A `SweepSpec` is pure data (no torch). `validate_sweep` checks every field — every level of every codec against the
+codec registry — before anything is stored or trained, and `expand` turns the grid into the `RunSpec`s whose hashes
+are the run ids of the results store.
 
-Levels are the paper's compression levels: JPEG quality q (1..100) or MP3 bitrate in kbps (8..320); ``None`` is
-the uncompressed original, the reference every curve is compared with (label ``none``).
+A sweep has one codec (JPEG quality q, MP3 bitrate in kbps, WebP quality, …; `helmholtz codecs`) or several
+(`--codec jpeg,webp,avif`: one store, the original trained once as the shared reference of every codec). Level
+``None`` is the uncompressed original, the reference every curve is compared with (label ``none``). How the user
+writes codecs and levels is parsed in `helmholtz.sweep.grid`.
 """
 
 from __future__ import annotations
@@ -22,22 +25,15 @@ from helmholtz.checks import (
     check_sample_rate,
     check_seed,
 )
+from helmholtz.codecs.registry import CODECS, REFERENCE, codecs_for, level_label
 from helmholtz.errors import ConfigError, StoreError
+from helmholtz.sweep.grid import LevelsArg, default_levels, invalid_levels, resolve_grid
 from helmholtz.train.spec import DataRef, RunSpec, TrainOptions, data_dict
 
-Codec = Literal["none", "jpeg", "mp3"]
 Modality = Literal["image", "audio"]
+#: one point of the grid: (codec, level); the original is (REFERENCE, None)
+Point = tuple[str, int | None]
 
-#: the paper's grids (DESIGN.md): JPEG quality q, MP3 bitrate in kbps; None = the uncompressed original
-DEFAULT_LEVELS: dict[str, tuple[int | None, ...]] = {
-    "jpeg": (1, 5, 10, 15, 20, 25, 50, 75, 100, None),
-    "mp3": (8, 16, 32, 64, 96, 128, 160, None),
-    "none": (None,),
-}
-#: inclusive range of a level per codec (JPEG quality, MP3 CBR bitrate in kbps)
-LEVEL_RANGE: dict[str, tuple[int, int]] = {"jpeg": (1, 100), "mp3": (8, 320)}
-#: the modality each codec applies to (codec 'none' fits both)
-CODEC_MODALITY: dict[str, str] = {"jpeg": "image", "mp3": "audio"}
 #: architecture names of the paper, the same for images and audio (models.archs holds their layers)
 ARCH_NAMES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 #: audio defaults of the data stage (a DataRef leaves them unset, so earlier sweeps keep their run ids)
@@ -48,68 +44,125 @@ DEFAULT_VAL_FRACTION: dict[str, float] = {"image": 0.1, "audio": 0.25}
 _OPTION_CHOICES = {"optimizer": ("sgd", "adadelta", "adam"), "precision": ("auto", "fp32", "bf16")}
 
 
-def _level_key(level: int | None) -> tuple[int, int]:
+def _level_key(level: int | None) -> tuple[int, Any]:
     # numeric levels ascending, the original ('none') last
     return (1, 0) if level is None else (0, level)
 
 
-def level_label(level: int | None) -> str:
-    """The label a level has in the store and on plots: the number, or 'none' for the original."""
-    return "none" if level is None else str(level)
-
-
 @dataclass(frozen=True)
 class SweepSpec:
-    """A Helmholtz sweep: the dataset, the codec and its levels, the architectures, the seeds, the recipe.
+    """A Helmholtz sweep: the dataset, the codecs and their levels, the architectures, the seeds, the recipe.
 
+    ``codec`` and ``levels`` are the first codec and its levels, with None for the original (the reference every
+    codec shares); ``more_codecs`` the other codecs of a multi-codec sweep with their levels. A one-codec spec
+    serialises exactly as it always has (no ``more_codecs`` key), so its stores resume and its run ids stay.
     Levels, architectures and seeds are kept sorted and without duplicates, so the same grid typed in another
     order is the same sweep. ``data.data_hash`` may be empty until the dataset is loaded (`run_sweep` fills it).
     """
 
     data: DataRef
-    codec: Codec
+    codec: str
     levels: tuple[int | None, ...]
     archs: tuple[str, ...]
     seeds: tuple[int, ...]
     options: TrainOptions = field(default_factory=TrainOptions)
     modality: Modality = "image"
+    more_codecs: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def __post_init__(self) -> None:
-        # canonical order: levels ascending with the original last, archs and seeds sorted, no duplicates
-        object.__setattr__(self, "levels", tuple(sorted(set(self.levels), key=_level_key)))
+        # canonical order: levels ascending with the original last, archs and seeds sorted, no duplicates; a codec
+        # named twice keeps one entry with the union of its levels; the original always sits in ``levels``
+        first = set(self.levels)
+        more: dict[str, set[Any]] = {}
+        for name, lvls in self.more_codecs:
+            lvls = set(lvls)
+            if None in lvls:
+                first.add(None)
+                lvls.discard(None)
+            if name == self.codec:
+                first |= lvls
+            else:
+                more.setdefault(name, set()).update(lvls)
+        object.__setattr__(self, "levels", tuple(sorted(first, key=_level_key)))
+        object.__setattr__(self, "more_codecs", tuple((n, tuple(sorted(v))) for n, v in more.items()))
         object.__setattr__(self, "archs", tuple(sorted(set(self.archs))))
         object.__setattr__(self, "seeds", tuple(sorted(set(self.seeds))))
 
+    # ---------------------------------------------------------------- the grid
+    @property
+    def codecs(self) -> tuple[str, ...]:
+        """The compressing codecs, the first (the headline's and the adaptive sweep's) first; () for 'none'."""
+        first = () if self.codec == REFERENCE else (self.codec,)
+        return (*first, *(n for n, _ in self.more_codecs))
+
+    def levels_of(self, codec: str) -> tuple[int, ...]:
+        """The compressed levels of one codec of the sweep (the original not included)."""
+        if codec == self.codec:
+            return tuple(v for v in self.levels if v is not None)
+        return dict(self.more_codecs).get(codec, ())
+
+    @property
+    def has_reference(self) -> bool:
+        return None in self.levels
+
+    @property
+    def points(self) -> tuple[Point, ...]:
+        """Every (codec, level) of the grid: each codec's levels in order, then the original (REFERENCE, None)."""
+        pts: list[Point] = [(c, v) for c in self.codecs for v in self.levels_of(c)]
+        return (*pts, (REFERENCE, None)) if self.has_reference else tuple(pts)
+
+    def labels(self) -> tuple[str, ...]:
+        """The store's label of every point ('20', 'webp:40', 'none'), from the registry."""
+        return tuple(level_label(c, v, check=False) for c, v in self.points)
+
+    # ---------------------------------------------------------------- (de)serialisation
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["levels"], d["archs"], d["seeds"] = list(self.levels), list(self.archs), list(self.seeds)
         d["data"] = data_dict(d["data"])
+        if self.more_codecs:
+            d["more_codecs"] = [{"codec": n, "levels": list(v)} for n, v in self.more_codecs]
+        else:
+            del d["more_codecs"]   # a one-codec sweep serialises as it did before multi-codec sweeps existed
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SweepSpec:
         try:
+            more = tuple((str(m["codec"]), tuple(m["levels"])) for m in d.get("more_codecs") or ())
             return cls(
                 data=DataRef(**d["data"]), codec=d["codec"], levels=tuple(d["levels"]), archs=tuple(d["archs"]),
                 seeds=tuple(d["seeds"]), options=TrainOptions(**d["options"]), modality=d.get("modality", "image"),
+                more_codecs=more,
             )
         except (KeyError, TypeError) as ex:
             raise ConfigError(f"not a sweep spec: {ex}", fix="write it with SweepSpec.to_dict()") from None
 
     @property
     def n_runs(self) -> int:
-        return len(self.levels) * len(self.archs) * len(self.seeds)
+        return len(self.points) * len(self.archs) * len(self.seeds)
 
     def with_data_hash(self, data_hash: str) -> SweepSpec:
         return replace(self, data=replace(self.data, data_hash=data_hash))
+
+    def with_points(self, points: Iterable[Point]) -> SweepSpec:
+        """The same sweep over ``points`` (codecs in the order they first appear; the original if it is among them)."""
+        pts = list(points)
+        names = list(dict.fromkeys(c for c, _ in pts if c != REFERENCE))
+        ref = [None] if (REFERENCE, None) in pts else []
+        if not names:
+            return replace(self, codec=REFERENCE, levels=(None,), more_codecs=())
+        per = {n: [v for c, v in pts if c == n] for n in names}
+        return replace(self, codec=names[0], levels=(*per[names[0]], *ref),
+                       more_codecs=tuple((n, tuple(per[n])) for n in names[1:]))
 
 
 def make_sweep_spec(
     dataset: str,
     *,
     modality: Modality,
-    codec: Codec | None = None,
-    levels: Sequence[int | None] | None = None,
+    codec: str | Sequence[str] | None = None,
+    levels: Sequence[int | None] | LevelsArg | None = None,
     archs: Sequence[str] = ARCH_NAMES,
     seeds: int | Sequence[int] = 3,
     options: TrainOptions | None = None,
@@ -123,16 +176,16 @@ def make_sweep_spec(
 ) -> SweepSpec:
     """A `SweepSpec` with the modality's defaults filled in, for programmatic use (demos, notebooks).
 
-    ``codec=None`` picks JPEG for images and MP3 for audio; ``levels=None`` the codec's default grid;
-    ``seeds=3`` means seeds 0, 1, 2; ``options=None`` the paper's recipe for the modality (images: SGD batch 128
-    with augmentation; audio: Adadelta batch 50, no augmentation); ``val_fraction=None`` 0.1 for images and 0.25
-    for audio; ``sample_rate``/``duration_s`` (audio) None for the defaults, 44.1 kHz and 2 s.
+    ``codec``: a registry codec, several ('jpeg,webp,avif' or a list), or None (the codecs named in ``levels``,
+    else JPEG for images and MP3 for audio); ``levels``: None (each codec's default grid with the original), a
+    list (every codec), or {codec: levels} (`helmholtz.sweep.grid.resolve_grid`); ``seeds=3`` means seeds 0, 1,
+    2; ``options=None`` the paper's recipe for the modality (images: SGD batch 128 with augmentation; audio:
+    Adadelta batch 50, no augmentation); ``val_fraction=None`` 0.1 for images and 0.25 for audio;
+    ``sample_rate``/``duration_s`` (audio) None for the defaults, 44.1 kHz and 2 s.
     """
     if modality not in DEFAULT_VAL_FRACTION:
         raise ConfigError(f"modality must be 'image' or 'audio'; got {modality!r}", fix="pass modality='image'")
-    codec = codec or ("jpeg" if modality == "image" else "mp3")
-    if codec not in DEFAULT_LEVELS:
-        raise ConfigError(f"--codec got {codec!r}; expected one of jpeg, mp3, none", fix="e.g. --codec jpeg")
+    first, first_levels, more = resolve_grid(codec, levels, modality=modality)
     if options is None:
         options = TrainOptions() if modality == "image" else TrainOptions(optimizer="adadelta", batch_size=50, augment=False)
     if isinstance(seeds, int) and not isinstance(seeds, bool):
@@ -146,8 +199,8 @@ def make_sweep_spec(
             split_seed=split_seed, sample_rate=None if sample_rate == DEFAULT_SAMPLE_RATE else sample_rate,
             duration_s=None if duration_s == DEFAULT_DURATION_S else duration_s,
         ),
-        codec=codec, levels=tuple(DEFAULT_LEVELS[codec] if levels is None else levels), archs=tuple(archs),
-        seeds=seed_tuple, options=options, modality=modality,
+        codec=first, levels=first_levels, archs=tuple(archs), seeds=seed_tuple, options=options, modality=modality,
+        more_codecs=more,
     )
 
 
@@ -195,36 +248,9 @@ def validate_sweep(spec: SweepSpec, *, known_archs: Iterable[str] | None = None)
 
     The dataset itself (existence, modality, hash) is checked when `run_sweep` loads it, also before training.
     """
-    codec = spec.codec
-    if codec not in DEFAULT_LEVELS:
-        raise ConfigError(f"--codec got {codec!r}; expected one of jpeg, mp3, none", fix="e.g. --codec jpeg")
     if spec.modality not in DEFAULT_VAL_FRACTION:
         raise ConfigError(f"modality must be 'image' or 'audio'; got {spec.modality!r}", where="sweep spec", fix="load the dataset to detect it")
-    wanted = CODEC_MODALITY.get(codec)
-    if wanted is not None and wanted != spec.modality:
-        other = "jpeg" if spec.modality == "image" else "mp3"
-        raise ConfigError(
-            f"--codec {codec} compresses {wanted} data but the dataset is {spec.modality}", fix=f"use --codec {other} (or none)",
-        )
-    if not spec.levels:
-        raise ConfigError("--levels is empty", fix=f"e.g. --levels {','.join(level_label(v) for v in DEFAULT_LEVELS[codec])}")
-    if codec == "none":
-        if spec.levels != (None,):
-            raise ConfigError(
-                f"--codec none takes no levels; got {','.join(level_label(v) for v in spec.levels)}",
-                fix="drop --levels, or use --codec jpeg|mp3 to compress",
-            )
-    else:
-        lo, hi = LEVEL_RANGE[codec]
-        unit = "quality" if codec == "jpeg" else "bitrate (kbps)"
-        for level in spec.levels:
-            if level is None:
-                continue
-            if isinstance(level, bool) or not isinstance(level, int) or not lo <= level <= hi:
-                raise ConfigError(
-                    f"--levels: {codec} {unit} must be an integer in {lo}..{hi} or 'none'; got {level!r}",
-                    fix=f"e.g. --levels {','.join(level_label(v) for v in DEFAULT_LEVELS[codec])}",
-                )
+    _validate_grid(spec)
     known = tuple(known_archs) if known_archs is not None else ARCH_NAMES
     if not spec.archs:
         raise ConfigError("--archs is empty", fix=f"e.g. --archs A,F (known: {','.join(known)})")
@@ -240,6 +266,37 @@ def validate_sweep(spec: SweepSpec, *, known_archs: Iterable[str] | None = None)
             raise ConfigError(f"--seeds: a seed must be an integer in 0..{SEED_MAX}; got {seed!r}", fix="e.g. --seeds 0,5,7")
     _validate_data_ref(spec.data)
     _validate_options(spec.options)
+
+
+def _validate_grid(spec: SweepSpec) -> None:
+    """Every codec of the sweep is a registry codec of the dataset's modality, and every one of its levels is valid
+    (`CodecSpec.check`): a level that would fail in the middle of a sweep is refused before anything is stored."""
+    if spec.codec == REFERENCE:
+        if spec.more_codecs:
+            raise ConfigError("--codec none (the original only) cannot be combined with other codecs",
+                              fix="drop none: a multi-codec sweep trains the original anyway")
+        if spec.levels != (None,):
+            raise ConfigError(f"--codec none takes no levels; got {_show(list(spec.levels))[1:-1]}",
+                              fix="drop --levels, or name a codec to compress with (see `helmholtz codecs`)")
+        return
+    if not spec.levels:
+        raise ConfigError("--levels is empty", fix=f"e.g. --levels {_show(list(default_levels(spec.codec)))}")
+    several = len(spec.codecs) > 1
+    for name in spec.codecs:
+        codec = CODECS.get(name)
+        if codec is None:
+            raise ConfigError(f"--codec got {name!r}; expected one of {', '.join(CODECS)} (or none)",
+                              fix="see `helmholtz codecs` for every codec and its levels")
+        if codec.modality != spec.modality:
+            others = ",".join(c.name for c in codecs_for(spec.modality))
+            raise ConfigError(f"--codec {name} compresses {codec.modality} data but the dataset is {spec.modality}",
+                              fix=f"use a codec for {spec.modality} data: {others}")
+        levels = spec.levels_of(name)
+        where = f"--levels {name}" if several else "--levels"
+        if several and not levels:
+            raise ConfigError(f"{where} is empty", fix=f"give {name} levels, or drop it from --codec")
+        for level in levels:
+            codec.check(level, where=where)
 
 
 def _validate_data_ref(data: DataRef) -> None:
@@ -277,23 +334,26 @@ def _validate_options(o: TrainOptions) -> None:
             raise ConfigError(f"{flag} must be {expected}; got {value}", fix=f"pass a valid {flag}")
 
 
-def run_spec_for(spec: SweepSpec, *, level: int | None, arch: str, seed: int) -> RunSpec:
-    """The run of one grid cell. The original (level None) runs with codec 'none': its data saw no codec."""
+def run_spec_for(spec: SweepSpec, *, level: int | None, arch: str, seed: int, codec: str | None = None) -> RunSpec:
+    """The run of one grid cell. The original (level None) runs with codec 'none': its data saw no codec.
+    ``codec=None`` is the sweep's first codec (what plan steps written before multi-codec sweeps mean)."""
     return RunSpec(
-        data=spec.data, codec="none" if level is None else spec.codec, level=level, arch=arch, seed=seed,
-        options=spec.options, modality=spec.modality,
+        data=spec.data, codec=REFERENCE if level is None else (codec or spec.codec), level=level, arch=arch,
+        seed=seed, options=spec.options, modality=spec.modality,
     )
 
 
 def expand(spec: SweepSpec) -> list[RunSpec]:
-    """Every run of the grid, level-major (so one level's data is prepared at a time), then arch, then seed.
+    """Every run of the grid, level-major (so one level's data is prepared at a time; codec by codec, the original
+    last), then arch, then seed.
 
     Run ids are `RunSpec.run_id`: stable hashes of the full run config, so a resumed or extended sweep finds its
     finished runs, and a changed dataset (new hash) or option gives new ids.
     """
     if not spec.data.data_hash:
         raise ConfigError("the sweep's dataset hash is not resolved", where="expand", fix="load the dataset first (run_sweep does)")
-    return [run_spec_for(spec, level=lv, arch=a, seed=s) for lv in spec.levels for a in spec.archs for s in spec.seeds]
+    return [run_spec_for(spec, codec=c, level=lv, arch=a, seed=s)
+            for c, lv in spec.points for a in spec.archs for s in spec.seeds]
 
 
 def spec_differences(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
@@ -312,26 +372,53 @@ def spec_differences(stored: dict[str, Any], given: dict[str, Any]) -> list[str]
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):   # more_codecs
+        return "; ".join(f"{v.get('codec')} {_show(list(v.get('levels') or []))}" for v in value)
     if isinstance(value, list):
         return "[" + ",".join("none" if v is None else str(v) for v in value) + "]"
     return repr(value)
 
 
-def merge_extend(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """The union sweep of ``stored`` and ``given`` when ``given`` only adds levels, archs or seeds.
+#: the keys of a spec dict that make up its grid: --extend may add to these, and only to these
+_GRID_KEYS = ("codec", "levels", "more_codecs", "archs", "seeds")
 
-    Raises StoreError listing the other fields that differ (those would change every run's meaning).
+
+def merge_extend(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The union sweep of ``stored`` and ``given`` when ``given`` only adds codecs, levels, archs or seeds.
+
+    The stored codecs keep their order (the first stays the headline's); new codecs follow. Raises StoreError
+    listing the other fields that differ (those would change every run's meaning).
     """
-    fixed = {k: v for k, v in given.items() if k not in ("levels", "archs", "seeds")}
-    base = {k: v for k, v in stored.items() if k not in ("levels", "archs", "seeds")}
+    fixed = {k: v for k, v in given.items() if k not in _GRID_KEYS}
+    base = {k: v for k, v in stored.items() if k not in _GRID_KEYS}
     diffs = spec_differences(base, fixed)
     if diffs:
         raise StoreError(
-            "--extend may only add levels, archs or seeds, but these differ from the stored sweep: " + "; ".join(diffs),
+            "--extend may only add codecs, levels, archs or seeds, but these differ from the stored sweep: "
+            + "; ".join(diffs),
             fix="keep the other options as stored, or use a new --out",
         )
-    union = SweepSpec.from_dict(
-        {**stored, "levels": [*stored["levels"], *given["levels"]], "archs": [*stored["archs"], *given["archs"]],
-         "seeds": [*stored["seeds"], *given["seeds"]]}
-    )
+    a, b = SweepSpec.from_dict(stored), SweepSpec.from_dict(given)
+    union = replace(a.with_points(dict.fromkeys((*a.points, *b.points))), archs=(*a.archs, *b.archs),
+                    seeds=(*a.seeds, *b.seeds))
     return union.to_dict()
+
+
+def invalid_points(spec: SweepSpec | dict[str, Any]) -> list[tuple[str, int, str]]:
+    """(codec, level, why) for every level of a (stored) sweep that the registry refuses — what an older helmholtz
+    let through, e.g. MP3 100 kbps. Unknown codecs count with every level. `helmholtz repair` drops them."""
+    s = spec if isinstance(spec, SweepSpec) else SweepSpec.from_dict(spec)
+    out = []
+    for name in s.codecs:
+        if name not in CODECS:
+            out += [(name, v, f"{name} is not a codec of this helmholtz") for v in s.levels_of(name)]
+            continue
+        out += [(name, v, why) for v, why in invalid_levels(name, s.levels_of(name))]
+    return out
+
+
+def points_text(points: Iterable[tuple[str, int | None]]) -> str:
+    """'MP3 100 kbps, WebP q 101' — points in prose, for messages."""
+    from helmholtz.codecs.registry import level_display
+
+    return ", ".join(level_display(c, v) for c, v in points)

@@ -20,8 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from helmholtz.codecs.registry import level_label
 from helmholtz.errors import StoreError
-from helmholtz.sweep.spec import merge_extend, spec_differences
+from helmholtz.sweep.spec import invalid_points, merge_extend, points_text, spec_differences
 from helmholtz.train.spec import RunSpec
 
 STORE_FILE = "results.sqlite"
@@ -70,7 +71,7 @@ CREATE INDEX runs_cell ON runs (level_label, arch);
 CREATE TABLE test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, labels BLOB);
 CREATE TABLE plan (step INTEGER PRIMARY KEY, kind TEXT, reason TEXT, runs_json TEXT, state TEXT, created_at TEXT);
 """
-_ORDER_RUNS = "ORDER BY level IS NULL, level, arch, seed, run_id"
+_ORDER_RUNS = "ORDER BY level IS NULL, codec, level, arch, seed, run_id"
 
 
 def _now() -> str:
@@ -345,13 +346,23 @@ class Store:
         """
         given = json.loads(_json(spec_dict))
         stored = self.spec()
+        bad = [] if stored is None else invalid_points(stored)
+        if bad:
+            # written by a helmholtz that checked less (e.g. MP3 100 kbps): those levels can never run
+            raise StoreError(
+                f"{self.dir} holds a sweep with levels no codec can run ({points_text((c, v) for c, v, _ in bad)}: "
+                f"{bad[0][2]})",
+                fix=f"`helmholtz repair {self.dir}` drops them (finished runs stay); then re-run, with --extend to add "
+                    "levels",
+            )
         if stored == given:
             return stored
         if stored is not None and not extend:
             diffs = spec_differences(stored, given)
             raise StoreError(
                 f"{self.dir} holds a different sweep ({'; '.join(diffs)})",
-                fix="re-run with the stored options to resume, add --extend to add levels/archs/seeds, or use a new --out",
+                fix="re-run with the stored options to resume, add --extend to add codecs/levels/archs/seeds, or use "
+                    "a new --out",
             )
         new = given if stored is None else merge_extend(stored, given)
         if new != stored:
@@ -360,11 +371,12 @@ class Store:
 
     # ---------------------------------------------------------------- levels
     def put_level(self, stats: Any) -> None:
-        """Store one level's LevelStats (dataclass or dict); the original (level None) is labelled 'none'."""
+        """Store one level's LevelStats (dataclass or dict), under its registry label ('20', 'webp:40', 'none')."""
         d = _plain(stats)
         level = d.get("level")
-        label = "none" if level is None else str(level)
-        row = {"level_label": label, "codec": d.get("codec"), "level": level, "stats_json": _json(d)}
+        codec = "none" if level is None else d.get("codec")
+        row = {"level_label": level_label(codec, level, check=False), "codec": codec, "level": level,
+               "stats_json": _json(d)}
         for name, _ in LEVEL_COLUMNS[4:]:
             row[name] = d.get(name)
         cols = [n for n, _ in LEVEL_COLUMNS]
@@ -372,8 +384,8 @@ class Store:
         self._write(lambda c: c.execute(sql, [row[n] for n in cols]))
 
     def levels(self) -> list[dict[str, Any]]:
-        """One dict per stored level (the `levels` columns), numeric levels ascending, 'none' last."""
-        return self._rows("SELECT * FROM levels ORDER BY level IS NULL, level")
+        """One dict per stored level (the `levels` columns): codec by codec, levels ascending, 'none' last."""
+        return self._rows("SELECT * FROM levels ORDER BY level IS NULL, codec, level")
 
     # ---------------------------------------------------------------- runs
     def put_run(self, result: Any, epochs: Sequence[Any]) -> bool:
@@ -399,7 +411,7 @@ class Store:
         spec = r["spec"]
         row = {
             "run_id": r["run_id"], "status": "done", "arch": spec["arch"], "codec": spec["codec"],
-            "level": spec["level"], "level_label": "none" if spec["level"] is None else str(spec["level"]),
+            "level": spec["level"], "level_label": level_label(spec["codec"], spec["level"], check=False),
             "seed": spec["seed"], "spec_json": _json(spec), "versions_json": _json(r.get("versions", {})),
             "host_json": _json(r.get("host", {})), "error": None,
             "stopped_early": int(bool(r.get("stopped_early"))),
@@ -433,7 +445,7 @@ class Store:
         run_id = RunSpec.from_dict(spec).run_id
         row = {
             "run_id": run_id, "status": "failed", "arch": spec["arch"], "codec": spec["codec"], "level": spec["level"],
-            "level_label": "none" if spec["level"] is None else str(spec["level"]), "seed": spec["seed"],
+            "level_label": level_label(spec["codec"], spec["level"], check=False), "seed": spec["seed"],
             "spec_json": _json(spec), "error": str(error), "started_at": started_at, "finished_at": _now(),
         }
 
@@ -484,6 +496,28 @@ class Store:
         for r in rows:
             r["runs"] = json.loads(r.pop("runs_json") or "[]")
         return rows
+
+    # ---------------------------------------------------------------- repair (helmholtz repair)
+    def replace_spec(self, spec_dict: dict[str, Any], *, drop_labels: Sequence[str] = ()) -> dict[str, int]:
+        """Replace the stored sweep spec and, in the same transaction, delete the failed runs and the level rows
+        of the levels ``drop_labels`` (they left the grid). Finished runs are never deleted: the caller refuses to
+        drop a level that has one. Returns the rows deleted per table. Only `helmholtz.sweep.repair` calls this."""
+        labels = list(drop_labels)
+
+        def write(conn: sqlite3.Connection) -> dict[str, int]:
+            marks = ", ".join("?" * len(labels))
+            gone = {"runs": 0, "levels": 0}
+            if labels:
+                ids = [r[0] for r in conn.execute(
+                    f"SELECT run_id FROM runs WHERE status != 'done' AND level_label IN ({marks})", labels)]
+                conn.executemany("DELETE FROM epochs WHERE run_id=?", [(i,) for i in ids])
+                gone["runs"] = conn.execute(f"DELETE FROM runs WHERE status != 'done' AND level_label IN ({marks})",
+                                            labels).rowcount
+                gone["levels"] = conn.execute(f"DELETE FROM levels WHERE level_label IN ({marks})", labels).rowcount
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('sweep_spec', ?)", (_json(spec_dict),))
+            return gone
+
+        return self._write(write)
 
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON value under ``key`` in the meta table (not part of the sweep's identity)."""

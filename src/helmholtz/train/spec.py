@@ -10,7 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Codec = Literal["none", "jpeg", "mp3"]
+#: a codec of ``helmholtz.codecs.registry`` by name ('jpeg', 'mp3', 'webp', …), or 'none' for the original
+Codec = str
 Optimizer = Literal["sgd", "adadelta", "adam"]
 Precision = Literal["auto", "fp32", "bf16"]
 
@@ -83,7 +84,7 @@ class RunSpec:
 
     data: DataRef
     codec: Codec
-    level: int | None                 # JPEG quality 1..100 or MP3 bitrate in kbps; None = uncompressed
+    level: int | None                 # the codec's level (JPEG quality q, MP3 kbps, …); None = uncompressed
     arch: str                         # 'A'..'F'
     seed: int
     options: TrainOptions = field(default_factory=TrainOptions)
@@ -91,7 +92,10 @@ class RunSpec:
 
     @property
     def level_label(self) -> str:
-        return "none" if self.level is None else str(self.level)
+        """The store's label of this run's level ('20', 'webp:40', 'none'): `codecs.registry.level_label`."""
+        from helmholtz.codecs.registry import level_label
+
+        return level_label(self.codec, self.level, check=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
