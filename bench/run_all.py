@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_jpeg", "bench_train", "bench_audio")
+MODULES = ("bench_jpeg", "bench_train", "bench_pipeline", "bench_audio")
 
 
 def _fmt(x) -> str:

@@ -13,6 +13,8 @@ from helmholtz.errors import ConfigError
 
 _CODECS = ("none", "jpeg", "mp3")
 _CODEC_MODALITY = {"jpeg": "image", "mp3": "audio"}
+#: the recipe `helmholtz train` uses without --recipe (measured: see docs/recipes.md)
+DEFAULT_TRAIN_RECIPE = "fast"
 
 
 def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, int]:
@@ -92,17 +94,20 @@ def register(app: typer.Typer) -> None:
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
         split_seed: o.SplitSeed = 0,
-        epochs: o.Epochs = 200,
-        patience: o.Patience = 10,
+        recipe_name: o.RecipeOpt = DEFAULT_TRAIN_RECIPE,
+        epochs: o.Epochs = None,
+        patience: o.Patience = None,
         optimizer: o.OptimizerOpt = None,
         lr: o.Lr = None,
         lr_decay: o.LrDecay = None,
-        momentum: o.Momentum = 0.9,
+        schedule: o.Schedule = None,
+        warmup_epochs: o.WarmupEpochs = None,
+        momentum: o.Momentum = None,
         batch_size: o.BatchSize = None,
         width: o.Width = 1.0,
-        weight_decay: o.WeightDecay = 0.0,
-        label_smoothing: o.LabelSmoothing = 0.0,
-        augment: o.Augment = True,
+        weight_decay: o.WeightDecay = None,
+        label_smoothing: o.LabelSmoothing = None,
+        augment: o.Augment = None,
         precision: o.PrecisionOpt = "auto",
         compile_: o.Compile = False,
         device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N (without it: the first GPU if there is one, else the CPU).")] = None,
@@ -116,7 +121,8 @@ def register(app: typer.Typer) -> None:
         if arch.strip().upper() not in IMAGE_ARCHS:  # image and audio share the names A..F
             raise ConfigError(f"--arch got {arch!r}; expected one of {', '.join(IMAGE_ARCHS)}", fix="e.g. --arch A")
         recipe = dict(
-            epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay, momentum=momentum,
+            recipe=recipe_name, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
+            schedule=schedule, warmup_epochs=warmup_epochs, momentum=momentum,
             batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
             augment=augment, precision=precision, compile=compile_,
         )
@@ -150,16 +156,17 @@ def register(app: typer.Typer) -> None:
             })
             return
         _print_result(result, stats, spec)
-        if optimizer is None and opts.optimizer == "sgd" and opts.epochs < 20:
+        if opts.recipe == "paper" and opts.optimizer == "sgd" and opts.epochs < 20:
             err_console.print(
                 "note: the paper's SGD recipe is slow to start on these plain conv nets (it was run for up to 200 "
-                "epochs); for a short CPU run try --optimizer adam --lr 2e-3")
+                "epochs); for a short CPU run use --recipe fast")
 
 
 def recipe_of(spec) -> dict:
     """The training recipe a run used, resolved (the lr default filled in), for printing with every result."""
     opts = spec.options
     out = {
+        "recipe": opts.recipe, "schedule": opts.schedule, "warmup_epochs": opts.warmup_epochs,
         "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.resolved_lr_decay, "batch_size": opts.batch_size,
         "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
         "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
