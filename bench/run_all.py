@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_jpeg", "bench_train", "bench_audio", "bench_codecs", "bench_stats", "bench_capacity")
+MODULES = ("bench_jpeg", "bench_train", "bench_pipeline", "bench_audio", "bench_codecs", "bench_stats",
+           "bench_capacity", "bench_adaptive")
 
 
 def _fmt(x) -> str:

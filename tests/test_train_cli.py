@@ -69,6 +69,10 @@ def test_parse_shape_and_codec_level_rules():
         (["train", "fashion-mnist", "--codec", "png", "--level", "3"], "unknown codec 'png'"),
         (["train", "fashion-mnist", "--arch", "Z"], "--arch got 'Z'"),
         (["train", "fashion-mnist", "--epochs", "0"], "--epochs must be an integer ≥ 1"),
+        (["train", "fashion-mnist", "--batch-size", "0"], "--batch-size must be an integer ≥ 1; got 0"),
+        (["train", "fashion-mnist", "--batch-size", "-5"], "--batch-size must be an integer ≥ 1; got -5"),
+        (["train", "fashion-mnist", "--recipe", "slow"], "--recipe got 'slow'; expected one of paper, fast"),
+        (["train", "fashion-mnist", "--schedule", "step"], "--schedule got 'step'"),
         (["train", "fashion-mnist", "--optimizer", "rmsprop"], "--optimizer got 'rmsprop'"),
         (["train", "fashion-mnist", "--precision", "fp8"], "--precision got 'fp8'"),
         (["train", "fashion-mnist", "--epochs", "two"], "Invalid value for '--epochs'"),
@@ -92,16 +96,16 @@ def _bands_npz(path, n=200, size=12, seed=0):
 def test_train_on_a_small_npz_prints_the_result_table(tmp_path, capsys):
     src = _bands_npz(tmp_path / "bands.npz")
     main(["train", str(src), "--codec", "jpeg", "--level", "50", "--epochs", "1", "--width", "0.125",
-          "--precision", "fp32", "--batch-size", "32"])
+          "--precision", "fp32", "--batch-size", "32", "--recipe", "paper"])
     captured = capsys.readouterr()
     out = captured.out
     for key in ("test accuracy", "best epoch", "epochs to converge", "training items/s", "parameters", "cpu (",
-                "fp32", "optimizer sgd", "lr 0.01", "lr_decay 1e-06", "bits per pixel"):
+                "fp32", "recipe paper", "optimizer sgd", "lr 0.01", "lr_decay 1e-06", "bits per pixel"):
         assert key in out, key
-    assert "try --optimizer adam" in captured.err  # a short run on the default SGD recipe gets the hint
-    main(["train", str(src), "--epochs", "1", "--width", "0.125", "--precision", "fp32", "--optimizer", "adam"])
+    assert "use --recipe fast" in captured.err  # a short run on the paper's slow-starting SGD recipe gets the hint
+    main(["train", str(src), "--epochs", "1", "--width", "0.125", "--precision", "fp32"])
     captured = capsys.readouterr()
-    assert "lr_decay 0.0" in captured.out and "try --optimizer" not in captured.err
+    assert "recipe fast" in captured.out and "optimizer adam" in captured.out and "--recipe fast" not in captured.err
 
 
 def test_train_mp3_on_images_is_refused(tmp_path, capsys):
@@ -141,11 +145,13 @@ def test_train_audio_folder_uses_the_audio_recipe(tmp_path, capsys):
     from helmholtz.models.archs import build_model, count_params
 
     src = _tone_folder(tmp_path / "tones")
-    main(["train", str(src), "--codec", "mp3", "--level", "32", "--epochs", "1", "--width", "0.25", "--json"])
+    main(["train", str(src), "--codec", "mp3", "--level", "32", "--epochs", "1", "--width", "0.25", "--json",
+          "--recipe", "paper"])
     out = json.loads(capsys.readouterr().out)
     result = out["result"]
     assert result["spec"]["modality"] == "audio" and result["spec"]["data"]["val_fraction"] == 0.25
     assert out["recipe"]["optimizer"] == "adadelta" and out["recipe"]["lr"] == 1.0 and out["recipe"]["batch_size"] == 50
+    assert out["recipe"]["recipe"] == "paper" and result["spec"]["options"]["recipe"] == "paper"
     assert out["level_stats"]["unit"] == "second"
     want = count_params(build_model("A", modality="audio", input_shape=(1, 96, 173), n_classes=2, width=0.25))
     assert result["n_params"] == want

@@ -277,6 +277,7 @@ def recipe_of(spec: RunSpec) -> dict[str, Any]:
     """The recipe a run used, resolved (the lr default filled in), for printing with every result."""
     opts = spec.options
     out: dict[str, Any] = {
+        "recipe": opts.recipe, "schedule": opts.schedule, "warmup_epochs": opts.warmup_epochs,
         "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.resolved_lr_decay, "batch_size": opts.batch_size,
         "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
         "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
@@ -321,9 +322,13 @@ def train(
 ) -> TrainOutcome:
     """Train one architecture on one compression level of ``dataset`` (`helmholtz train`): early stopping on the
     validation split, the test split read once with the best-validation weights. Everything is validated before
-    any data is read."""
+    any data is read. ``recipe`` (keyword ``recipe='fast'|'paper'`` and any option overriding it) defaults to the
+    fast recipe, which learns in a short CPU run."""
     from helmholtz.checks import check_seed
     from helmholtz.models.archs import IMAGE_ARCHS
+    from helmholtz.train.recipes import DEFAULT_TRAIN_RECIPE
+
+    recipe.setdefault("recipe", DEFAULT_TRAIN_RECIPE)
 
     codec = str(codec).strip().lower()
     check_codec_level(codec, level)

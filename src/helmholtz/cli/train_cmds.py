@@ -10,6 +10,7 @@ import typer
 from helmholtz.cli import options as o
 from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
+from helmholtz.train.recipes import DEFAULT_TRAIN_RECIPE
 
 
 def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, int]:
@@ -85,17 +86,20 @@ def register(app: typer.Typer) -> None:
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
         split_seed: o.SplitSeed = 0,
-        epochs: o.Epochs = 200,
-        patience: o.Patience = 10,
+        recipe_name: o.RecipeOpt = DEFAULT_TRAIN_RECIPE,
+        epochs: o.Epochs = None,
+        patience: o.Patience = None,
         optimizer: o.OptimizerOpt = None,
         lr: o.Lr = None,
         lr_decay: o.LrDecay = None,
-        momentum: o.Momentum = 0.9,
+        schedule: o.Schedule = None,
+        warmup_epochs: o.WarmupEpochs = None,
+        momentum: o.Momentum = None,
         batch_size: o.BatchSize = None,
         width: o.Width = 1.0,
-        weight_decay: o.WeightDecay = 0.0,
-        label_smoothing: o.LabelSmoothing = 0.0,
-        augment: o.Augment = True,
+        weight_decay: o.WeightDecay = None,
+        label_smoothing: o.LabelSmoothing = None,
+        augment: o.Augment = None,
         precision: o.PrecisionOpt = "auto",
         compile_: o.Compile = False,
         device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N (without it: the first GPU if there is one, else the CPU).")] = None,
@@ -107,7 +111,8 @@ def register(app: typer.Typer) -> None:
         from helmholtz import api
 
         recipe = dict(
-            epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay, momentum=momentum,
+            recipe=recipe_name, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
+            schedule=schedule, warmup_epochs=warmup_epochs, momentum=momentum,
             batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
             augment=augment, precision=precision, compile=compile_,
         )
@@ -120,10 +125,10 @@ def register(app: typer.Typer) -> None:
             return
         _print_result(outcome.result, outcome.level_stats, outcome.spec)
         opts = outcome.spec.options
-        if optimizer is None and opts.optimizer == "sgd" and opts.epochs < 20:
+        if opts.recipe == "paper" and opts.optimizer == "sgd" and opts.epochs < 20:
             err_console.print(
                 "note: the paper's SGD recipe is slow to start on these plain conv nets (it was run for up to 200 "
-                "epochs); for a short CPU run try --optimizer adam --lr 2e-3")
+                "epochs); for a short CPU run use --recipe fast")
 
 
 def recipe_of(spec) -> dict:

@@ -24,6 +24,7 @@ from helmholtz.train.augment import augment_nhwc
 from helmholtz.train.batchnorm import calibration_indices, has_batchnorm, recalibrate_batchnorm
 from helmholtz.train.convergence import EarlyStopping, epochs_to_converge
 from helmholtz.train.device import describe_device, resolve_device, resolve_precision, use_channels_last
+from helmholtz.train.schedule import make_schedule
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec, TrainOptions
 
 ProgressFn = Callable[[int, int, int], None]   # (epoch, items done in this epoch, items per epoch)
@@ -96,11 +97,6 @@ def make_optimizer(params, opts: TrainOptions) -> torch.optim.Optimizer:
     if opts.optimizer == "adam":
         return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
     raise ConfigError(f"optimizer must be sgd, adadelta or adam; got {opts.optimizer!r}", where="--optimizer", fix="e.g. --optimizer sgd")
-
-
-def keras_lr(lr0: float, decay: float, step: int) -> float:
-    """Keras' time-based decay: the learning rate of update number ``step`` (0-based) is lr0 / (1 + decay·step)."""
-    return lr0 / (1.0 + decay * step)
 
 
 _compiled_key: tuple | None = None
@@ -196,12 +192,14 @@ def train_run(
     key = (spec.modality, spec.arch, input_shape, data.n_classes, opts.width, str(dev), precision)
     step_model = _maybe_compile(model, key, opts.compile)
     optimizer = make_optimizer(model.parameters(), opts)
-    lr0, lr_decay = opts.resolved_lr, opts.resolved_lr_decay
     augment = opts.augment and spec.modality == "image"
     stopper = EarlyStopping(opts.patience)
     recalibrate_bn = has_batchnorm(model)  # audio models: exact BN statistics before each evaluation
 
     n, bs = len(train), opts.batch_size
+    # annealing schedules span the epoch cap, so early stopping never changes the lr of the epochs that did run
+    lr_at = make_schedule(opts.schedule, lr0=opts.resolved_lr, decay=opts.resolved_lr_decay, epochs=opts.epochs,
+                          steps_per_epoch=-(-n // bs), warmup_epochs=opts.warmup_epochs)
     history: list[EpochRow] = []
     best_state: dict[str, torch.Tensor] | None = None
     step, train_seconds, train_items = 0, 0.0, 0
@@ -215,7 +213,7 @@ def train_run(
             idx = perm[start : start + bs]
             x, y = train.batch(idx, augment=augment, generator=gen), train.y[idx]
             for group in optimizer.param_groups:
-                group["lr"] = keras_lr(lr0, lr_decay, step)
+                group["lr"] = lr_at(step)
             with _autocast(dev, precision):
                 logits = step_model(x)
             loss = nn.functional.cross_entropy(logits.float(), y, label_smoothing=opts.label_smoothing)
@@ -240,7 +238,7 @@ def train_run(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         row = EpochRow(
             epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
-            lr=keras_lr(lr0, lr_decay, step), seconds=time.perf_counter() - t_epoch,
+            lr=lr_at(step), seconds=time.perf_counter() - t_epoch,
         )
         history.append(row)
         if on_epoch is not None:

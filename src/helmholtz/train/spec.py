@@ -14,6 +14,7 @@ from typing import Any, Literal
 Codec = str
 Optimizer = Literal["sgd", "adadelta", "adam"]
 Precision = Literal["auto", "fp32", "bf16"]
+Schedule = Literal["keras_decay", "onecycle", "cosine"]
 
 #: learning rate used when ``TrainOptions.lr`` is None (the paper's: SGD 0.01, Keras Adadelta 1.0)
 DEFAULT_LR: dict[str, float] = {"sgd": 0.01, "adadelta": 1.0, "adam": 1e-3}
@@ -63,6 +64,11 @@ class TrainOptions:
     augment: bool = True              # images: random shift ≤10 % and horizontal flip; audio: ignored
     precision: Precision = "auto"     # auto: bf16 autocast where the device supports it, else fp32
     compile: bool = False             # torch.compile the model
+    # Added with the recipes (train/recipes.py). At their defaults they are left out of the run id, so a spec
+    # that uses none of them keeps the id it had before they existed (see `RunSpec.identity_dict`).
+    recipe: str = "paper"             # the named preset that filled these values (explicit options override it)
+    schedule: Schedule = "keras_decay"  # keras_decay: lr/(1+decay·step); onecycle/cosine: anneal to 0 at the cap
+    warmup_epochs: float = 0.0        # linear warm-up of the lr from 0 over this many epochs (fractions allowed)
 
     @property
     def resolved_lr(self) -> float:
@@ -71,6 +77,19 @@ class TrainOptions:
     @property
     def resolved_lr_decay(self) -> float:
         return DEFAULT_LR_DECAY[self.optimizer] if self.lr_decay is None else self.lr_decay
+
+    def identity_dict(self) -> dict[str, Any]:
+        """The options as they enter the run id: every field, except the fields added after the first results
+        stores were written, which are left out while they hold their default (so old run ids stay valid)."""
+        d = asdict(self)
+        for name, default in ADDED_OPTION_DEFAULTS.items():
+            if d.get(name) == default:
+                del d[name]
+        return d
+
+
+#: options added after results stores keyed by run id existed, with the defaults that keep the old behaviour
+ADDED_OPTION_DEFAULTS: dict[str, Any] = {"recipe": "paper", "schedule": "keras_decay", "warmup_epochs": 0.0}
 
 
 def _stable_hash(obj: Any) -> str:
@@ -98,13 +117,19 @@ class RunSpec:
         return level_label(self.codec, self.level, check=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, the recipe's name and values included: what the store records with each result (the
+        dataset's unset optional fields left out, as before they existed)."""
         d = asdict(self)
         d["data"] = data_dict(d["data"])
         return d
 
+    def identity_dict(self) -> dict[str, Any]:
+        """What the run id hashes: `to_dict` with `TrainOptions.identity_dict` for the options."""
+        return {**self.to_dict(), "options": self.options.identity_dict()}
+
     @property
     def run_id(self) -> str:
-        return _stable_hash(self.to_dict())
+        return _stable_hash(self.identity_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunSpec:
