@@ -283,3 +283,22 @@ def test_invalid_points_of_a_stored_spec():
     stored = make_sweep_spec("x", modality="audio", levels=[32, 100, None], archs=["A"], seeds=1).to_dict()
     assert [(c, v) for c, v, _ in invalid_points(stored)] == [("mp3", 100)]
     assert invalid_points(_spec()) == []
+
+
+def test_a_sweep_stored_before_the_recipes_resumes_as_the_same_sweep(tmp_path):
+    # a spec dict as stores held it before the recipe options existed: the paper's recipe, no recipe keys
+    from helmholtz.sweep.store import Store
+
+    old = make_sweep_spec("d.npz", modality="image", levels=[10, None], archs=["A"], seeds=2, data_hash="h")
+    stored = old.to_dict()
+    assert not {"recipe", "schedule", "warmup_epochs"} & set(stored["options"])
+    with Store(tmp_path, create=True) as st:
+        st.init_spec(stored)
+        from helmholtz.cli.options import train_options
+
+        again = make_sweep_spec("d.npz", modality="image", levels=[10, None], archs=["A"], seeds=2, data_hash="h",
+                                options=train_options(modality="image", recipe="paper"))
+        assert st.init_spec(again.to_dict()) == stored      # not "a different sweep"
+    fast = make_sweep_spec("d.npz", modality="image", levels=[10, None], archs=["A"], seeds=2, data_hash="h",
+                           options=train_options(modality="image", recipe="fast"))
+    assert fast.to_dict()["options"]["recipe"] == "fast"

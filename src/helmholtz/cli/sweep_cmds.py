@@ -10,6 +10,7 @@ import typer
 from helmholtz.cli import options as o
 from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
+from helmholtz.train.recipes import DEFAULT_SWEEP_RECIPE
 
 _FORMATS = ("table", "csv", "json", "parquet")
 
@@ -42,17 +43,20 @@ def register(app: typer.Typer) -> None:
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
         split_seed: o.SplitSeed = 0,
-        epochs: o.Epochs = 200,
-        patience: o.Patience = 10,
+        recipe_name: o.RecipeOpt = DEFAULT_SWEEP_RECIPE,
+        epochs: o.Epochs = None,
+        patience: o.Patience = None,
         optimizer: o.OptimizerOpt = None,
         lr: o.Lr = None,
         lr_decay: o.LrDecay = None,
-        momentum: o.Momentum = 0.9,
+        schedule: o.Schedule = None,
+        warmup_epochs: o.WarmupEpochs = None,
+        momentum: o.Momentum = None,
         batch_size: o.BatchSize = None,
         width: o.Width = 1.0,
-        weight_decay: o.WeightDecay = 0.0,
-        label_smoothing: o.LabelSmoothing = 0.0,
-        augment: o.Augment = True,
+        weight_decay: o.WeightDecay = None,
+        label_smoothing: o.LabelSmoothing = None,
+        augment: o.Augment = None,
         precision: o.PrecisionOpt = "auto",
         compile_: o.Compile = False,
         sample_rate: o.SampleRate = 44100,
@@ -67,9 +71,10 @@ def register(app: typer.Typer) -> None:
         from helmholtz import api
 
         recipe = dict(
-            epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay, momentum=momentum,
-            batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
-            augment=augment, precision=precision, compile=compile_,
+            recipe=recipe_name, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
+            schedule=schedule, warmup_epochs=warmup_epochs, momentum=momentum, batch_size=batch_size, width=width,
+            weight_decay=weight_decay, label_smoothing=label_smoothing, augment=augment, precision=precision,
+            compile=compile_,
         )
         try:
             handle = api.sweep(

@@ -35,7 +35,7 @@ def recipe_lines(spec: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     lr = o.get("lr") if o.get("lr") is not None else DEFAULT_LR.get(o.get("optimizer"), "default")
     decay = o.get("lr_decay") if o.get("lr_decay") is not None else DEFAULT_LR_DECAY.get(o.get("optimizer"), "default")
     return [
-        ("recipe", str(o.get("recipe") or "custom (explicit options)")),
+        ("recipe", str(o.get("recipe") or "paper")),
         ("dataset", f"{d.get('dataset')} (hash {d.get('data_hash') or '—'})"),
         ("subset", f"train {d.get('train_size') or 'all'}, test {d.get('test_size') or 'all'}, "
                    f"validation {d.get('val_fraction')} of train, split seed {d.get('split_seed')}"),
@@ -71,7 +71,7 @@ def recipe_short(spec: Mapping[str, Any] | None) -> str:
         return "recipe: not recorded (results imported from a table)"
     o, d = spec.get("options", {}), spec.get("data", {})
     lr = o.get("lr") if o.get("lr") is not None else {"sgd": 0.01, "adadelta": 1.0, "adam": 1e-3}.get(o.get("optimizer"))
-    name = f"{o['recipe']} " if o.get("recipe") else ""
+    name = f"{o.get('recipe') or 'paper'} "
     return (f"recipe: {name}{o.get('optimizer')} lr {lr}, batch {o.get('batch_size')}, at most {o.get('epochs')} "
             f"epochs (patience {o.get('patience')}), width ×{o.get('width')}, {d.get('train_size') or 'all'} "
             f"training items of {d.get('dataset')}, seeds {', '.join(str(s) for s in spec.get('seeds', []))}")

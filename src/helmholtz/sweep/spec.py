@@ -120,6 +120,9 @@ class SweepSpec:
         d = asdict(self)
         d["levels"], d["archs"], d["seeds"] = list(self.levels), list(self.archs), list(self.seeds)
         d["data"] = data_dict(d["data"])
+        # the options added with the recipes are left out while at their defaults (the paper's), so a sweep stored
+        # before they existed resumes as the same sweep
+        d["options"] = self.options.identity_dict()
         if self.more_codecs:
             d["more_codecs"] = [{"codec": n, "levels": list(v)} for n, v in self.more_codecs]
         else:

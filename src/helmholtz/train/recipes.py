@@ -39,6 +39,9 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 RECIPE_NAMES: tuple[str, ...] = tuple(RECIPES)
 #: the recipe `helmholtz train` (and `helmholtz.train`) uses without --recipe: it must learn in a short CPU run
 DEFAULT_TRAIN_RECIPE = "fast"
+#: the recipe `helmholtz sweep` uses without --recipe: the paper's (a measurement meant to reproduce it; its plan
+#: line estimates the time and points CPU users to --recipe fast)
+DEFAULT_SWEEP_RECIPE = "paper"
 _FIELDS = frozenset(f.name for f in fields(TrainOptions))
 
 
