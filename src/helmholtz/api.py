@@ -356,7 +356,6 @@ def train(
     from helmholtz.codecs.cache import compress_dataset
     from helmholtz.sweep.spec import DEFAULT_DURATION_S, DEFAULT_SAMPLE_RATE
     from helmholtz.train.inputs import prepare_inputs
-    from helmholtz.train.loop import train_run
     from helmholtz.train.spec import DataRef, RunSpec
 
     audio = ds.modality == "audio"
@@ -368,8 +367,12 @@ def train(
     )
     spec = RunSpec(data=data_ref, codec=codec, level=level, arch=arch, seed=seed, options=opts, modality=ds.modality)
     compressed, stats = compress_dataset(ds, codec=codec, level=level)
-    result, history = train_run(spec, prepare_inputs(compressed), device=dev, on_epoch=on_epoch,
-                                on_progress=on_progress)
+    from helmholtz.checks import idle_cpus
+    from helmholtz.sweep.engine_local import execute_run
+
+    # as many torch threads as idle CPUs (oversubscribed intra-op threads stall each other), restored afterwards
+    result, history = execute_run(spec.to_dict(), prepare_inputs(compressed), threads=idle_cpus(), device=dev,
+                                  on_epoch=on_epoch, on_progress=on_progress)
     return TrainOutcome(result=result, epochs=history, level_stats=stats, recipe=recipe_of(spec), spec=spec)
 
 

@@ -58,10 +58,12 @@ class SweepSummary:
 
 
 def default_threads(workers: int) -> int:
-    """Torch threads per run when not given: this machine's CPUs shared by the runs that go at once."""
-    from helmholtz.checks import available_cpus
+    """Torch threads per run when not given: the CPUs not busy with other work, shared by the runs that go at once
+    (`checks.idle_cpus`: oversubscribed intra-op threads stall each other). Pass --threads-per-run to fix the count,
+    e.g. to compare numbers across machines bit for bit."""
+    from helmholtz.checks import idle_cpus
 
-    return max(1, available_cpus() // max(1, workers))
+    return max(1, idle_cpus() // max(1, workers))
 
 
 def check_threads(threads_per_run: int | None, workers: int, *, engine: str) -> None:
