@@ -128,42 +128,45 @@ def cmd_table(args) -> None:
         cells.setdefault((r["name"], r["cap"], r["arch"]), []).append(r)
     names = [n for n in CANDIDATES if any(k[0] == n for k in cells)]
     caps = sorted({k[1] for k in cells})
-    head = ["recipe", "epochs", "A test acc", "F test acc", "seeds", "best epoch = cap", "s/epoch A · F"]
-    head += [f"at {b:g} s: A · F" for b in budgets]
+
+    def spe(name: str, arch: str) -> float | None:
+        return None if speed is None else speed["seconds_per_epoch"].get(f"{_compute_key(name)}/{arch}")
+
+    def fmt(rs: list[dict]) -> str:
+        if not rs:
+            return "–"
+        accs = [100 * r["test_acc"] for r in rs]
+        return f"{_mean(accs):.1f}" + (f" ± {statistics.stdev(accs):.1f}" if len(accs) > 1 else "")
+
+    head = ["recipe", "epochs", "A test acc %", "F test acc %", "seeds A · F", "best epoch = cap", "s/epoch A · F"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-
-    def acc_within(name: str, arch: str, seconds: float) -> str:
-        # the largest measured cap whose epochs fit in the budget at this candidate's measured s/epoch
-        if speed is None:
-            return "–"
-        spe = speed["seconds_per_epoch"].get(f"{_compute_key(name)}/{arch}")
-        fit = [c for c in caps if (name, c, arch) in cells and spe and c * spe <= seconds]
-        if not fit:
-            return "–"
-        c = max(fit)
-        return f"{100 * _mean([r['test_acc'] for r in cells[(name, c, arch)]]):.1f} ({c} ep)"
-
     for name in names:
         for cap in caps:
             a, f = cells.get((name, cap, "A"), []), cells.get((name, cap, "F"), [])
             if not a and not f:
                 continue
-            def fmt(rs):
-                if not rs:
-                    return "–"
-                accs = [100 * r["test_acc"] for r in rs]
-                sd = f" ± {statistics.stdev(accs):.1f}" if len(accs) > 1 else ""
-                return f"{_mean(accs):.1f}{sd}"
             at_cap = sum(r["best_epoch"] == r["cap"] for r in a + f)
-            spe = ("–" if speed is None else
-                   " · ".join(f"{speed['seconds_per_epoch'].get(f'{_compute_key(name)}/{x}', float('nan')):.2f}" for x in "AF"))
-            line = [name, str(cap), fmt(a), fmt(f), f"{len(a)} · {len(f)}", f"{at_cap}/{len(a) + len(f)}", spe]
-            line += [f"{acc_within(name, 'A', b)} · {acc_within(name, 'F', b)}" for b in budgets]
+            s_ep = " · ".join("–" if spe(name, x) is None else f"{spe(name, x):.2f}" for x in "AF")
+            line = [name, str(cap), fmt(a), fmt(f), f"{len(a)} · {len(f)}", f"{at_cap}/{len(a) + len(f)}", s_ep]
             print("| " + " | ".join(line) + " |")
-    if speed:
-        print(f"\ns/epoch: training + validation pass, best of {speed['repeats']}, measured interleaved in one process "
-              f"on {speed['device']}; accuracy 'at N s' = the largest measured epoch cap that fits in N s.")
+    if speed is None:
+        return
+
+    def within(name: str, arch: str, seconds: float) -> str:
+        # the largest measured cap whose epochs fit in the budget at this candidate's measured s/epoch
+        fit = [c for c in caps if (name, c, arch) in cells and spe(name, arch) and c * spe(name, arch) <= seconds]
+        return "–" if not fit else f"{fmt(cells[(name, max(fit), arch)])} ({max(fit)} ep)"
+
+    print("\nTest accuracy % within a training-time budget (largest measured cap that fits at the s/epoch above):\n")
+    head = ["recipe"] + [f"A, {b:g} s" for b in budgets] + [f"F, {b:g} s" for b in budgets]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for name in names:
+        line = [name] + [within(name, "A", b) for b in budgets] + [within(name, "F", b) for b in budgets]
+        print("| " + " | ".join(line) + " |")
+    print(f"\ns/epoch: training + validation pass ({speed['n_train']} + {speed['n_val']} images), best of "
+          f"{speed['repeats']}, measured interleaved in one process on {speed['device']}.")
 
 
 def main(argv: list[str] | None = None) -> int:

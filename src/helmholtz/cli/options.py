@@ -27,7 +27,7 @@ ValFraction = Annotated[float | None, typer.Option("--val-fraction", help="Share
 SplitSeed = Annotated[int, typer.Option("--split-seed", help="Seed of the fixed train/validation split (independent of --seed).")]
 RecipeOpt = Annotated[str, typer.Option("--recipe", help="paper | fast: the preset every training option below starts from "
                                                         "(paper: the paper's, up to 200 epochs; fast: converges in few epochs on a CPU).")]
-Epochs = Annotated[int | None, typer.Option("--epochs", help="Maximum epochs per run; onecycle/cosine schedules span it \\[default: the recipe's; paper 200, fast 24 images, 12 audio].")]
+Epochs = Annotated[int | None, typer.Option("--epochs", help="Maximum epochs per run; onecycle/cosine schedules span it \\[default: the recipe's; paper 200, fast 24].")]
 Patience = Annotated[int | None, typer.Option("--patience", help="Early stopping: epochs without a better validation accuracy \\[default: the recipe's].")]
 OptimizerOpt = Annotated[str | None, typer.Option("--optimizer", help="sgd | adadelta | adam \\[default: the recipe's; paper: sgd images, adadelta audio; fast: adam].")]
 Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (the peak of onecycle/cosine) \\[default: the recipe's; paper: sgd 0.01, adadelta 1.0; fast: adam 0.004 images, 0.003 audio].")]
