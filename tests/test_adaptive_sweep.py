@@ -17,7 +17,8 @@ from helmholtz.sweep.store import Store
 HELMHOLTZ = [str(Path(sys.executable).parent / "helmholtz")]
 ARGS = ["sweep", "fashion-mnist", "--train-size", "400", "--test-size", "300", "--codec", "jpeg", "--levels",
         "5,25,90,none", "--archs", "A", "--seeds", "3", "--epochs", "2", "--threads-per-run", "1", "--width", "0.125",
-        "--optimizer", "adam", "--lr", "0.003", "--batch-size", "32", "--precision", "fp32", "--no-augment",
+        "--recipe", "paper", "--optimizer", "adam", "--lr", "0.003", "--batch-size", "32", "--precision", "fp32",
+        "--no-augment",
         "--until-decided", "--max-runs", "20", "--quiet"]
 
 

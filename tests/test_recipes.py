@@ -137,3 +137,22 @@ def test_cosine_anneal_and_warmup_on_keras_decay():
 def test_warmup_longer_than_the_cap_is_clipped():
     s = make_schedule("onecycle", lr0=1.0, decay=0.0, epochs=2, steps_per_epoch=5, warmup_epochs=4)
     assert s.warmup_steps == s.total_steps == 10 and s(9) == pytest.approx(1.0)
+
+
+def test_recipes_and_schedules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, helmholtz.train.recipes, helmholtz.train.schedule, helmholtz.cli.options; "
+            "helmholtz.cli.options.train_options(modality='image', recipe='fast'); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False"
+
+
+def test_annealing_schedules_wait_a_quarter_of_the_cap_unless_patience_is_given():
+    assert resolve_recipe("fast", "image").patience == 6                      # 24-epoch cap
+    assert resolve_recipe("fast", "image", epochs=48).patience == 12          # measured: 5 would stop mid-schedule
+    assert resolve_recipe("fast", "image", epochs=6).patience == 6
+    assert resolve_recipe("fast", "image", epochs=48, patience=3).patience == 3
+    assert resolve_recipe("paper", "image", epochs=48).patience == 10         # Keras decay: the paper's patience
+    assert resolve_recipe("paper", "image", schedule="cosine").patience == 50  # 200-epoch cap

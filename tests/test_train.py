@@ -117,6 +117,33 @@ def test_same_seed_same_history_other_seed_differs(ds):
     assert history(4) != first
 
 
+def test_fast_recipe_is_reproducible_on_cpu(ds):
+    from helmholtz.train.recipes import resolve_recipe
+
+    fast = resolve_recipe("fast", "image", epochs=3, patience=3, width=0.125, batch_size=32, precision="fp32")
+
+    def history(seed):
+        spec = RunSpec(data=DataRef("bands", ds.content_hash), codec="none", level=None, arch="A", seed=seed, options=fast)
+        _, rows = train_run(spec, ds)
+        return [(r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr) for r in rows]
+
+    first = history(3)
+    assert history(3) == first and history(4) != first
+
+
+def test_annealing_schedules_span_the_epoch_cap_even_when_the_run_stops_early(ds):
+    from helmholtz.train.schedule import make_schedule
+
+    steps_per_epoch = math.ceil(len(ds.y_train) / 32)
+    for schedule in ("onecycle", "cosine"):
+        spec = _spec(ds, epochs=10, patience=1, optimizer="adam", lr=1e-3, schedule=schedule, warmup_epochs=1.0)
+        result, rows = train_run(spec, ds)
+        lr_at = make_schedule(schedule, lr0=1e-3, decay=0.0, epochs=10, steps_per_epoch=steps_per_epoch, warmup_epochs=1.0)
+        assert [r.lr for r in rows] == pytest.approx([lr_at(r.epoch * steps_per_epoch) for r in rows])
+        assert rows[0].lr == pytest.approx(1e-3)  # the warm-up ends with epoch 1: the next update starts the anneal
+        assert result.epochs_run == len(rows) <= 10
+
+
 def test_bf16_autocast_runs_on_cpu_with_finite_losses(ds):
     result, history = train_run(_spec(ds, epochs=1, precision="bf16"), ds)
     assert result.precision == "bf16"

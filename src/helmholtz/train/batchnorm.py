@@ -13,8 +13,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-#: at most this many training items feed the recomputed statistics (a strided, class-balanced-enough subset)
-MAX_ITEMS = 4096
+#: at most this many training items feed the recomputed statistics (a strided, class-balanced-enough subset). The
+#: audio models' one BatchNorm (the stem) averages each channel over items × 94 × 171 positions, so ~1000 clips pin it
+#: down: measured on 2700 synth clips (arch A, ½ width, 2 threads), the pass took 3.3 s over all of them (of a 12 s
+#: epoch) and 1.1 s over every third one, with running variances within 1 % and means within 2 % of a std
+MAX_ITEMS = 1024
 
 
 def has_batchnorm(model: nn.Module) -> bool:
