@@ -79,7 +79,7 @@ class Decision:
     reason: str                        # what this step adds, and for what
     state: str                         # the state of the answer, for progress lines
     decided: bool                      # the answer is decided (N_approx bracketed, comparison decided)
-    open: tuple[str, ...] = field(default=())    # what is still open, with its cost, when stopping undecided
+    open: tuple[str, ...] = field(default=())    # what is still open (undecided, or not yet narrowed), with its cost
 
     @property
     def stop(self) -> bool:
@@ -236,12 +236,19 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
             cost = f"{rest} more run{'s' if rest != 1 else ''}" + (f" (≈ {rest * mean_run_s / 60:.0f} min)"
                                                                     if mean_run_s else "")
             left.append(f"{item.reason} — {cost} beyond the budget")
+    decided = answer_decided(a)
     if taken:
-        return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, False, tuple(left))
-    decided = not items
-    if decided and a.n_approx is not None and a.n_approx.status == "undecided":
-        decided = False
+        return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, decided, tuple(left))
     return Decision((), "stop", "", state, decided, tuple(left))
+
+
+def answer_decided(a: Analysis) -> bool:
+    """N_approx is bracketed (found) or bounded (holds everywhere), and the headline comparison, if the sweep has
+    one, is not inconclusive. A bracket that is still wider than adjacent levels is decided, only not narrowed."""
+    na, c = a.n_approx, a.headline_comparison
+    if na is None or na.status not in ("found", "holds_everywhere"):
+        return False
+    return c is None or c.verdict != "inconclusive"
 
 
 __all__ = ["MIN_SEEDS", "Budget", "Decision", "Run", "decide", "state_text"]

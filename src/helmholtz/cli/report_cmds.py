@@ -13,12 +13,6 @@ import typer
 from helmholtz.cli.common import console, print_json
 from helmholtz.cli.options import Json
 
-#: the demo's grid (DESIGN.md "Default quality grid", thinned to fit ~10 minutes on 2 CPU cores; q 25 is the
-#: paper's pre-set comparison level)
-DEMO_LEVELS: tuple[int | None, ...] = (1, 5, 10, 20, 25, 50, 90, None)
-DEMO_QUICK_LEVELS: tuple[int | None, ...] = (1, 5, 20, 90, None)
-DEMO_ARCHS = ("A", "F")
-
 Tolerance = Annotated[float, typer.Option(
     "--tolerance", help="Margin δ in percentage points of accuracy: a level holds when its loss against the original "
                         "is shown to be smaller than δ; two models are equivalent within ±δ.")]
@@ -119,40 +113,28 @@ def register(app: typer.Typer) -> None:
     def demo_cmd(
         out: Annotated[Path | None, typer.Option(
             "--out", help="Sweep and report directory (default: runs/demo, or runs/demo-quick with --quick).")] = None,
-        quick: Annotated[bool, typer.Option("--quick", help="A ~1 minute version (fewer images, levels, epochs).")] = False,
+        quick: Annotated[bool, typer.Option("--quick", help="A ~1–2 minute version (fewer images, levels, epochs).")] = False,
         tolerance: Tolerance = 1.0,
         quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of a progress display.")] = False,
         json_out: Json = False,
     ) -> None:
-        """Run a small sweep on real Fashion-MNIST (about 10 minutes on 2 CPU cores), then the report.
+        """An adaptive sweep on real Fashion-MNIST until the answer is decided (about 10 minutes on 2 CPU cores),
+        then the report.
 
-        Recipe: width 0.25, Adam lr 2e-3, batch 64, 5 epochs, 10k training images (the paper's SGD recipe on
-        arch A is slow to start on CPU-sized runs),
-        archs A and F, 2 seeds, JPEG q 1, 5, 10, 20, 30, 50, 90 and the original. Re-run the same command to resume.
+        Archs A and F at ¼ width, the fast recipe, 10k training images, the whole 10k test split; starts from JPEG
+        q 5, 25, 50, 90 and the original with 3 seeds, and adds seeds and levels where the answer is open (see
+        `helmholtz sweep --until-decided`). Re-run the same command to resume.
         """
-        from helmholtz.report.build import build_report
-        from helmholtz.sweep.runner import run_sweep
+        from helmholtz.demos import image_demo
 
-        spec = demo_spec(quick=quick)
-        out = out if out is not None else Path("runs/demo-quick" if quick else "runs/demo")
-        run_sweep(spec, out, engine="local", quiet=quiet or json_out)
-        files = build_report(out, tolerance_pp=tolerance)
+        files = image_demo(out, quick=quick, quiet=quiet or json_out, tolerance_pp=tolerance)
         _print_report(files, as_json=json_out)
         if not json_out:
             console.print(f"open {files.html} in a browser (it is self-contained and works offline)")
 
 
 def demo_spec(*, quick: bool = False):
-    """The demo's SweepSpec: Fashion-MNIST subset, JPEG grid, archs A and F, 2 seeds, Adam at ¼ width."""
-    from helmholtz.sweep.spec import make_sweep_spec
-    from helmholtz.train.spec import TrainOptions
+    """The image demo's starting spec (`helmholtz.demos.demo_spec`)."""
+    from helmholtz.demos import demo_spec as spec
 
-    # calibrated on 2 shared CPU cores: Adam at batch 64 reaches A ≈ 0.79 / F ≈ 0.73 test accuracy with 10k images
-    # in 5 epochs. lr 3e-3 left F at chance in one run of 16 (q 30, seed 0, reproducible); lr 2e-3 trains it (0.73)
-    options = TrainOptions(epochs=3 if quick else 5, patience=3, optimizer="adam", lr=2e-3, width=0.25,
-                           batch_size=64, augment=False)
-    return make_sweep_spec(
-        "fashion-mnist", modality="image", codec="jpeg", levels=DEMO_QUICK_LEVELS if quick else DEMO_LEVELS,
-        archs=DEMO_ARCHS, seeds=2, options=options, train_size=3000 if quick else 10000,
-        test_size=1000 if quick else 5000,
-    )
+    return spec(quick=quick)

@@ -139,7 +139,8 @@ def decision_line(ev: dict[str, Any]) -> str:
         return f"{head} · {ev['reason']} → {ev['n_runs']} more runs"
     verdict = "decided" if ev.get("decided") else "stopping undecided"
     opens = "; ".join(ev.get("open") or ())
-    return f"{head} · {verdict}" + (f" — still open: {opens}" if opens else "")
+    more = "not narrowed further" if ev.get("decided") else "still open"
+    return f"{head} · {verdict}" + (f" — {more}: {opens}" if opens else "")
 
 
 class PlainReporter:
