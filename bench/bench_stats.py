@@ -2,8 +2,9 @@
 
 1. Operating characteristics (the larger version of tests/test_analysis_simulated.py): for each truth (flat;
    smooth, 3 pp per halving of the bits; a sharp knee at q 20; the knee with A 2 pp worse; the knee with equal models
-   and 20 quiet seeds), ``--sims`` simulated sweeps (default 400; 60 with --quick) of 10 JPEG levels on Fashion-MNIST's
-   measured bits, 2 models, 5000 test items, seed sd 1.5 pp shared + 0.5 pp per cell. Counts: collapse claimed,
+   and 20 quiet seeds), ``--sims`` simulated sweeps (default 200; 60 with --quick) of 10 JPEG levels on Fashion-MNIST's
+   measured bits, 2 models, 5000 test items, seed sd 1.5 pp shared + 0.5 pp per cell (`make bench` runs 200 per row,
+   about 15 minutes; the README's table is 400: `python bench/bench_stats.py --sims 400`). Counts: collapse claimed,
    N_approx status, decided N_approx right, N_approx CI covering the true boundary, "equivalent" at q 25.
 2. Speed: one full `analyze` of a 10-level × 6-architecture × 5-seed × 10k-item sweep with B = 2000, against the
    same analysis with B = 200 (the ratio is how the cost scales with B).
@@ -69,7 +70,7 @@ def run(*, quick: bool = False, sims: int | None = None) -> list[dict]:
     out.append({"benchmark": "analyze 10 levels × 6 archs × 5 seeds × 10k items, B = 2000", "ours": big,
                 "baseline": small, "unit": "s (baseline: B = 200)", "ratio": big / small, "hardware": hw,
                 "notes": "two-stage paired bootstrap, verdicts, collapse tests, comparisons"})
-    for r in operating_table(sims or (60 if quick else 400)):
+    for r in operating_table(sims or (60 if quick else 200)):
         out.append({"benchmark": f"OC: {r['setting']}", "ours": r["CI covers truth"], "baseline": "",
                     "unit": "share of sims", "ratio": "", "hardware": hw,
                     "notes": (f"collapse {r['collapse claimed']:.3f}; status {r['status']}; decided right "

@@ -27,17 +27,6 @@ Force = Annotated[bool, typer.Option("--force", help="Replace a previous synth s
 Soundfont = Annotated[Path | None, typer.Option(
     "--soundfont", help="SF2 file (default: $HELMHOLTZ_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2).")]
 
-#: demo-audio sizes: (notes per class, levels, archs, seeds, epochs, width); the full one takes ~20 min on
-#: 2 CPU cores, --quick for a smoke test of about a minute
-DEMO_SIZES: dict[str, dict[str, Any]] = {
-    # measured: 40 notes/class × 8 epochs at ¼ width stayed at chance (0.08–0.13 on every level); 100 notes/class
-    # at ½ width learns (arch A, original: 0.32 test accuracy after 15 epochs, still rising; chance 0.083)
-    "full": {"notes_per_class": 100, "levels": "8,16,32,128,none", "archs": "A,C", "seeds": "2", "epochs": 12,
-             "width": 0.5},
-    "quick": {"notes_per_class": 6, "levels": "16,none", "archs": "A", "seeds": "1", "epochs": 1, "width": 0.25},
-}
-
-
 def _synth_with_progress(out: Path, *, quiet: bool, **kwargs: Any) -> dict[str, Any]:
     """Run the synth with a rich progress bar on stderr (stdout stays free for --json)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -134,58 +123,33 @@ def register(app: typer.Typer) -> None:
     def demo_audio_cmd(
         out: Annotated[Path, typer.Option("--out", help="Demo directory: data/, results.sqlite, report/.")] = Path("runs/demo-audio"),
         quick: Annotated[bool, typer.Option("--quick", help="A ~1 minute smoke-test size.")] = False,
-        notes_per_class: Annotated[int | None, typer.Option("--notes-per-class", help="Synth notes per class (default: 40, quick 6).")] = None,
-        levels: Annotated[str | None, typer.Option("--levels", help="MP3 kbps list plus 'none' (default: 8,16,32,64,128,none).")] = None,
-        archs: Annotated[str | None, typer.Option("--archs", help="Architectures (default: A,C, the paper's Fig. 7 pair).")] = None,
-        seeds: Annotated[str | None, typer.Option("--seeds", help="Seed count or list (default: 2).")] = None,
-        epochs: Annotated[int | None, typer.Option("--epochs", help="Epochs per run (default: 8, quick 1).")] = None,
-        width: Annotated[float | None, typer.Option("--width", help="Width multiplier (default: 0.25).")] = None,
-        optimizer: Annotated[str, typer.Option("--optimizer", help="sgd | adadelta | adam. The paper's audio recipe is "
-                                                                   "adadelta; adam (lr 1e-3) learns faster in CPU-sized runs.")] = "adam",
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the synth data (the sweep's seeds are --seeds).")] = 0,
+        notes_per_class: Annotated[int | None, typer.Option("--notes-per-class", help="Synth notes per class (default: 200, quick 8).")] = None,
+        epochs: Annotated[int | None, typer.Option("--epochs", help="The fast recipe's epoch cap (default: 12, quick 1).")] = None,
+        width: Annotated[float | None, typer.Option("--width", help="Width multiplier (default: 0.5).")] = None,
+        max_runs: Annotated[int | None, typer.Option("--max-runs", help="The adaptive sweep's run budget (default: 40).")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the synth data (the sweep's seeds are 0, 1, 2, …).")] = 0,
         quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of progress bars.")] = False,
     ) -> None:
-        """Run the paper's audio experiment in miniature: synth data → MP3 sweep (archs A, C) → report.html.
+        """The paper's audio experiment in miniature, adaptive: synth guitar effects → MP3 sweep until decided → report.
 
+        Archs A and D at ½ width, the fast audio recipe, MP3 16, 40 (the paper's Q 0.75), 112 kbps and the original,
+        3 seeds to start; seeds and levels are added where the answer is open, within 40 runs / 30 min of training.
         Resumable: re-run the same command and finished runs are kept.
         """
+        from dataclasses import replace
+
         from rich.markup import escape
 
         from helmholtz.cli.common import console
+        from helmholtz.demos import AUDIO_SIZES, audio_demo
 
-        size = {**DEMO_SIZES["quick" if quick else "full"]}
-        given = {"notes_per_class": notes_per_class, "levels": levels, "archs": archs, "seeds": seeds,
-                 "epochs": epochs, "width": width}
-        size.update({k: v for k, v in given.items() if v is not None})
-        spec = demo_audio_spec(out / "data", optimizer=optimizer, **{k: v for k, v in size.items() if k != "notes_per_class"})
-        # the synth set is made only after the whole sweep spec validated, so a bad option costs no time
-        _ensure_demo_data(out / "data", notes_per_class=size["notes_per_class"], seed=seed, quiet=quiet)
-        from helmholtz.report.build import build_report
-        from helmholtz.sweep.runner import run_sweep  # torch: imported only once there is work to do
-
+        size = AUDIO_SIZES["quick" if quick else "full"]
+        given = {"notes_per_class": notes_per_class, "epochs": epochs, "width": width, "max_runs": max_runs}
+        size = replace(size, **{k: v for k, v in given.items() if v is not None})
         t0 = time.perf_counter()
-        run_sweep(spec, out, engine="local", quiet=quiet)
-        files = build_report(out)
+        files = audio_demo(out, size, quiet=quiet, ensure_data=lambda d: _ensure_demo_data(
+            d, notes_per_class=size.notes_per_class, seed=seed, quiet=quiet))
         console.print(f"[bold]{escape(files.headline)}[/bold]")
         console.print(f"demo-audio sweep + report in {time.perf_counter() - t0:.0f} s\n"
                       f"  report: {escape(str(files.html))} (self-contained, opens offline)\n"
                       f"  data:   {escape(str(out / 'data'))}   results: {escape(str(out / 'results.sqlite'))}")
-
-
-def demo_audio_spec(data_dir: Path, *, levels: str, archs: str, seeds: str, epochs: int, width: float,
-                    optimizer: str = "adam"):
-    """The demo's validated SweepSpec: MP3 levels × archs × seeds on the synth set, the paper's audio recipe
-    (batch 50, 25 % validation) but with Adam by default: like the image demo, CPU-sized runs learn faster with it
-    than with the paper's Adadelta (pass optimizer='adadelta' for the paper's). The report states the recipe."""
-    from helmholtz.cli.common import parse_int_list
-    from helmholtz.cli.options import train_options
-    from helmholtz.sweep.spec import make_sweep_spec, parse_archs, parse_seeds, validate_sweep
-
-    options = train_options(modality="audio", epochs=epochs, optimizer=optimizer, width=width)
-    spec = make_sweep_spec(
-        str(data_dir), modality="audio", codec="mp3",
-        levels=parse_int_list(levels, option="--levels", allow_none=True), archs=parse_archs(archs),
-        seeds=parse_seeds(seeds), options=options,
-    )
-    validate_sweep(spec)
-    return spec
