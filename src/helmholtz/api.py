@@ -14,7 +14,7 @@ Bad input raises `helmholtz.errors` exceptions (`DataError`, `CodecError`, `Conf
 saying what is wrong, where, and how to fix it; nothing is printed (a sweep shows progress only with ``quiet=False``).
 The CLI is a thin layer over these functions: it parses, calls, prints. Each function imports its stage when called,
 so ``import helmholtz`` stays cheap and never imports torch. Training options (``epochs``, ``optimizer``, ``lr``,
-``width``, …: see `helmholtz.cli.options.train_options`) pass through ``**recipe``.
+``width``, …: see `helmholtz.train.recipes.checked_options`) pass through ``**recipe``.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def train_options(*, modality: str, **recipe: Any) -> TrainOptions:
     audio: Adadelta, batch 50). An unknown option is a ConfigError, not a TypeError."""
     import inspect
 
-    from helmholtz.cli.options import train_options as _options
+    from helmholtz.train.recipes import checked_options as _options
 
     known = set(inspect.signature(_options).parameters) - {"modality"}
     unknown = sorted(set(recipe) - known)
@@ -396,7 +396,7 @@ def _levels(levels: Any) -> list[int | None] | None:
     if levels is None:
         return None
     if isinstance(levels, str):
-        from helmholtz.cli.common import parse_int_list
+        from helmholtz.checks import parse_int_list
 
         return parse_int_list(levels, option="--levels", allow_none=True)
     out: list[int | None] = []

@@ -89,3 +89,57 @@ def recipe_overrides(opts: TrainOptions, modality: Modality) -> dict[str, Any]:
         return {}
     preset = recipe_values(opts.recipe, modality)
     return {k: v for k, v in asdict(opts).items() if k != "recipe" and preset.get(k) != v}
+
+
+_CHOICES = {"optimizer": ("sgd", "adadelta", "adam"), "precision": ("auto", "fp32", "bf16"),
+            "schedule": ("keras_decay", "onecycle", "cosine")}
+
+
+def checked_options(
+    *,
+    modality: Modality,
+    recipe: str = "paper",
+    epochs: int | None = None,
+    patience: int | None = None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    lr_decay: float | None = None,
+    schedule: str | None = None,
+    warmup_epochs: float | None = None,
+    momentum: float | None = None,
+    batch_size: int | None = None,
+    width: float = 1.0,
+    weight_decay: float | None = None,
+    label_smoothing: float | None = None,
+    augment: bool | None = None,
+    precision: str = "auto",
+    compile: bool = False,
+) -> TrainOptions:
+    """Validate CLI values and resolve them against ``recipe``'s preset for ``modality``: every option left None
+    takes the preset's value, every option given overrides it. Raises ConfigError naming the option."""
+    if recipe not in RECIPE_NAMES:
+        raise ConfigError(f"--recipe got {recipe!r}; expected one of {', '.join(RECIPE_NAMES)}", fix="e.g. --recipe fast")
+    for name, value in (("optimizer", optimizer), ("precision", precision), ("schedule", schedule)):
+        if value is not None and value not in _CHOICES[name]:
+            raise ConfigError(f"--{name} got {value!r}; expected one of {', '.join(_CHOICES[name])}", fix=f"e.g. --{name} {_CHOICES[name][0]}")
+    checks = (
+        ("--epochs", epochs, epochs is None or epochs >= 1, "an integer ≥ 1"),
+        ("--patience", patience, patience is None or patience >= 1, "an integer ≥ 1"),
+        ("--batch-size", batch_size, batch_size is None or batch_size >= 1, "an integer ≥ 1"),
+        ("--width", width, 0.0 < width <= 8.0, "a multiplier in (0, 8]"),
+        ("--lr", lr, lr is None or lr > 0, "a positive number"),
+        ("--lr-decay", lr_decay, lr_decay is None or lr_decay >= 0, "a number ≥ 0"),
+        ("--warmup-epochs", warmup_epochs, warmup_epochs is None or warmup_epochs >= 0, "a number of epochs ≥ 0"),
+        ("--momentum", momentum, momentum is None or 0 <= momentum < 1, "a number in [0, 1)"),
+        ("--weight-decay", weight_decay, weight_decay is None or weight_decay >= 0, "a number ≥ 0"),
+        ("--label-smoothing", label_smoothing, label_smoothing is None or 0 <= label_smoothing < 1, "a number in [0, 1)"),
+    )
+    for flag, value, ok, expected in checks:
+        if not ok:
+            raise ConfigError(f"{flag} must be {expected}; got {value}", fix=f"pass a valid {flag}")
+    return resolve_recipe(
+        recipe, modality, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
+        schedule=schedule, warmup_epochs=warmup_epochs, momentum=momentum, batch_size=batch_size, width=width,
+        weight_decay=weight_decay, label_smoothing=label_smoothing, augment=augment, precision=precision,
+        compile=compile,
+    )
