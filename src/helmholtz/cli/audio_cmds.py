@@ -133,7 +133,8 @@ def register(app: typer.Typer) -> None:
         """The paper's audio experiment in miniature, adaptive: synth guitar effects → MP3 sweep until decided → report.
 
         Archs A and D at ½ width, the fast audio recipe, MP3 16, 40 (the paper's Q 0.75), 112 kbps and the original,
-        3 seeds to start; seeds and levels are added where the answer is open, within 40 runs / 30 min of training.
+        3 seeds to start; seeds and levels are added where the answer is open, within 40 runs / 60 min of summed
+        training time (≈ 30 min on 2 cores, 2 runs at a time).
         Resumable: re-run the same command and finished runs are kept.
         """
         from dataclasses import replace
