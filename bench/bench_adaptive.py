@@ -4,7 +4,7 @@ Both sweeps train archs A and F on the demo's Fashion-MNIST subset with the demo
 fixed grid is the one a user would pick without help: 8 levels (JPEG q 1, 5, 10, 20, 25, 50, 90 and the original) ×
 2 archs, trained with 6 seeds and analysed on its first 3, 4, 5 and 6 seeds (48, 64, 80, 96 runs), so one sweep
 shows how the fixed grid's answer tightens with runs. The adaptive sweep starts from the coarse grid (q 5, 25, 50,
-90 and the original, 3 seeds) with the demo's budget (70 runs, 15 min of summed training) and adds seeds and levels
+90 and the original, 3 seeds) with the demo's budget (70 runs, 18 min of summed training) and adds seeds and levels
 where the answer is open. For each: runs trained, wall time, the width of N_approx's CI in bits, and whether the
 status (and the A-vs-F verdict at q 25) is decided — from the same analysis (B = 2000, seed 0). The headline row:
 how many runs the fixed grid needs to reach the adaptive sweep's CI width.
