@@ -243,3 +243,20 @@ def test_no_capacity_section_without_recorded_capacity(full_report):
     _, files = full_report
     assert json.loads(files.analysis_json.read_text())["capacity"] is None
     assert "Capacity in bits" not in html_text(files.html)
+
+
+def test_epochs_figure_says_when_every_median_is_only_a_bound():
+    """6-epoch runs never complete the paper's 10-epoch window: the figure must not let '≥ 1' read as 1 epoch."""
+    from helmholtz.analysis import analyze
+    from helmholtz.report.figures import epochs_vs_q
+
+    def note(obs) -> list[str]:
+        fig = epochs_vs_q(analyze(obs, n_boot=200, seed=0))
+        return [t.get_text() for t in fig.axes[0].texts if "lower bound" in t.get_text()]
+
+    obs = simulate(Truth("knee", step_pp=5), levels=(5, 25, 90, None), seeds=3, n_items=500, **QUIET)
+    assert note(obs) == []     # converged runs (the simulation's 20-epoch histories): no note
+    short = tuple(replace(r, epochs_run=6, epoch_cap=6, best_epoch=6, epochs_to_converge=None, censored=True,
+                          censored_at=1, still_improving=True) for r in obs.runs)
+    texts = note(replace(obs, runs=short))
+    assert len(texts) == 1 and "≤ 6 epochs" in texts[0]

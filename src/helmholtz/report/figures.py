@@ -234,6 +234,14 @@ def epochs_vs_q(a: Analysis):
         x0 = 0.0 if use_q else (obs.level(REFERENCE).bits if ref else None)
         if ref is not None and x0 is not None:
             ax.plot([x0], [ref.median], marker="*", ms=12, mfc="white", mec=col, ls="none")
+    known = [e for e in a.epochs if e.median is not None]
+    if known and all(e.median_is_bound for e in known):
+        # every median is only a lower bound (e.g. 6-epoch runs never complete the 10-epoch window): say so on the
+        # figure, so the triangles at the bound are not read as epochs to converge
+        cap = max((e.epochs_run_median or 0) for e in known)
+        ax.text(0.5, 0.55, f"no cell has a converged median: runs of ≤ {cap:g} epochs cannot complete the paper's\n"
+                "10-epoch window, so each value is only a lower bound (≥)", transform=ax.transAxes, ha="center",
+                va="center", fontsize=8, color="0.25", bbox={"fc": "white", "ec": "0.6", "alpha": 0.9})
     ax.plot([], [], marker="^", ls="none", mec="0.3", mfc="white", label="median is a bound (censored runs)")
     ax.plot([], [], marker="x", ls="none", color="0.2", label="runs still improving at the epoch cap")
     if not use_q:
