@@ -193,27 +193,17 @@ def fsync_dir(directory: Path) -> None:
 # ── files ────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 @contextmanager
-def atomic_file(target: str | os.PathLike, *, what: str = "the file", text: bool = False,
-                newline: str | None = None, make_parents: bool = False) -> Iterator[IO[Any]]:
-    """Write ``target`` atomically through the file object this yields (binary, or text in UTF-8).
-
-    The file gets the usual permissions (0666 minus the umask), not mkstemp's 0600. On any OSError the temporary is
-    removed and a `StoreError` is raised; the target keeps its previous content (or stays absent). The target's
-    folder must exist, unless ``make_parents``.
-    """
-    target = Path(target)
+def _file_slot(target: Path, *, what: str, make_parents: bool = False) -> Iterator[Path]:
+    """The shared part of `atomic_file` and `atomic_path`: check the target, clear stale temporaries, yield a fresh
+    temporary path, and move it over ``target`` once the body (which writes and fsyncs it) succeeded. On any
+    OSError the temporary is removed and a `StoreError` is raised; on any other error it is removed too."""
     check_parent(target, what=what, make=make_parents)
     if target.is_dir():
         raise StoreError(f"cannot write {what}: it is a folder", where=str(target), fix="give a file path")
     clean_stale_temps(target.parent)
     tmp = temp_path(target)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-        mode = "w" if text else "wb"
-        with os.fdopen(fd, mode, encoding="utf-8" if text else None, newline=newline if text else None) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield tmp
         os.replace(tmp, target)
         fsync_dir(target.parent)
     except OSError as ex:
@@ -225,29 +215,33 @@ def atomic_file(target: str | os.PathLike, *, what: str = "the file", text: bool
 
 
 @contextmanager
+def atomic_file(target: str | os.PathLike, *, what: str = "the file", text: bool = False,
+                newline: str | None = None, make_parents: bool = False) -> Iterator[IO[Any]]:
+    """Write ``target`` atomically through the file object this yields (binary, or text in UTF-8).
+
+    The file gets the usual permissions (0666 minus the umask), not mkstemp's 0600. On any OSError the temporary is
+    removed and a `StoreError` is raised; the target keeps its previous content (or stays absent). The target's
+    folder must exist, unless ``make_parents``.
+    """
+    with _file_slot(Path(target), what=what, make_parents=make_parents) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        mode = "w" if text else "wb"
+        with os.fdopen(fd, mode, encoding="utf-8" if text else None, newline=newline if text else None) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+@contextmanager
 def atomic_path(target: str | os.PathLike, *, what: str = "the file") -> Iterator[Path]:
     """Like `atomic_file`, for writers that want a path (pyarrow, numpy): write the yielded temporary path."""
-    target = Path(target)
-    check_parent(target, what=what)
-    if target.is_dir():
-        raise StoreError(f"cannot write {what}: it is a folder", where=str(target), fix="give a file path")
-    clean_stale_temps(target.parent)
-    tmp = temp_path(target)
-    try:
+    with _file_slot(Path(target), what=what) as tmp:
         yield tmp
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
-        fsync_dir(target.parent)
-    except OSError as ex:
-        _unlink(tmp)
-        raise write_error(ex, target, what) from None
-    except BaseException:
-        _unlink(tmp)
-        raise
 
 
 def write_bytes(target: str | os.PathLike, data: bytes, *, what: str = "the file") -> Path:
