@@ -26,12 +26,21 @@ change nothing (dropout is off when the network is used).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from helmholtz.errors import ConfigError
-from helmholtz.models.archs import ARCHS, LOGITS, PAPER_INPUT, ArchModality, ArchSpec, Layer, get_arch
+from helmholtz.models.archs import (
+    ARCHS,
+    PAPER_INPUT,
+    ArchModality,
+    ArchSpec,
+    check_model_args,
+    conv_out,
+    get_arch,
+    pool_out,
+    scaled_units,
+)
 
 #: the rule `mec_bits` applies, in one sentence; printed by `helmholtz capacity model` and stored in every result
 RULE = (
@@ -89,32 +98,6 @@ class MEC:
         return d
 
 
-# ---------------------------------------------------------------- shape arithmetic (mirrors models/builder.py)
-
-
-def _scaled(out: int, *, width: float, n_classes: int) -> int:
-    return n_classes if out == LOGITS else max(1, int(round(out * width)))
-
-
-def _conv_out(n: int, layer: Layer, padding: str) -> int:
-    if padding == "same":
-        return math.ceil(n / layer.stride)
-    return (n - layer.kernel) // layer.stride + 1
-
-
-def check_model_args(input_shape: Iterable[int], n_classes: int, width: float) -> tuple[int, int, int]:
-    """The same checks as `build_model`, with the same messages; returns the shape as a tuple of ints."""
-    shape = tuple(int(s) for s in input_shape)
-    if len(shape) != 3 or any(s < 1 for s in shape):
-        raise ConfigError(f"input_shape must be (C, H, W) of positive sizes; got {shape}", where="--input-shape",
-                          fix="e.g. --input-shape 3x32x32")
-    if n_classes < 2:
-        raise ConfigError(f"n_classes must be ≥ 2; got {n_classes}", where="--classes", fix="e.g. --classes 10")
-    if not 0.0 < width <= 8.0:
-        raise ConfigError(f"width must be a multiplier in (0, 8]; got {width}", where="--width", fix="e.g. --width 0.25")
-    return shape  # type: ignore[return-value]
-
-
 def mec_bits(
     arch: str | ArchSpec,
     *,
@@ -144,16 +127,16 @@ def mec_bits(
         params, cap, bits = 0, None, 0
         if layer.kind == "conv":
             assert flat is None, f"{spec.name}: conv after flatten"
-            out = _scaled(layer.out, width=width, n_classes=k)
+            out = scaled_units(layer.out, width=width, n_classes=k)
             params = out * (layer.kernel * layer.kernel * c + 1)
-            c, h, w = out, _conv_out(h, layer, spec.padding), _conv_out(w, layer, spec.padding)
+            c, h, w = out, conv_out(h, layer, spec.padding), conv_out(w, layer, spec.padding)
         elif layer.kind == "dense":
             assert flat is not None, f"{spec.name}: dense before flatten"
-            out = _scaled(layer.out, width=width, n_classes=k)
+            out = scaled_units(layer.out, width=width, n_classes=k)
             params = out * (flat + 1)
             flat = out
         elif layer.kind == "maxpool":
-            h, w = (h - layer.kernel) // layer.stride + 1, (w - layer.kernel) // layer.stride + 1
+            h, w = pool_out(h, layer), pool_out(w, layer)
         elif layer.kind == "batchnorm":
             params = 2 * c            # γ and β; they fold into the conv before, so they add no bits
         elif layer.kind == "flatten":

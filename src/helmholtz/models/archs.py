@@ -15,6 +15,8 @@ Two deliberate differences from the original Keras code:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -153,6 +155,39 @@ def get_arch(arch: str | ArchSpec, *, modality: ArchModality) -> ArchSpec:
     return spec
 
 
+# ---------------------------------------------------------------- shape arithmetic, shared by the torch builder
+# (models/builder.py) and the torch-free capacity arithmetic (capacity/mec.py)
+
+def scaled_units(out: int, *, width: float, n_classes: int) -> int:
+    """Hidden sizes scale with width (rounded, at least 1); the logits layer always has n_classes outputs."""
+    return n_classes if out == LOGITS else max(1, int(round(out * width)))
+
+
+def conv_out(n: int, layer: Layer, padding: str) -> int:
+    """One spatial size after a conv layer: 'same' keeps ⌈n / stride⌉, 'valid' loses the kernel's border."""
+    if padding == "same":
+        return math.ceil(n / layer.stride)
+    return (n - layer.kernel) // layer.stride + 1
+
+
+def pool_out(n: int, layer: Layer) -> int:
+    """One spatial size after max pooling (Keras 'valid' pooling: floor)."""
+    return (n - layer.kernel) // layer.stride + 1
+
+
+def check_model_args(input_shape: Iterable[int], n_classes: int, width: float) -> tuple[int, int, int]:
+    """The checks of `build_model` and `capacity.mec_bits`, with one set of messages; returns the shape as ints."""
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) != 3 or any(s < 1 for s in shape):
+        raise ConfigError(f"input_shape must be (C, H, W) of positive sizes; got {shape}", where="--input-shape",
+                          fix="e.g. --input-shape 3x32x32")
+    if n_classes < 2:
+        raise ConfigError(f"n_classes must be ≥ 2; got {n_classes}", where="--classes", fix="e.g. --classes 10")
+    if not 0.0 < width <= 8.0:
+        raise ConfigError(f"width must be a multiplier in (0, 8]; got {width}", where="--width", fix="e.g. --width 0.25")
+    return shape  # type: ignore[return-value]
+
+
 def build_model(
     arch: str | ArchSpec,
     *,
@@ -170,13 +205,8 @@ def build_model(
     from helmholtz.models.builder import build_sequential
 
     spec = get_arch(arch, modality=modality)
-    if len(input_shape) != 3 or any(int(s) < 1 for s in input_shape):
-        raise ConfigError(f"input_shape must be (C, H, W) of positive sizes; got {tuple(input_shape)}", fix="e.g. 3x32x32")
-    if n_classes < 2:
-        raise ConfigError(f"n_classes must be ≥ 2; got {n_classes}", fix="use a dataset with at least two classes")
-    if not 0.0 < width <= 8.0:
-        raise ConfigError(f"width must be a multiplier in (0, 8]; got {width}", fix="e.g. --width 0.25")
-    return build_sequential(spec, input_shape=tuple(int(s) for s in input_shape), n_classes=int(n_classes), width=width)
+    shape = check_model_args(input_shape, n_classes, width)
+    return build_sequential(spec, input_shape=shape, n_classes=int(n_classes), width=width)
 
 
 def count_params(model) -> int:

@@ -6,24 +6,11 @@ Shapes are tracked by arithmetic while building, so any input C×H×W works and 
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from helmholtz.errors import ConfigError
-from helmholtz.models.archs import LOGITS, ArchSpec, Layer
-
-
-def _scaled(out: int, *, width: float, n_classes: int) -> int:
-    """Hidden sizes scale with width (rounded, at least 1); the logits layer always has n_classes outputs."""
-    return n_classes if out == LOGITS else max(1, int(round(out * width)))
-
-
-def _conv_out(n: int, layer: Layer, padding: str) -> int:
-    if padding == "same":
-        return math.ceil(n / layer.stride)
-    return (n - layer.kernel) // layer.stride + 1
+from helmholtz.models.archs import ArchSpec, conv_out, pool_out, scaled_units
 
 
 def keras_init_(model: nn.Module) -> nn.Module:
@@ -45,19 +32,19 @@ def build_sequential(spec: ArchSpec, *, input_shape: tuple[int, int, int], n_cla
         kind = layer.kind
         if kind == "conv":
             assert flat is None, f"{spec.name}: conv after flatten"
-            out = _scaled(layer.out, width=width, n_classes=n_classes)
+            out = scaled_units(layer.out, width=width, n_classes=n_classes)
             pad = layer.kernel // 2 if spec.padding == "same" else 0
             modules.append(nn.Conv2d(c, out, layer.kernel, stride=layer.stride, padding=pad))
-            c, h, w = out, _conv_out(h, layer, spec.padding), _conv_out(w, layer, spec.padding)
+            c, h, w = out, conv_out(h, layer, spec.padding), conv_out(w, layer, spec.padding)
         elif kind == "maxpool":
             modules.append(nn.MaxPool2d(layer.kernel, stride=layer.stride))  # Keras 'valid' pooling: floor
-            h, w = (h - layer.kernel) // layer.stride + 1, (w - layer.kernel) // layer.stride + 1
+            h, w = pool_out(h, layer), pool_out(w, layer)
         elif kind == "batchnorm":
             # per-channel BatchNorm; Keras' default momentum 0.99 is PyTorch momentum 0.01, eps 1e-3
             modules.append(nn.BatchNorm2d(c, eps=1e-3, momentum=0.01))
         elif kind == "dense":
             assert flat is not None, f"{spec.name}: dense before flatten"
-            out = _scaled(layer.out, width=width, n_classes=n_classes)
+            out = scaled_units(layer.out, width=width, n_classes=n_classes)
             modules.append(nn.Linear(flat, out))
             flat = out
         elif kind == "flatten":
