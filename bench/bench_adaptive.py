@@ -117,5 +117,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    for row in run(quick=args.quick):
-        print(row)
+    from table import markdown
+
+    print(markdown(run(quick=args.quick)))

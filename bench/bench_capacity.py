@@ -78,14 +78,9 @@ def run(*, quick: bool = False) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = "--quick" in (argv if argv is not None else sys.argv[1:])
-    rows = run(quick=quick)
-    keys = ["benchmark", "ours", "baseline", "unit", "ratio", "hardware", "notes"]
-    print("| " + " | ".join(keys) + " |")
-    print("|" + "---|" * len(keys))
-    for r in rows:
-        cells = [f"{r[k]:,.1f}" if isinstance(r[k], float) else str(r[k]) for k in keys]
-        print("| " + " | ".join(cells) + " |")
+    from table import markdown
+
+    print(markdown(run(quick="--quick" in (argv if argv is not None else sys.argv[1:]))))
     return 0
 
 

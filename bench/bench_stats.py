@@ -84,5 +84,6 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sims", type=int, default=None)
     args = parser.parse_args()
-    for row in run(quick=args.quick, sims=args.sims):
-        print(row)
+    from table import markdown
+
+    print(markdown(run(quick=args.quick, sims=args.sims)))

@@ -131,9 +131,6 @@ if __name__ == "__main__":
         import torch
 
         torch.set_num_threads(int(sys.argv[sys.argv.index("--threads") + 1]))
-    table = run(quick="--quick" in sys.argv)
-    keys = ["benchmark", "ours", "baseline", "unit", "ratio", "hardware", "notes"]
-    print("| " + " | ".join(keys) + " |")
-    print("|" + "---|" * len(keys))
-    for row in table:
-        print("| " + " | ".join(str(row[k]) for k in keys) + " |")
+    from table import markdown
+
+    print(markdown(run(quick="--quick" in sys.argv)))

@@ -20,12 +20,6 @@ MODULES = ("bench_jpeg", "bench_train", "bench_pipeline", "bench_audio", "bench_
            "bench_capacity", "bench_adaptive")
 
 
-def _fmt(x) -> str:
-    if isinstance(x, float):
-        return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
-    return str(x)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short versions of every benchmark")
@@ -42,10 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(name)
         rows.extend(module.run(quick=args.quick))
         print(f"[{name}] done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    header = ["benchmark", "ours", "baseline", "unit", "ratio", "hardware", "notes"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_fmt(r.get(k, "")) for k in header) + " |" for r in rows]
-    table = "\n".join(lines)
+    from table import markdown
+
+    table = markdown(rows)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.md").write_text(table + "\n")
