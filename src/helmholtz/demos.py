@@ -123,16 +123,12 @@ def audio_demo_spec(data_dir: str | os.PathLike, size: AudioDemoSize):
 def audio_demo(out: str | os.PathLike, size: AudioDemoSize, *, quiet: bool = False, ensure_data=None, **report_options):
     """Run (or resume) the audio demo: the synth set under ``out/data`` (made by ``ensure_data(data_dir)`` when
     given), an adaptive MP3 sweep into ``out``, then its report; returns the `ReportFiles`."""
-    from helmholtz.adaptive.loop import run_until_decided
+    from helmholtz.adaptive.loop import check_adaptive, run_until_decided
     from helmholtz.report.build import build_report
 
     out = Path(out)
     spec = audio_demo_spec(out / "data", size)      # validated before any data is made
-    if size.max_runs < spec.n_runs:
-        from helmholtz.errors import ConfigError
-
-        raise ConfigError(f"--max-runs {size.max_runs} is smaller than the starting grid's {spec.n_runs} runs",
-                          fix=f"raise --max-runs to at least {spec.n_runs}")
+    check_adaptive(spec, max_runs=size.max_runs)
     if ensure_data is not None:
         ensure_data(out / "data")
     workers, threads = _workers()

@@ -59,13 +59,10 @@ def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: st
     """The `run_sweep` planner of an adaptive sweep (see the module docstring)."""
 
     def planner(store, spec, emit) -> bool:
-        from helmholtz.analysis.observations import from_store
+        from helmholtz.analysis.observations import read_store
         from helmholtz.sweep.runner import all_runs
 
-        runs = store.runs(status=None, predictions=True)
-        labels = store.test_labels()
-        obs = from_store(spec=store.spec(), level_rows=store.levels(), run_rows=runs, epoch_rows=store.epochs(),
-                         labels=None if labels is None else labels[0])
+        obs, runs = read_store(store)
         done = [r for r in runs if r.get("status") == "done" and r.get("wall_s") is not None]
         spent = sum(float(r["wall_s"]) for r in done)
         planned = len(all_runs(spec, store))
@@ -83,6 +80,17 @@ def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: st
     return planner
 
 
+def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0) -> None:
+    """The adaptive sweep's own arguments against the starting grid: callers that prepare data first (the audio
+    demo) check them before that work; `run_until_decided` checks them again, at no cost."""
+    if max_runs is not None and max_runs < spec.n_runs:
+        raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {spec.n_runs} runs",
+                          fix=f"raise --max-runs to at least {spec.n_runs}, or start from fewer levels or seeds")
+    if not 0 < tolerance_pp <= 50:
+        raise ConfigError(f"--tolerance must be in (0, 50] percentage points; got {tolerance_pp}",
+                          fix="e.g. --tolerance 1.0")
+
+
 def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None = None,
                       max_time_s: float | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
                       **sweep_options: Any):
@@ -90,12 +98,7 @@ def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None 
     ``sweep_options`` go to `helmholtz.sweep.runner.run_sweep` (engine, workers, quiet, dataset, …)."""
     from helmholtz.sweep.runner import run_sweep
 
-    if max_runs is not None and max_runs < spec.n_runs:
-        raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {spec.n_runs} runs",
-                          fix=f"raise --max-runs to at least {spec.n_runs}, or start from fewer levels or seeds")
-    if not 0 < tolerance_pp <= 50:
-        raise ConfigError(f"--tolerance must be in (0, 50] percentage points; got {tolerance_pp}",
-                          fix="e.g. --tolerance 1.0")
+    check_adaptive(spec, max_runs=max_runs, tolerance_pp=tolerance_pp)
     budget = Budget(max_runs=max_runs, max_time_s=max_time_s)
 
     planner = make_planner(budget, tolerance_pp=tolerance_pp, compare_level=compare_level)

@@ -413,4 +413,14 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     )
 
 
-__all__ = ["REFERENCE", "WINDOW", "Cell", "LevelInfo", "Observations", "RunInfo", "from_store", "sort_levels"]
+
+def read_store(store) -> tuple[Observations, list[dict[str, Any]]]:
+    """Observations of the sweep in an open `helmholtz.sweep.store.Store`, and its run rows (failed ones too): the
+    one read of a store that the report and the adaptive planner share."""
+    runs = store.runs(status=None, predictions=True)
+    labels = store.test_labels()
+    obs = from_store(spec=store.spec(), level_rows=store.levels(), run_rows=runs, epoch_rows=store.epochs(),
+                     labels=None if labels is None else labels[0])
+    return obs, runs
+
+__all__ = ["REFERENCE", "WINDOW", "Cell", "LevelInfo", "Observations", "RunInfo", "from_store", "read_store", "sort_levels"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from helmholtz.analysis.analyze import Analysis, analyze
-from helmholtz.analysis.observations import Observations, from_store, parse_json
+from helmholtz.analysis.observations import Observations, parse_json, read_store
 from helmholtz.errors import StoreError
 from helmholtz.fsutil import atomic_dir
 from helmholtz.report.capacity import capacity_html, capacity_section
@@ -50,13 +50,9 @@ def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[di
         raise StoreError(f"no {STORE_FILE} here", where=str(path),
                          fix="pass the --out directory of a `helmholtz sweep`, or run one first")
     with Store(path) as store:
-        spec, levels = store.spec(), store.levels()
-        runs, epochs = store.runs(status=None, predictions=True), store.epochs()
-        labels = store.test_labels()
+        obs, runs = read_store(store)
         steps, adaptive, result = store.plan_steps(), store.get_meta("adaptive"), store.get_meta("adaptive_result")
         model_input = store.get_meta("model_input")
-    obs = from_store(spec=spec, level_rows=levels, run_rows=runs, epoch_rows=epochs,
-                     labels=None if labels is None else labels[0])
     obs = replace(obs, model_input=model_input)
     if steps or adaptive:
         grid = obs.n_expected or 0
