@@ -63,20 +63,26 @@ def _workers() -> tuple[int, int]:
     return max(1, min(2, available_cpus())), 1
 
 
+def _decide_and_report(spec, out: Path, size, *, quiet: bool, tolerance_pp: float = 1.0, **report_options: Any):
+    """Both demos' last two steps: the adaptive sweep from ``spec`` within ``size``'s budget (one single-threaded
+    run per CPU, up to two), then the report."""
+    from helmholtz.adaptive.loop import run_until_decided
+    from helmholtz.report.build import build_report
+
+    workers, threads = _workers()
+    run_until_decided(spec, out, max_runs=size.max_runs, max_time_s=size.max_time_s, tolerance_pp=tolerance_pp,
+                      engine="local", workers=workers, threads_per_run=threads, quiet=quiet)
+    return build_report(out, tolerance_pp=tolerance_pp, **report_options)
+
+
 def image_demo(out: str | os.PathLike | None = None, *, quick: bool = False, quiet: bool = False,
                tolerance_pp: float = 1.0, **report_options: Any):
     """Run (or resume) the image demo into ``out`` (default runs/demo, or runs/demo-quick) and write its report;
     returns the `ReportFiles`."""
-    from helmholtz.adaptive.loop import run_until_decided
-    from helmholtz.report.build import build_report
-
     size = IMAGE_SIZES["quick" if quick else "full"]
     out = Path(out) if out is not None else Path("runs/demo-quick" if quick else "runs/demo")
-    workers, threads = _workers()
-    run_until_decided(demo_spec(quick=quick), out, max_runs=size.max_runs, max_time_s=size.max_time_s,
-                      tolerance_pp=tolerance_pp, engine="local", workers=workers, threads_per_run=threads,
-                      quiet=quiet)
-    return build_report(out, tolerance_pp=tolerance_pp, **report_options)
+    return _decide_and_report(demo_spec(quick=quick), out, size, quiet=quiet, tolerance_pp=tolerance_pp,
+                              **report_options)
 
 
 # ---------------------------------------------------------------- the audio demo
@@ -123,15 +129,11 @@ def audio_demo_spec(data_dir: str | os.PathLike, size: AudioDemoSize):
 def audio_demo(out: str | os.PathLike, size: AudioDemoSize, *, quiet: bool = False, ensure_data=None, **report_options):
     """Run (or resume) the audio demo: the synth set under ``out/data`` (made by ``ensure_data(data_dir)`` when
     given), an adaptive MP3 sweep into ``out``, then its report; returns the `ReportFiles`."""
-    from helmholtz.adaptive.loop import check_adaptive, run_until_decided
-    from helmholtz.report.build import build_report
+    from helmholtz.adaptive.loop import check_adaptive
 
     out = Path(out)
     spec = audio_demo_spec(out / "data", size)      # validated before any data is made
     check_adaptive(spec, max_runs=size.max_runs)
     if ensure_data is not None:
         ensure_data(out / "data")
-    workers, threads = _workers()
-    run_until_decided(spec, out, max_runs=size.max_runs, max_time_s=size.max_time_s, engine="local",
-                      workers=workers, threads_per_run=threads, quiet=quiet)
-    return build_report(out, **report_options)
+    return _decide_and_report(spec, out, size, quiet=quiet, **report_options)
