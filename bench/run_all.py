@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MODULES = ("bench_jpeg", "bench_train", "bench_pipeline", "bench_audio", "bench_codecs", "bench_stats",
-           "bench_capacity", "bench_adaptive")
+           "bench_capacity", "bench_adaptive", "bench_flops")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,37 @@
+"""bench/bench_flops.py's pure helpers: peak FLOP/cycle from the flags, the AVX2 cap, the clock."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from bench_flops import cap_flags, clock_mhz, peak_flop_per_cycle  # noqa: E402
+
+XEON = {"fma", "avx", "avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}
+ZEN3 = {"fma", "avx", "avx2"}
+
+
+def test_peak_per_isa():
+    assert peak_flop_per_cycle(ZEN3, "fp32") == (32, "AVX2+FMA")   # 2 FMA units × 8 lanes × 2
+    assert peak_flop_per_cycle(XEON, "fp32") == (64, "AVX-512 FMA")
+    assert peak_flop_per_cycle(XEON, "bf16") == (1024, "AMX-BF16")
+    assert peak_flop_per_cycle({"avx512f", "avx512_bf16"}, "bf16") == (128, "AVX512_BF16")
+    assert peak_flop_per_cycle(ZEN3, "bf16") == (0, "none")
+    with pytest.raises(ValueError, match="fp16"):
+        peak_flop_per_cycle(ZEN3, "fp16")
+
+
+def test_avx2_cap_drops_avx512_and_amx():
+    capped = cap_flags(XEON, "avx2")
+    assert capped == ZEN3
+    assert peak_flop_per_cycle(capped, "fp32") == (32, "AVX2+FMA")
+    assert cap_flags(XEON, "native") == frozenset(XEON)
+
+
+def test_clock_takes_the_largest():
+    assert clock_mhz("cpu MHz\t\t: 2000.000\ncpu MHz\t\t: 1999.9\n") == 2000.0
+    assert clock_mhz("cpu MHz : 2000.0", "  CPU max MHz:   3500.0000") == 3500.0
+    assert clock_mhz("") == 0.0
