@@ -88,12 +88,41 @@ def test_the_budget_is_respected_and_what_is_open_is_said():
     assert last.open and any("beyond the budget" in o for o in last.open)
 
 
-def test_time_budget_counts_the_summed_training_time():
+def test_time_is_a_guard_that_stops_and_never_chooses_runs():
     truth = Truth("knee", step_pp=4)
     start = grid(coarse_levels("jpeg"), seeds=2)
-    d = decide(observe(truth, start), budget=Budget(max_time_s=10.0 * (len(start) + 3)), planned_runs=len(start),
-               mean_run_s=10.0, spent_s=10.0 * len(start))
-    assert len(d.runs) <= 3
+    obs = observe(truth, start)
+    free = decide(obs, budget=Budget(), planned_runs=len(start), mean_run_s=10.0, spent_s=10.0 * len(start))
+    # while there is time, a time budget changes nothing, however little of it is left
+    tight = decide(obs, budget=Budget(max_time_s=10.0 * len(start) + 1), planned_runs=len(start), mean_run_s=10.0,
+                   spent_s=10.0 * len(start))
+    assert tight.runs == free.runs and tight.reason == free.reason and free.runs
+    # once it is spent, the sweep stops before the next step and says what finishing costs
+    out = decide(obs, budget=Budget(max_time_s=10.0 * len(start)), planned_runs=len(start), mean_run_s=10.0,
+                 spent_s=10.0 * len(start))
+    assert out.stop and out.open[0].startswith("stopped by --max-time")
+    assert any("to finish" in o for o in out.open[1:])
+
+
+@pytest.mark.parametrize("budget", [Budget(), Budget(max_runs=40)])
+def test_the_plan_is_the_same_on_a_fast_and_a_slow_machine(budget):
+    """Replayed from the same (simulated) results with per-run wall times 100× apart, every step is identical."""
+    truth = Truth("knee", step_pp=4)
+    start = grid(coarse_levels("jpeg"), seeds=2)
+
+    def replay(run_s: float):
+        runs, steps = set(start), []
+        for _ in range(25):
+            d = decide(observe(truth, runs), budget=budget, planned_runs=len(runs), mean_run_s=run_s,
+                       spent_s=run_s * len(runs))
+            steps.append((d.runs, d.kind, d.reason, d.state, d.decided))
+            if d.stop:
+                return steps
+            runs |= {(r.arch, r.level, r.seed) for r in d.runs}
+        raise AssertionError("the procedure did not stop")
+
+    fast, slow = replay(0.5), replay(50.0)
+    assert fast == slow and len(fast) > 1
 
 
 def test_the_same_results_give_the_same_decision():
@@ -133,3 +162,39 @@ def test_coarse_grids_hold_the_paper_comparison_level():
     webp = coarse_levels("webp")
     assert len(webp) == 5 and webp[-1] is None
     assert np.all(np.diff([x for x in webp if x is not None]) > 0)
+
+
+def test_the_starting_grid_trains_the_comparison_architecture_only_where_the_comparison_needs_it():
+    from types import SimpleNamespace
+
+    from helmholtz.adaptive.loop import compare_point, question_grid, starting_runs
+    from helmholtz.demos import demo_spec
+
+    spec = demo_spec()                                          # A and F, q 5/25/50/90 + original, 3 seeds
+    assert spec.n_runs == 30 and compare_point(spec) == ("jpeg", 25)
+    keep = question_grid(spec)
+    kept = {(a, lv) for _, lv in spec.points for a in spec.archs
+            if keep(SimpleNamespace(arch=a, codec="jpeg" if lv is not None else "none", level=lv))}
+    assert {lv for a, lv in kept if a == "A"} == {5, 25, 50, 90, None}     # the headline's N_approx: every level
+    assert {lv for a, lv in kept if a == "F"} == {25, None}                # the comparison and its reference
+    assert starting_runs(spec) == 21 and starting_runs(spec, focus=False) == 30
+    assert compare_point(spec, "50") == ("jpeg", 50) and compare_point(spec, "none") == ("none", None)
+
+
+def test_the_audio_comparison_point_is_q_075_of_the_bitrates():
+    from helmholtz.adaptive.loop import compare_point, question_grid
+    from helmholtz.demos import AUDIO_SIZES, audio_demo_spec
+
+    spec = audio_demo_spec("/nonexistent", AUDIO_SIZES["full"])   # 16/40/112 kbps: 40 is Q 0.75
+    assert compare_point(spec) == ("mp3", 40)
+    assert question_grid(audio_demo_spec("/nonexistent", AUDIO_SIZES["quick"])) is None    # one architecture
+
+
+def test_a_focused_decision_decides_the_first_architecture_even_when_another_is_more_accurate():
+    # F is 2 pp more accurate everywhere, but the focused sweep asked for A's N_approx: the plan works on A
+    truth = Truth("knee_gap", gap_pp=-2.0, step_pp=4)
+    start = grid((5, 25, 50, 90, None), archs=("A",), seeds=3) | grid((25, None), archs=("F",), seeds=3)
+    d = decide(observe(truth, start), budget=Budget(), planned_runs=len(start), mean_run_s=1.0, spent_s=0.0,
+               headline="A")
+    assert d.state.startswith("A:")
+    assert all(r.arch == "A" or r.level in (25, None) for r in d.runs)

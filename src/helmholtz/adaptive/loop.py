@@ -54,9 +54,48 @@ def parse_duration(text: str | None) -> float | None:
     return value
 
 
-def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: str | None = None
+def compare_point(spec, compare_level: str | None = None) -> tuple[str, int | None] | None:
+    """The (codec, level) of the headline comparison in ``spec``'s grid: ``compare_level`` (a level label, 'none'
+    for the original) when given, else the paper's pre-set level (JPEG q 25; MP3 at Q 0.75 of the grid's bitrates);
+    None when the grid lacks it."""
+    from helmholtz.codecs.registry import REFERENCE, get_codec, level_label
+
+    labels = {level_label(c, lv, check=False): (c, lv) for c, lv in spec.points}
+    if compare_level is not None:
+        wanted = str(compare_level).strip().lower()
+        return labels.get(REFERENCE if wanted in ("none", "orig", "original") else wanted)
+    codec = get_codec(spec.codec)
+    levels = sorted(lv for lv in spec.levels_of(spec.codec) if lv is not None)
+    if not codec.paper or not levels:
+        return None
+    if codec.level_kind == "quality":
+        return (spec.codec, 25) if 25 in levels else None
+    lo, hi = levels[0], levels[-1]
+    at = [lv for lv in levels if hi > lo and abs((hi - lv) / (hi - lo) - 0.75) < 1e-9]
+    return (spec.codec, at[0]) if at else None
+
+
+def question_grid(spec, compare_level: str | None = None):
+    """The starting grid that serves the adaptive sweep's two questions, as a filter of ``spec``'s runs: the first
+    architecture (the headline's) at every level, for its N_approx, and the other architectures only at the
+    comparison level and on the original (the reference that the comparison's effect split needs). None — the whole
+    grid — when the sweep has one architecture or its grid lacks the comparison level."""
+    point = compare_point(spec, compare_level)
+    if len(spec.archs) < 2 or point is None:
+        return None
+    head = spec.archs[0]
+
+    def keep(run) -> bool:
+        return run.arch == head or run.level is None or (run.codec, run.level) == point
+
+    return keep
+
+
+def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: str | None = None,
+                 headline: str | None = None, keep=None
                  ) -> Callable[[Any, Any, Callable[[dict[str, Any]], None]], bool]:
-    """The `run_sweep` planner of an adaptive sweep (see the module docstring)."""
+    """The `run_sweep` planner of an adaptive sweep (see the module docstring); ``headline`` fixes the architecture
+    whose N_approx is decided (a focused grid's first), ``keep`` is the grid's filter (`question_grid`)."""
 
     def planner(store, spec, emit) -> bool:
         from helmholtz.analysis.observations import read_store
@@ -65,9 +104,9 @@ def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: st
         obs, runs = read_store(store)
         done = [r for r in runs if r.get("status") == "done" and r.get("wall_s") is not None]
         spent = sum(float(r["wall_s"]) for r in done)
-        planned = len(all_runs(spec, store))
+        planned = len(all_runs(spec, store, keep))
         d = decide(obs, budget=budget, planned_runs=planned, mean_run_s=spent / len(done) if done else None,
-                   spent_s=spent, tolerance_pp=tolerance_pp, compare_level=compare_level)
+                   spent_s=spent, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline)
         emit({"event": "decision", "state": d.state, "reason": d.reason, "n_runs": len(d.runs),
               "decided": d.decided, "open": list(d.open)})
         if d.runs:
@@ -80,12 +119,25 @@ def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: st
     return planner
 
 
-def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0) -> None:
+def starting_runs(spec, *, focus: bool = True, compare_level: str | None = None) -> int:
+    """How many runs the adaptive sweep's starting grid has (the question grid when ``focus``)."""
+    keep = question_grid(spec, compare_level) if focus else None
+    if keep is None:
+        return spec.n_runs
+    from types import SimpleNamespace
+
+    return sum(keep(SimpleNamespace(arch=a, codec=c, level=lv)) for c, lv in spec.points for a in spec.archs
+               for _ in spec.seeds)
+
+
+def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0, focus: bool = True,
+                   compare_level: str | None = None) -> None:
     """The adaptive sweep's own arguments against the starting grid: callers that prepare data first (the audio
     demo) check them before that work; `run_until_decided` checks them again, at no cost."""
-    if max_runs is not None and max_runs < spec.n_runs:
-        raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {spec.n_runs} runs",
-                          fix=f"raise --max-runs to at least {spec.n_runs}, or start from fewer levels or seeds")
+    n = starting_runs(spec, focus=focus, compare_level=compare_level)
+    if max_runs is not None and max_runs < n:
+        raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {n} runs",
+                          fix=f"raise --max-runs to at least {n}, or start from fewer levels or seeds")
     if not 0 < tolerance_pp <= 50:
         raise ConfigError(f"--tolerance must be in (0, 50] percentage points; got {tolerance_pp}",
                           fix="e.g. --tolerance 1.0")
@@ -93,19 +145,27 @@ def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0) -> 
 
 def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None = None,
                       max_time_s: float | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
-                      **sweep_options: Any):
+                      focus: bool = False, **sweep_options: Any):
     """Run the sweep ``spec`` adaptively into ``out_dir`` (see the module docstring); returns the `SweepSummary`.
-    ``sweep_options`` go to `helmholtz.sweep.runner.run_sweep` (engine, workers, quiet, dataset, …)."""
+    ``focus`` starts from the question grid (`question_grid`: the first architecture everywhere, the others at the
+    comparison level and the original) and decides the first architecture's N_approx; without it the whole grid
+    is the start and the headline is the most accurate architecture on the original. ``sweep_options`` go to
+    `helmholtz.sweep.runner.run_sweep` (engine, workers, quiet, dataset, …)."""
     from helmholtz.sweep.runner import run_sweep
 
-    check_adaptive(spec, max_runs=max_runs, tolerance_pp=tolerance_pp)
+    check_adaptive(spec, max_runs=max_runs, tolerance_pp=tolerance_pp, focus=focus, compare_level=compare_level)
     budget = Budget(max_runs=max_runs, max_time_s=max_time_s)
-
-    planner = make_planner(budget, tolerance_pp=tolerance_pp, compare_level=compare_level)
+    keep = question_grid(spec, compare_level) if focus else None
+    headline = spec.archs[0] if keep is not None else None
+    planner = make_planner(budget, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline,
+                           keep=keep)
 
     def record(store, stored, emit) -> bool:
-        store.set_meta("adaptive", {"max_runs": max_runs, "max_time_s": max_time_s, "tolerance_pp": tolerance_pp,
-                                    "compare_at": compare_level})
+        meta = {"max_runs": max_runs, "max_time_s": max_time_s, "tolerance_pp": tolerance_pp,
+                "compare_at": compare_level}
+        if headline:      # a focused start: the report counts its grid and decides the same architecture
+            meta = {**meta, "headline": headline, "grid_runs": starting_runs(stored, compare_level=compare_level)}
+        store.set_meta("adaptive", meta)
         return planner(store, stored, emit)
 
-    return run_sweep(spec, out_dir, planner=record, **sweep_options)
+    return run_sweep(spec, out_dir, planner=record, keep=keep, **sweep_options)

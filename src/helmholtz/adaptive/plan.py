@@ -13,8 +13,11 @@ answer's open parts get work, in this order of priority:
 2. **the headline comparison** at the pre-set level, when inconclusive: seeds for both architectures there.
 
 The sweep stops when N_approx is bracketed between adjacent levels (or holds everywhere) and the headline comparison
-is decided — or when the budget (runs, or summed training time of the stored runs) cannot pay for the next step;
-then `Decision.open` says what is still open and what it would cost. Work the power estimate cannot bound (a level
+is decided — or when the budget in **runs** cannot pay for the next step; then `Decision.open` says what is still open
+and what it would cost. The plan depends on the stored results, the spec and the run budget only, never on how fast
+the machine is: the same data, spec, seeds and budget give the same runs on a laptop and on a cluster. Time
+(`Budget.max_time_s`) is a guard: once the summed training time reaches it, the sweep stops before the next step and
+says what finishing would cost; while there is time it never changes which runs are chosen. Work the power estimate cannot bound (a level
 that loses about δ) is reported, never chased. Everything here is deterministic: the same stored results, spec and
 budget give the same decision, so a killed sweep resumes without re-deciding.
 """
@@ -40,8 +43,9 @@ QUALITY_STEP = 5
 class Budget:
     """What an adaptive sweep may spend in all (its grid included)."""
 
-    max_runs: int | None = None
-    max_time_s: float | None = None   # summed training time of the stored runs (their wall_s)
+    max_runs: int | None = None       # what steers the plan: the same on every machine
+    max_time_s: float | None = None   # a guard on the summed training time of the stored runs (their wall_s): it
+    #                                   stops the sweep between steps, never chooses its runs
 
 
 @dataclass(frozen=True)
@@ -201,17 +205,22 @@ def state_text(a: Analysis) -> str:
 
 
 def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: float | None, spent_s: float,
-           tolerance_pp: float = 1.0, compare_level: str | None = None) -> Decision:
-    """The next step, from the stored results (`obs`), the runs already planned and the budget."""
+           tolerance_pp: float = 1.0, compare_level: str | None = None, headline: str | None = None) -> Decision:
+    """The next step, from the stored results (`obs`), the runs already planned and the run budget (``mean_run_s``
+    and ``spent_s`` only price what is left, and ``spent_s`` meets the time guard). ``headline`` fixes the
+    architecture whose N_approx is decided (default: the most accurate on the original)."""
+    model = headline if headline is not None and headline in obs.models else None
     a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED, compare_level=compare_level,
-                codec_intervals=False)
+                codec_intervals=False, model=model)
     state = state_text(a)
     if a.headline_model is None:
         return Decision((), "stop", "", state, False, ("nothing learned: every architecture is at chance on the "
                                                        "original; train longer or change the recipe, not the grid",))
     items = _boundary_items(a) + _comparison_items(a)
+    decided = answer_decided(a)
+    if budget.max_time_s is not None and spent_s >= budget.max_time_s and any(it.runs for it in items):
+        return Decision((), "stop", "", state, decided, _time_guard(items, planned_runs, budget, mean_run_s))
     room_runs = None if budget.max_runs is None else budget.max_runs - planned_runs
-    room_s = None if budget.max_time_s is None else budget.max_time_s - spent_s
     taken: list[Run] = []
     reasons, kinds, left = [], set(), []
     for item in items:
@@ -222,8 +231,6 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
         fits = len(runs)
         if room_runs is not None:
             fits = min(fits, room_runs - len(taken))
-        if room_s is not None and mean_run_s:
-            fits = min(fits, int((room_s - len(taken) * mean_run_s) // mean_run_s))
         if item.what == "bisection" and fits < len(runs):
             fits = 0                      # a new level is worth only as many seeds as its reference has
         fits = max(0, fits)
@@ -233,13 +240,26 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
             kinds.add("level" if item.what == "bisection" else "seeds")
         if fits < len(runs):
             rest = max(item.total_runs - fits, len(runs) - fits)
-            cost = f"{rest} more run{'s' if rest != 1 else ''}" + (f" (≈ {rest * mean_run_s / 60:.0f} min)"
-                                                                    if mean_run_s else "")
-            left.append(f"{item.reason} — {cost} beyond the budget")
-    decided = answer_decided(a)
+            left.append(f"{item.reason} — {_cost(rest, mean_run_s)} beyond the budget")
     if taken:
         return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, decided, tuple(left))
     return Decision((), "stop", "", state, decided, tuple(left))
+
+
+def _cost(runs: int, mean_run_s: float | None) -> str:
+    """'13 more runs (≈ 3 min on this machine)': the time is this machine's estimate, for the user only."""
+    text = f"{runs} more run{'s' if runs != 1 else ''}"
+    return text + (f" (≈ {runs * mean_run_s / 60:.0f} min on this machine)" if mean_run_s else "")
+
+
+def _time_guard(items: list[Item], planned_runs: int, budget: Budget, mean_run_s: float | None) -> tuple[str, ...]:
+    """What is open when --max-time stopped the sweep, and what finishing would cost."""
+    spent = f"stopped by --max-time ({budget.max_time_s / 60:.0f} min of training) after {planned_runs} runs"
+    if budget.max_runs is not None:
+        spent += f" of the {budget.max_runs}-run budget"
+    left = [f"{it.reason} — {_cost(max(it.total_runs, len(it.runs)), mean_run_s)} to finish" if it.closable
+            else it.reason for it in items]
+    return (spent, *left)
 
 
 def answer_decided(a: Analysis) -> bool:

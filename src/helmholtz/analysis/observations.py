@@ -309,6 +309,21 @@ def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     return sort_levels(out)
 
 
+#: annealed schedules (one-cycle, cosine) end at lr 0, so their best epoch is nearly always the last: such a run
+#: counts as still improving only when its last epoch gained more than this over every earlier one (half of the
+#: default margin δ = 1 pp, in accuracy)
+ANNEALED_GAIN = 0.005
+ANNEALED = ("onecycle", "cosine")
+
+
+def _schedule(run: Mapping[str, Any]) -> str | None:
+    spec = parse_json(run.get("spec_json"))
+    try:
+        return str(spec["options"].get("schedule"))
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
 def _epoch_cap(run: Mapping[str, Any]) -> int | None:
     spec = parse_json(run.get("spec_json"))
     try:
@@ -331,6 +346,8 @@ def run_info(run: Mapping[str, Any], history: Sequence[float] | None,
         etc, censored, at = None, True, None
     capped = cap is not None and ran is not None and int(ran) >= cap
     improving = bool(best is not None and ran is not None and int(best) == int(ran) and capped)
+    if improving and history and len(history) >= 2 and _schedule(run) in ANNEALED:
+        improving = float(history[-1]) - float(max(history[:-1])) > ANNEALED_GAIN
     train_acc = None
     if train_history and best is not None and 1 <= int(best) <= len(train_history):
         train_acc = float(train_history[int(best) - 1])

@@ -55,7 +55,7 @@ def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[di
         model_input = store.get_meta("model_input")
     obs = replace(obs, model_input=model_input)
     if steps or adaptive:
-        grid = obs.n_expected or 0
+        grid = (adaptive or {}).get("grid_runs", obs.n_expected or 0)
         obs = replace(obs, n_expected=grid + len({(r.get("codec"), r["arch"], r["level"], r["seed"]) for st in steps
                                                    for r in st["runs"]}))
         obs = replace(obs, adaptive={"steps": steps, "budget": adaptive, "result": result, "grid_runs": grid})
@@ -136,6 +136,9 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
     from helmholtz.sweep.store import store_file
 
     obs, runs = load_observations(run_dir)
+    headline = ((obs.adaptive or {}).get("budget") or {}).get("headline")
+    if headline in obs.models and analysis_options.get("model") is None:
+        analysis_options["model"] = headline      # a focused adaptive sweep decided this architecture's N_approx
     analysis = analyze(obs, **analysis_options)
     run = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"

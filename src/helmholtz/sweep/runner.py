@@ -194,10 +194,11 @@ class _Levels:
         return data
 
 
-def all_runs(spec: SweepSpec, store: Store) -> list[RunSpec]:
-    """The grid's runs and every run a plan step of the store added, once each, level by level (the grid's order;
+def all_runs(spec: SweepSpec, store: Store, keep: Callable[[RunSpec], bool] | None = None) -> list[RunSpec]:
+    """The grid's runs (those ``keep`` accepts, when given: an adaptive sweep's starting grid that trains only what
+    its question needs) and every run a plan step of the store added, once each, level by level (the grid's order;
     a plan run without a codec is the first codec's)."""
-    runs = {r.run_id: r for r in expand(spec)}
+    runs = {r.run_id: r for r in expand(spec) if keep is None or keep(r)}
     for step in store.plan_steps():
         for r in step["runs"]:
             rs = run_spec_for(spec, codec=r.get("codec"), level=r["level"], arch=r["arch"], seed=int(r["seed"]))
@@ -268,6 +269,7 @@ def run_sweep(
     max_retries: int = 2,
     run_fn: Callable[..., tuple[RunResult, list[EpochRow]]] | None = None,
     planner: Callable[[Store, SweepSpec, EventFn], bool] | None = None,
+    keep: Callable[[RunSpec], bool] | None = None,
 ) -> SweepSummary:
     """Run (or resume, or extend) the Helmholtz sweep ``spec`` into ``out_dir/results.sqlite``.
 
@@ -280,7 +282,8 @@ def run_sweep(
     ``run_fn`` replaces `engine_local.execute_run` (custom executors, tests). Display: rich progress on a
     terminal, plain lines with ``quiet``; ``on_event`` also gets every event. ``planner(store, spec, emit)`` is
     called once every planned run has finished or failed; it may record a plan step (more runs) in the store and
-    return True to have them trained, or return False to end the sweep (`helmholtz.adaptive`).
+    return True to have them trained, or return False to end the sweep (`helmholtz.adaptive`). ``keep`` trims the
+    grid (see `all_runs`); the planner's steps are never trimmed.
     """
     t0 = time.perf_counter()
     if engine not in ("local", "ray"):
@@ -330,7 +333,7 @@ def run_sweep(
         spec = same_data_as_stored(spec, store.spec())
         stored = SweepSpec.from_dict(store.init_spec(spec.to_dict(), extend=extend))
         store.put_test_labels(dataset.content_hash, dataset.y_test, dataset.n_classes)
-        runs = all_runs(stored, store)
+        runs = all_runs(stored, store, keep)
         done = store.done_ids()
         todo = [r for r in runs if r.run_id not in done]
         if todo and engine == "local" and not n_gpus and workers == 1:
@@ -363,7 +366,7 @@ def run_sweep(
             # a planner (the adaptive sweep) may add runs once every planned run has finished or failed
             if planner is None or not planner(store, stored, emit):
                 break
-            runs = all_runs(stored, store)
+            runs = all_runs(stored, store, keep)
             done = store.done_ids()
             todo = [r for r in runs if r.run_id not in done and r.run_id not in attempted]
             sink.n_total = len(runs)
