@@ -67,7 +67,11 @@ def plan_line(ev: dict[str, Any]) -> str | None:
         return None
     gpus = ev.get("gpus")
     where = ("" if gpus is None else f", {gpus} GPU{'s' if gpus != 1 else ''}" if gpus else ", no GPU")
-    return (f"plan: {ev['n_levels']} levels × {ev['n_archs']} archs × {ev['n_seeds']} seeds = {ev['n_total']} runs, "
+    full = ev['n_levels'] * ev['n_archs'] * ev['n_seeds']
+    grid = (f"{ev['n_levels']} levels × {ev['n_archs']} archs × {ev['n_seeds']} seeds = {ev['n_total']} runs"
+            if full == ev['n_total'] else f"{ev['n_total']} runs of a {ev['n_levels']}-level × {ev['n_archs']}-arch × "
+            f"{ev['n_seeds']}-seed grid")
+    return (f"plan: {grid}, "
             f"{ev['n_todo']} to run, up to {ev['epochs']} epochs each at width {ev['width']:g}; "
             f"{ev['workers']} at a time × {ev['threads']} CPU threads{where}")
 
