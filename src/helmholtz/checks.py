@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 
-from helmholtz.errors import ConfigError
+from helmholtz.errors import ConfigError, DataError, HelmholtzError
 
 #: seeds feed numpy's and torch's generators and SQLite INTEGER columns: an unsigned 32-bit range fits all three
 SEED_MAX = 2**32 - 1
@@ -111,6 +113,31 @@ def available_memory_bytes() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def check_regular_file(path: object, *, fix: str, error: type[HelmholtzError] = DataError,
+                       allow_dir: bool = False) -> Path:
+    """An input path that exists and is a regular file (or, with ``allow_dir``, a folder), before anything opens it.
+
+    Every command that reads a file asks here (a results table, a sweep's store, a dataset file): opening a FIFO
+    blocks until some writer appears, and a device or socket never ends, so `analyze fifo.csv` would hang without a
+    word. Raises ``error`` (a `HelmholtzError` class) naming the path and what it is instead."""
+    import stat
+
+    p = Path(os.fspath(path))
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise error("no such file", where=str(p), fix=fix) from None
+    except OSError as ex:
+        raise error(f"cannot read it: {(ex.strerror or str(ex)).lower()}", where=str(p), fix=fix) from None
+    if stat.S_ISREG(mode) or (allow_dir and stat.S_ISDIR(mode)):
+        return p
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a plain file")
+    wanted = "a regular file or folder" if allow_dir else "a regular file"
+    raise error(f"is {kind}, not {wanted} (reading it could block or never end)", where=str(p), fix=fix)
 
 
 def parse_int_list(text: str, *, option: str, allow_none: bool = False) -> list[int | None]:

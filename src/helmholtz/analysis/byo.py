@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from helmholtz.analysis.observations import REFERENCE, Cell, LevelInfo, Observations, sort_levels
+from helmholtz.checks import check_regular_file
 from helmholtz.errors import DataError
 
 REQUIRED = ("model", "level", "seed")
@@ -34,12 +36,11 @@ _REFERENCE_NAMES = {"none", "original", "orig"}
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".parquet", ".pq"):
+        check_regular_file(path, fix="pass a CSV or Parquet file of runs")
     try:
         if suffix == ".csv":
-            import csv
-
-            with open(path, newline="", encoding="utf-8") as f:
-                return [dict(r) for r in csv.DictReader(f)]
+            return _read_csv(path)
         if suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
@@ -51,6 +52,24 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
                         fix="write it as UTF-8 CSV with a header row, or as Parquet") from None
     raise DataError(f"unknown table format {suffix or '(no extension)'!r}", where=str(path),
                     fix="use a .csv or .parquet file")
+
+
+def _read_csv(path: Path) -> list[dict[str, Any]]:
+    """The rows of a CSV table. ``utf-8-sig``: a byte-order mark (Excel writes one) is not part of the first column's
+    name. A ``correct`` string holds one character per test item, so a field may be as long as the file: the csv
+    module's limit (128 KiB) is raised to the file's size while it is read, then put back."""
+    import csv
+
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, min(path.stat().st_size + 1, sys.maxsize)))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return [dict(r) for r in csv.DictReader(f)]
+    except csv.Error as ex:
+        raise DataError(f"cannot read the table: {str(ex).splitlines()[0]}", where=str(path),
+                        fix="write it as UTF-8 CSV with a header row, or as Parquet") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _blank(v: Any) -> bool:

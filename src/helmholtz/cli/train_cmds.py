@@ -152,10 +152,13 @@ def _train_with_progress(dataset: str, kwargs: dict):
     )
     state: dict = {}
 
+    def on_start(spec) -> None:
+        state["max_epochs"] = spec.options.epochs   # the resolved recipe's cap: --epochs is None unless given
+
     def on_progress(epoch: int, done: int, total: int) -> None:
         if "task" not in state:
             progress.start()
-            max_epochs = kwargs.get("epochs", 200)
+            max_epochs = state["max_epochs"]
             state["task"] = progress.add_task("train", total=max_epochs * total, epoch=1, max_epochs=max_epochs, val="–")
         progress.update(state["task"], completed=(epoch - 1) * total + done, epoch=epoch)
 
@@ -164,7 +167,7 @@ def _train_with_progress(dataset: str, kwargs: dict):
             progress.update(state["task"], val=f"{row.val_acc:.4f} (epoch {row.epoch})")
 
     try:
-        return api.train(dataset, on_epoch=on_epoch, on_progress=on_progress, **kwargs)
+        return api.train(dataset, on_epoch=on_epoch, on_progress=on_progress, on_start=on_start, **kwargs)
     finally:
         progress.stop()
 

@@ -61,8 +61,9 @@ def read_source(
         return read_image_folder(path)
     fix = ("use a CIFAR-10 batches folder, a folder of IDX files, a folder with one subfolder per class "
            "(images or WAV), or an .npz with x and y")
-    if not path.is_file() and not path.is_dir():
-        raise DataError("not a regular file or folder (a device, pipe or socket)", where=str(path), fix=fix)
+    from helmholtz.checks import check_regular_file
+
+    check_regular_file(path, allow_dir=True, fix=fix)   # a device, FIFO or socket
     if path.is_file():
         raise DataError(f"unrecognised dataset file (expected .npz; got {path.suffix or 'no suffix'})", where=str(path),
                         fix=fix)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helmholtz.checks import check_regular_file
 from helmholtz.data.dataset import RawData
 from helmholtz.data.locate import (
     DEBIAN_FASHION_MNIST,
@@ -224,6 +225,7 @@ def _image_files(folder: Path) -> list[Path]:
         if f.suffix.lower() not in IMAGE_SUFFIXES:
             raise DataError("not an image file (expected .png, .jpg, .jpeg or .bmp)", where=str(f),
                             fix="remove it or move it out of the class folders")
+        check_regular_file(f, fix="remove it or move it out of the class folders")
     return files
 
 
@@ -383,7 +385,7 @@ def read_npz(path: str | os.PathLike) -> RawData:
     validation split joins the training pool, as ``val/`` does in a folder dataset: `make_dataset` carves its own
     validation split from the pool, with the ``--val-fraction`` and ``--split-seed`` asked for.
     """
-    path = Path(path)
+    path = check_regular_file(path, fix="pass an .npz with x and y (or x_train, y_train, …)")
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)

@@ -108,7 +108,7 @@ def decode_predictions(blob: bytes, n_classes: int | None) -> Any:
 def store_file(path: str | os.PathLike) -> Path:
     """``DIR`` → ``DIR/results.sqlite``; a path to an existing file or ending in .sqlite/.db is the file."""
     p = Path(path)
-    if p.is_file() or p.suffix in (".sqlite", ".db", ".sqlite3"):
+    if (p.exists() and not p.is_dir()) or p.suffix in (".sqlite", ".db", ".sqlite3"):   # a FIFO too: refused on open
         return p
     return p / STORE_FILE
 
@@ -187,6 +187,10 @@ class Store:
         if exists:
             if self.path.is_dir():
                 raise StoreError("is a directory, not a results file", where=where, fix="move it away or use a new --out")
+            from helmholtz.checks import check_regular_file
+
+            # a FIFO or device named results.sqlite would block the read below forever
+            check_regular_file(self.path, error=StoreError, fix="move it away, or point at a sweep's --out directory")
             try:
                 with open(self.path, "rb") as f:
                     head = f.read(16)

@@ -78,9 +78,11 @@ def draw_note(rng: np.random.Generator, *, duration_s: float, programs: tuple[in
 def soundfont_path(path: str | os.PathLike | None = None) -> Path:
     """The soundfont to use: ``path``, else ``$HELMHOLTZ_SOUNDFONT``, else the Debian location. Raises DataError."""
     chosen = Path(path or os.environ.get("HELMHOLTZ_SOUNDFONT") or DEFAULT_SOUNDFONT)
-    if not chosen.is_file():
+    if not chosen.exists():
         raise DataError("the Fluid R3 GM soundfont (recorded guitar samples) is missing", where=str(chosen), fix=_APT_FIX)
-    return chosen
+    from helmholtz.checks import check_regular_file
+
+    return check_regular_file(chosen, fix="pass the .sf2 file itself with --soundfont")
 
 
 @functools.lru_cache(maxsize=4)

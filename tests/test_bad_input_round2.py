@@ -1,0 +1,132 @@
+"""Bad input, round two (issue 21): each defect answered with one line (what, where, how to fix) and exit status 2,
+or, where the input is good, read as it is; nothing already stored is damaged."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import requires_fashion_mnist, run_cli
+from helmholtz.analysis.byo import read_table
+from helmholtz.errors import DataError
+from test_sweep_resume import HELMHOLTZ, write_npz
+
+
+def _one_line(code: int, err: str) -> str:
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def _rows(*, n_items: int = 40, models=("A", "F"), levels=("none", "5", "20"), seeds=(0, 1, 2), seed: int = 0,
+          per_item: bool = True) -> list[dict]:
+    """A small runs table (model, level, seed, bits, correct or accuracy + n_test), each cell a little worse."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for m in models:
+        for j, lv in enumerate(levels):
+            for s in seeds:
+                correct = rng.random(n_items) < 0.9 - 0.1 * j
+                row = {"model": m, "level": lv, "seed": s, "bits": {"none": 8.0, "5": 0.5, "20": 1.0}.get(lv, 2.0)}
+                if per_item:
+                    row["correct"] = "".join("1" if c else "0" for c in correct)
+                else:
+                    row["accuracy"], row["n_test"] = int(correct.sum()) / n_items, n_items
+                rows.append(row)
+    return rows
+
+
+def _csv(path: Path, rows: list[dict], *, encoding: str = "utf-8") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+# ---------------------------------------------------------------- 1: train's progress uses the recipe's epoch cap
+
+
+@pytest.mark.realdata
+@requires_fashion_mnist
+@pytest.mark.usefixtures("one_torch_thread")
+def test_train_without_epochs_or_json_shows_progress_over_the_recipes_cap(capsys):
+    code, out, err = run_cli(["train", "fashion-mnist", "--codec", "jpeg", "--level", "20", "--arch", "A", "--width",
+                              "0.25", "--train-size", "600", "--test-size", "300", "--patience", "1"], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    assert "/24" in err   # the fast recipe's cap of 24 epochs, not --epochs (None: not given)
+    assert "test accuracy" in out
+
+
+# ---------------------------------------------------------------- 2: long 'correct' strings
+
+
+def test_a_correct_string_longer_than_the_csv_field_limit_is_read(tmp_path):
+    rows = _rows(n_items=200_000, levels=("none", "5"), seeds=(0, 1))
+    obs = read_table(_csv(tmp_path / "big.csv", rows))
+    assert obs.cells[("A", "5")].correct.shape == (2, 200_000)
+    assert csv.field_size_limit() == 131072   # put back after the read
+
+
+# ---------------------------------------------------------------- 3: FIFOs and devices are refused, not read
+
+
+def _fifo(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("case", ["analyze", "report", "results", "repair", "npz", "image-folder", "compress"])
+def test_a_fifo_is_refused_with_one_line_instead_of_hanging(tmp_path, case):
+    if case == "analyze":
+        argv, fifo = ["analyze", str(_fifo(tmp_path / "fifo.csv"))], tmp_path / "fifo.csv"
+    elif case in ("report", "results", "repair"):
+        fifo = _fifo(tmp_path / "run" / "results.sqlite")
+        argv = [case, str(tmp_path / "run")]
+    elif case == "npz":
+        fifo = _fifo(tmp_path / "d.npz")
+        argv = ["inspect", str(fifo)]
+    elif case == "compress":
+        fifo = _fifo(tmp_path / "d.npz")
+        argv = ["compress", str(fifo), "--codec", "jpeg", "--level", "20", "--out", str(tmp_path / "o.npz")]
+    else:
+        for cls in ("a", "b"):
+            (tmp_path / "imgs" / "train" / cls).mkdir(parents=True)
+        fifo = _fifo(tmp_path / "imgs" / "train" / "a" / "x.png")
+        argv = ["inspect", str(tmp_path / "imgs")]
+    try:
+        proc = subprocess.run([*HELMHOLTZ, *argv], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{' '.join(argv)} hung reading a FIFO")
+    line = _one_line(proc.returncode, proc.stderr)
+    assert "FIFO" in line and str(fifo) in line and "fix:" in line
+
+
+def test_the_shared_check_names_what_the_path_is(tmp_path):
+    from helmholtz.checks import check_regular_file
+
+    with pytest.raises(DataError, match="is a device, not a regular file"):
+        check_regular_file("/dev/null", fix="x")
+    with pytest.raises(DataError, match="is a folder, not a regular file"):
+        check_regular_file(tmp_path, fix="x")
+    assert check_regular_file(tmp_path, fix="x", allow_dir=True) == tmp_path
+    with pytest.raises(DataError, match="no such file"):
+        check_regular_file(tmp_path / "nope", fix="x")
+
+
+# ---------------------------------------------------------------- 4: a UTF-8 byte-order mark
+
+
+def test_a_csv_with_a_utf8_bom_is_read(tmp_path):
+    path = _csv(tmp_path / "bom.csv", _rows(), encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    obs = read_table(path)
+    assert obs.models == ("A", "F") and len(obs.cells) == 6
