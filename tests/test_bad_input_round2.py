@@ -14,7 +14,7 @@ import pytest
 from conftest import requires_fashion_mnist, run_cli
 from helmholtz.analysis.byo import read_table
 from helmholtz.errors import DataError
-from test_sweep_resume import HELMHOLTZ, write_npz
+from test_sweep_resume import HELMHOLTZ
 
 
 def _one_line(code: int, err: str) -> str:
