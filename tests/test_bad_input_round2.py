@@ -130,3 +130,47 @@ def test_a_csv_with_a_utf8_bom_is_read(tmp_path):
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     obs = read_table(path)
     assert obs.models == ("A", "F") and len(obs.cells) == 6
+
+
+# ---------------------------------------------------------------- 6. empty items in comma lists
+
+@pytest.mark.parametrize("argv", [
+    ["sweep", "fashion-mnist", "--levels", "5,,20"],
+    ["sweep", "fashion-mnist", "--levels", "webp=10,,20"],
+    ["sweep", "fashion-mnist", "--codec", "jpeg,,webp"],
+    ["sweep", "fashion-mnist", "--archs", "A,,F"],
+    ["sweep", "fashion-mnist", "--seeds", "0,,2"],
+    ["bits", "--quality", "5,,20"],
+    ["bits", "--levels", "5,,20"],
+])
+def test_an_empty_item_in_a_list_is_refused_with_its_position(argv, tmp_path, capsys):
+    code, _, err = run_cli([*argv, *(["--out", str(tmp_path / "o")] if argv[0] == "sweep" else [])], capsys)
+    line = _one_line(code, err)
+    assert "is empty" in line and "item 2 of 3" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_one_list_splitter():
+    from helmholtz.checks import split_list
+    from helmholtz.errors import ConfigError
+    from helmholtz.sweep.spec import parse_seeds
+
+    assert split_list(" 5, 10 ,20", option="--x", example="1") == ["5", "10", "20"]
+    for bad in ("5,", ",5", "5,,6", ""):
+        with pytest.raises(ConfigError, match="empty"):
+            split_list(bad, option="--x", example="1")
+    assert parse_seeds("4,") == (4,)          # a trailing comma names one seed, as documented
+
+
+# ---------------------------------------------------------------- 7. --out never creates a missing folder
+
+def test_compress_out_does_not_create_a_missing_folder(tmp_path, capsys):
+    from test_codec_cli import _npz_dataset
+
+    path = _npz_dataset(tmp_path)
+    for fmt in ("npz", "folder"):
+        target = tmp_path / "missing" / ("x.npz" if fmt == "npz" else "x")
+        code, _, err = run_cli(["compress", str(path), "--level", "20", "--format", fmt, "--out", str(target)],
+                               capsys)
+        assert "does not exist" in _one_line(code, err)
+        assert not (tmp_path / "missing").exists()

@@ -119,6 +119,7 @@ def test_compress_bad_options_are_one_line(tmp_path, argv, match, capsys):
 def test_compress_npz_holds_the_round_trip(tmp_path, capsys):
     path = _npz_dataset(tmp_path)
     out = tmp_path / "out" / "q20.data"  # no .npz suffix: the file must land exactly here
+    out.parent.mkdir()                     # --out never creates missing folders (issue 21, item 7)
     code, stdout, _ = run_cli(["compress", str(path), "--level", "20", "--out", str(out)], capsys)
     assert code == 0 and "written" in stdout
     ds = load_dataset(path)

@@ -140,12 +140,23 @@ def check_regular_file(path: object, *, fix: str, error: type[HelmholtzError] = 
     raise error(f"is {kind}, not {wanted} (reading it could block or never end)", where=str(p), fix=fix)
 
 
+def split_list(text: str, *, option: str, example: str) -> list[str]:
+    """'5, 10,20' → ['5', '10', '20']: the one comma-list splitter of every list option. An empty list is
+    "OPTION is empty"; an empty item ('5,,20', a trailing comma) is refused with its position, never dropped."""
+    items = [p.strip() for p in str(text).split(",")]
+    if items == [""]:
+        raise ConfigError(f"{option} is empty", fix=f"e.g. {option} {example}")
+    for i, item in enumerate(items):
+        if not item:
+            raise ConfigError(f"{option} got {text!r}: item {i + 1} of {len(items)} is empty",
+                              fix=f"remove the extra comma, e.g. {option} {example}")
+    return items
+
+
 def parse_int_list(text: str, *, option: str, allow_none: bool = False) -> list[int | None]:
     """'5,10,20,none' → [5, 10, 20, None]. Raises ConfigError naming the option and the bad item."""
     out: list[int | None] = []
-    for item in (p.strip() for p in text.split(",")):
-        if not item:
-            continue
+    for item in split_list(text, option=option, example="5,10,20"):
         if allow_none and item.lower() in ("none", "orig", "original"):
             out.append(None)
             continue

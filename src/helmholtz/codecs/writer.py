@@ -67,7 +67,7 @@ def write_npz(path: Path, ds: Dataset, results: dict[str, CodecResult] | None, m
         else:  # codec 'none': the raw bytes per item
             per_item = x[0].size * x.itemsize if ds.modality == "image" else x.shape[1] * 2
             arrays[f"total_bytes_{split}"] = arrays[f"payload_bytes_{split}"] = np.full(len(x), per_item, np.int64)
-    with atomic_file(path, what="the compressed copy", make_parents=True) as fh:  # a file object: numpy appends no '.npz'
+    with atomic_file(path, what="the compressed copy") as fh:  # a file object: numpy appends no '.npz'
         np.savez(fh, **arrays)
 
 
@@ -76,7 +76,7 @@ def write_folder(out: Path, ds: Dataset, results: dict[str, CodecResult], *, ext
     order). Files of ``out`` outside train/, val/ and test/ are kept."""
     folders = class_folder_names(ds.class_names)
     written = 0
-    with atomic_dir(out, what="the compressed copy", merge=True, make_parents=True) as tmp:
+    with atomic_dir(out, what="the compressed copy", merge=True) as tmp:
         for split in SPLITS:
             root = tmp / split
             labels = getattr(ds, f"y_{split}")

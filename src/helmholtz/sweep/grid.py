@@ -41,10 +41,14 @@ def parse_codecs(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
     """'jpeg,webp,avif' (or a list of names) → ('jpeg', 'webp', 'avif'), in the order given, without repeats."""
     if text is None:
         return None
-    items = text.split(",") if isinstance(text, str) else [p for t in text for p in str(t).split(",")]
+    from helmholtz.checks import split_list
+
+    example = "jpeg,webp,avif"
+    items = (split_list(text, option="--codec", example=example) if isinstance(text, str)
+             else [p for t in text for p in split_list(str(t), option="--codec", example=example)])
     names: list[str] = []
-    for item in (p.strip() for p in items):
-        if item and (name := known_codec(item)) not in names:
+    for item in items:
+        if (name := known_codec(item)) not in names:
             names.append(name)
     if not names:
         raise ConfigError("--codec is empty", fix="e.g. --codec jpeg, or --codec jpeg,webp,avif")
@@ -56,10 +60,10 @@ def parse_codecs(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
 
 def parse_level_list(text: str, *, option: str = "--levels") -> list[int | None]:
     """'5,10,20,none' → [5, 10, 20, None]. Whether each number is a valid level is the registry's to say."""
+    from helmholtz.checks import split_list
+
     out: list[int | None] = []
-    for item in (p.strip() for p in text.split(",")):
-        if not item:
-            continue
+    for item in split_list(text, option=option, example="5,10,20,none"):
         if item.lower() in _NONE_WORDS:
             out.append(None)
             continue

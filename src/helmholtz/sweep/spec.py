@@ -218,8 +218,11 @@ def _check_seed_count(n: int) -> int:
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """'3' → seeds 0, 1, 2 (a count); '0,5,7' → exactly those seeds (a list). Seeds lie in 0..2³²−1."""
+    from helmholtz.checks import split_list
+
     text = text.strip()
-    items = [p.strip() for p in text.split(",") if p.strip()]
+    # a trailing comma makes a list of one seed ('4,' is seed 4, '4' is seeds 0..3); any other empty item is refused
+    items = split_list(text[:-1] if text.endswith(",") and len(text) > 1 else text, option="--seeds", example="0,5,7")
     try:
         values = [int(p) for p in items]
     except ValueError:
@@ -240,7 +243,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 def parse_archs(text: str) -> tuple[str, ...]:
     """'A,f' → ('A', 'F'); names are the paper's letters, case-insensitive."""
-    archs = tuple(p.strip().upper() for p in text.split(",") if p.strip())
+    from helmholtz.checks import split_list
+
+    archs = tuple(p.upper() for p in split_list(text, option="--archs", example="A,F"))
     if not archs:
         raise ConfigError("--archs is empty", fix=f"e.g. --archs A,F (known: {','.join(ARCH_NAMES)})")
     return archs
