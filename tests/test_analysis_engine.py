@@ -44,12 +44,12 @@ def test_kappa_reproduces_the_student_t_bound_without_item_noise():
     assert d.point == pytest.approx(per.mean())
     assert lo == pytest.approx(per.mean() - half, abs=0.12 * half)
     assert hi == pytest.approx(per.mean() + half, abs=0.12 * half)
-    # the uncalibrated Bayesian bootstrap (κ = 1) would be far narrower: the calibration matters
+    # the uncalibrated Gaussian-multiplier seed part (κ = 1) would be far narrower: the calibration matters
     raw = np.quantile(d.seed, [0.05, 0.95])
     assert raw[1] - raw[0] < 0.75 * (hi - lo)
-    # κ² = (t_{q,n−1}/z_q)²·(n+1)/(n−1): 4 seeds → (2.353/1.645)·√(5/3); 30 seeds → close to 1
-    assert kappa(4, 0.95) == pytest.approx(2.3534 / 1.6449 * np.sqrt(5 / 3), rel=1e-3)
-    assert kappa(30, 0.95) == pytest.approx(1.068, abs=0.01) and kappa(1, 0.95) == 1.0
+    # κ = (t_{q,n−1}/z_q)·√(n/(n−1)) for Gaussian multipliers: 4 seeds → (2.353/1.645)·√(4/3); 30 seeds → near 1
+    assert kappa(4, 0.95) == pytest.approx(2.3534 / 1.6449 * np.sqrt(4 / 3), rel=1e-3)
+    assert kappa(30, 0.95) == pytest.approx(1.0479, abs=0.01) and kappa(1, 0.95) == 1.0
 
 
 def test_pairing_over_seeds_decides_what_an_unpaired_bootstrap_cannot():

@@ -41,21 +41,47 @@ MIN_SEEDS = 3
 
 @lru_cache(maxsize=4096)
 def kappa(n: int, q: float) -> float:
-    """Calibration of the seed stage for n seeds at quantile q (see the module docstring); 1 for n < 2."""
+    """Calibration of the seed stage for n seeds at quantile q; 1 for n < 2.
+
+    The seed part of a draw is Σ g_s (x_s − x̄)/n with g_s ~ N(0, 1) shared by all cells: it is normal with sd
+    s·√(n−1)/n, so κ = (t_{q,n−1}/z_q)·√(n/(n−1)) makes its q-quantile exactly t_{q,n−1}·s/√n (the Student-t bound)."""
     if n < 2:
         return 1.0
     from scipy import stats
 
-    return float(stats.t.ppf(q, n - 1) / stats.norm.ppf(q) * np.sqrt((n + 1) / (n - 1)))
+    return float(stats.t.ppf(q, n - 1) / stats.norm.ppf(q) * np.sqrt(n / (n - 1)))
+
+
+def item_main_share(rows: np.ndarray) -> float:
+    """sd ratio √(σ̂²_item / s²_item) of a (seeds × items) table of per-item values (correctness, or a paired
+    difference of it): the part of the item stage's variance that is the item main effect.
+
+    The variance over items of the seed-averaged values, s²_item, estimates σ²_item + σ²_resid/S (crossed two-way
+    layout, unbiased moments); the run × item residual σ²_resid/S is already in every run's accuracy, so in the seed
+    part, and resampling items on top of it would count it twice. Removed: σ̂²_item = max(0, s²_item − MS_resid/S)."""
+    s, n_items = rows.shape
+    if s < 2 or n_items < 2:
+        return 1.0
+    by_item = rows.mean(axis=0)
+    s2_item = float(np.var(by_item, ddof=1))
+    if s2_item <= 0:
+        return 1.0
+    resid = rows - rows.mean(axis=1, keepdims=True) - by_item[None, :] + by_item.mean()
+    ms_resid = float(np.sum(resid**2)) / ((s - 1) * (n_items - 1))
+    return float(np.sqrt(max(0.0, s2_item - ms_resid / s) / s2_item))
 
 
 @dataclass(frozen=True, eq=False)
 class Draws:
-    """The bootstrap of one quantity: a cell's accuracy or a paired difference between two cells."""
+    """The bootstrap of one quantity: a cell's accuracy or a paired difference between two cells.
+
+    A draw is point + κ·(seed part) + (item-main part): the seed part is Σ g_s (x_s − x̄)/n over the ORIGINAL
+    per-seed values x with Gaussian multipliers g shared by every cell; the item part is the item-resampled
+    deviation scaled down to the item main effect."""
 
     point: float                      # the estimate: mean over seeds (of the difference, for a pair)
-    item: np.ndarray                  # (B,) mean over seeds of the item-resampled values
-    seed: np.ndarray                  # (B,) seed-weighted mean of the same
+    item: np.ndarray                  # (B,) point + item-main deviation of the item-resampled values
+    seed: np.ndarray                  # (B,) point + uncalibrated seed part (κ = 1)
     per_seed: np.ndarray              # (n,) the per-seed values (accuracy, or paired difference)
     clip: bool = False                # a single cell's accuracy is clipped to [0, 1]
 
@@ -65,7 +91,7 @@ class Draws:
 
     def draws(self, q: float) -> np.ndarray:
         """B draws calibrated for quantile q (0.95 for one-sided 95 % bounds, 0.975 for two-sided 95 % CIs)."""
-        out = self.item + kappa(self.n, q) * (self.seed - self.item)
+        out = self.item + kappa(self.n, q) * (self.seed - self.point)
         return np.clip(out, 0.0, 1.0) if self.clip else out
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
@@ -81,7 +107,7 @@ class Draws:
 
     @property
     def item_sd(self) -> float:
-        """Spread that the test items alone add (the sd of the item stage)."""
+        """Spread the test items' main effect adds (the run × item residual, already in seed_sd, removed)."""
         return float(np.std(self.item, ddof=1))
 
 
@@ -103,7 +129,7 @@ class PairedBootstrap:
         self.seeds = sorted({s for c in obs.cells.values() for s in c.seeds})
         self._seed_col = {s: j for j, s in enumerate(self.seeds)}
         rng = np.random.default_rng(seed)
-        self.weights = rng.standard_exponential((n_boot, len(self.seeds)))    # seed stage, shared by all cells
+        self.weights = rng.standard_normal((n_boot, len(self.seeds)))    # seed multipliers, shared by all cells
         self.paired_items = obs.paired_items
         self._values = self._item_stage(rng, chunk)        # key → (B, n_seeds of the cell)
 
@@ -134,15 +160,19 @@ class PairedBootstrap:
 
     # ---------------------------------------------------------------- quantities
     def _combine(self, values: np.ndarray, seeds: list[int], point: float, per_seed: np.ndarray, *,
-                 clip: bool) -> Draws:
-        w = self.weights[:, [self._seed_col[s] for s in seeds]]
-        seed_mean = (values * w).sum(axis=1) / w.sum(axis=1)
-        return Draws(point=point, item=values.mean(axis=1), seed=seed_mean, per_seed=per_seed, clip=clip)
+                 clip: bool, rows: np.ndarray | None = None) -> Draws:
+        g = self.weights[:, [self._seed_col[s] for s in seeds]]
+        seed_part = g @ (per_seed - per_seed.mean()) / len(per_seed)
+        item = values.mean(axis=1)
+        scale = 1.0 if rows is None else item_main_share(rows)
+        item_part = scale * (item - item.mean())
+        return Draws(point=point, item=point + item_part, seed=point + seed_part, per_seed=per_seed, clip=clip)
 
     def cell(self, model: str, level: str) -> Draws:
         """The accuracy of one cell."""
         c = self.obs.cells[(model, level)]
-        return self._combine(self._values[(model, level)], list(c.seeds), c.mean, c.acc, clip=True)
+        rows = c.correct.astype(np.float64) if self.paired_items else None
+        return self._combine(self._values[(model, level)], list(c.seeds), c.mean, c.acc, clip=True, rows=rows)
 
     def diff(self, a: tuple[str, str], b: tuple[str, str]) -> Draws:
         """acc(a) − acc(b) over the seeds both cells have, paired over those seeds (and over items when stored).
@@ -157,7 +187,8 @@ class PairedBootstrap:
         ib = [cb.seeds.index(s) for s in common]
         values = self._values[a][:, ia] - self._values[b][:, ib]
         per_seed = ca.acc[ia] - cb.acc[ib]
-        return self._combine(values, common, float(per_seed.mean()), per_seed, clip=False)
+        rows = (ca.correct[ia].astype(np.float64) - cb.correct[ib]) if self.paired_items else None
+        return self._combine(values, common, float(per_seed.mean()), per_seed, clip=False, rows=rows)
 
     def common_seeds(self, a: tuple[str, str], b: tuple[str, str]) -> int:
         ca, cb = self.obs.cells.get(a), self.obs.cells.get(b)
