@@ -1,20 +1,20 @@
 """The one statistical engine: a two-stage paired bootstrap over seeds and test items. Pure numpy/scipy.
 
-Every interval, verdict and CI of the analysis comes from here. A draw b resamples, in this order:
+Every interval, verdict and CI of the analysis comes from here. A quantity (a cell's accuracy, or the paired
+difference of two cells over their common seeds) is, in draw b, ``point + κ·seed_part[b] + item_part[b]``:
 
-1. **seeds**, with the same weights for every cell: seed s is used at every level and architecture, so a
-   difference between two cells is taken over the same resampled seeds (paired over seeds). The weights are a
-   Bayesian bootstrap (normalised Exp(1) per seed; Rubin 1981), so any subset of seeds — a cell, or the seeds two
-   cells have in common — is resampled consistently and never comes out empty;
-2. **test items**, with the same Poisson(1) weights for every cell and seed (the Poisson bootstrap): every cell was
-   evaluated on the same items, so a difference is also paired over items.
+1. **seeds**: ``seed_part[b] = Σ_s g[b,s]·(x_s − x̄)/n`` over the *original* per-seed values x_s (accuracies, or
+   paired differences), with standard-normal multipliers g shared by every cell, so two quantities are jointly
+   distributed as in the data (paired over seeds). Its sd is s·√(n−1)/n, and κ = (t_{q,n−1}/z_q)·√(n/(n−1)) makes
+   its q-quantile exactly the Student-t bound t_{q,n−1}·s/√n;
+2. **test items**: the same Poisson(1) item weights for every cell and seed (paired over items); the item part is
+   the deviation of the item-resampled seed mean, scaled to the **item main effect** only. In a crossed design the
+   run × item residual already sits in the seed-to-seed spread s², so resampling items again would count it twice
+   (Owen 2007, the pigeonhole bootstrap): the scale is √(max(0, s²_item − MS_resid/S) / s²_item), an unbiased moment
+   estimate. Measured on simulated knees (5 seeds, 2000 items): 95 % intervals covered 99.9 % and were 1.50× a
+   paired t-interval before, 95.0 % and 1.01× after (tests/test_analysis_simulated.py).
 
-A quantity (a cell's accuracy, or the difference of two cells over their common seeds) is then, in draw b,
-``item[b] + κ·(seed[b] − item[b])``: ``item[b]`` is the plain mean over seeds of the item-resampled accuracies,
-``seed[b]`` the seed-weighted mean of the same. κ is a small-sample calibration of the seed stage: with n seeds it
-scales the seed spread so that the bootstrap bound equals the Student-t bound when the items add no noise
-(κ² = (t_{q,n−1}/z_q)²·(n+1)/(n−1); the Bayesian bootstrap's variance is s²(n−1)/(n(n+1))). Without it, a
-percentile bootstrap over 3–5 seeds covers far less than its nominal level.
+The one-sided bound is then about d − √((t·s/√n)² + (z·σ_item)²), which is what `power.predicted_bounds` assumes.
 
 Without per-item predictions (old stores, accuracy-only tables) the item stage is replaced by the binomial variance
 of the test set, drawn once per cell (shared by the cell's seeds: they were evaluated on the same items) and
