@@ -174,3 +174,13 @@ def test_compress_out_does_not_create_a_missing_folder(tmp_path, capsys):
                                capsys)
         assert "does not exist" in _one_line(code, err)
         assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("text", ["1e99", "inf", "1e9h", "nan", "-5m"])
+def test_max_time_is_bounded(text):
+    from helmholtz.adaptive.loop import parse_duration
+    from helmholtz.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--max-time"):
+        parse_duration(text)
+    assert parse_duration("720h") == 30 * 86400.0          # 30 days is still accepted

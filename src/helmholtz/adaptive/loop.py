@@ -49,9 +49,16 @@ def parse_duration(text: str | None) -> float | None:
     except ValueError:
         raise ConfigError(f"--max-time got {text!r}; expected a duration like 30m, 2h or 90s",
                           fix="e.g. --max-time 30m") from None
-    if not value > 0:
+    if not value > 0:       # also NaN
         raise ConfigError(f"--max-time must be positive; got {text!r}", fix="e.g. --max-time 30m")
+    if not value <= MAX_TIME_S:      # also inf
+        raise ConfigError(f"--max-time got {text!r}; at most {MAX_TIME_S // 86400:.0f} days",
+                          fix="e.g. --max-time 30m, or leave it out: --max-runs is the budget")
     return value
+
+
+#: the longest --max-time accepted (30 days), in seconds
+MAX_TIME_S = 30 * 86400.0
 
 
 def compare_point(spec, compare_level: str | None = None) -> tuple[str, int | None] | None:
