@@ -14,15 +14,8 @@ import pytest
 from conftest import requires_fashion_mnist, run_cli
 from helmholtz.analysis.byo import read_table
 from helmholtz.errors import DataError
+from test_bad_input import _one_line
 from test_sweep_resume import HELMHOLTZ
-
-
-def _one_line(code: int, err: str) -> str:
-    assert code == 2, err
-    assert "Traceback" not in err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 def _rows(*, n_items: int = 40, models=("A", "F"), levels=("none", "5", "20"), seeds=(0, 1, 2), seed: int = 0,

@@ -65,6 +65,7 @@ def compare_point(spec, compare_level: str | None = None) -> tuple[str, int | No
     """The (codec, level) of the headline comparison in ``spec``'s grid: ``compare_level`` (a level label, 'none'
     for the original) when given, else the paper's pre-set level (JPEG q 25; MP3 at Q 0.75 of the grid's bitrates);
     None when the grid lacks it."""
+    from helmholtz.analysis.observations import PAPER_Q_AUDIO, PAPER_QUALITY
     from helmholtz.codecs.registry import REFERENCE, get_codec, level_label
 
     labels = {level_label(c, lv, check=False): (c, lv) for c, lv in spec.points}
@@ -76,9 +77,9 @@ def compare_point(spec, compare_level: str | None = None) -> tuple[str, int | No
     if not codec.paper or not levels:
         return None
     if codec.level_kind == "quality":
-        return (spec.codec, 25) if 25 in levels else None
+        return (spec.codec, PAPER_QUALITY) if PAPER_QUALITY in levels else None
     lo, hi = levels[0], levels[-1]
-    at = [lv for lv in levels if hi > lo and abs((hi - lv) / (hi - lo) - 0.75) < 1e-9]
+    at = [lv for lv in levels if hi > lo and abs((hi - lv) / (hi - lo) - PAPER_Q_AUDIO) < 1e-9]
     return (spec.codec, at[0]) if at else None
 
 
@@ -137,7 +138,7 @@ def starting_runs(spec, *, focus: bool = True, compare_level: str | None = None)
                for _ in spec.seeds)
 
 
-def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0, focus: bool = True,
+def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0, focus: bool = False,
                    compare_level: str | None = None) -> None:
     """The adaptive sweep's own arguments against the starting grid: callers that prepare data first (the audio
     demo) check them before that work; `run_until_decided` checks them again, at no cost."""
