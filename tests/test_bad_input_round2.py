@@ -177,3 +177,155 @@ def test_max_time_is_bounded(text):
     with pytest.raises(ConfigError, match="--max-time"):
         parse_duration(text)
     assert parse_duration("720h") == 30 * 86400.0          # 30 days is still accepted
+
+
+# ---------------------------------------------------------------- 5. seeds in analyze tables, exactly
+
+
+@pytest.mark.parametrize("seeds,message", [
+    ((2**70 + 1, 2**70 + 2), "outside 0..4294967295"),   # through float these were one seed: "duplicate run"
+    ((-1, 0), "seed -1 is outside"),
+    ((0, 1.5), "must be a whole number"),
+])
+def test_seeds_in_a_table_are_read_exactly_and_bounded(tmp_path, seeds, message):
+    path = _csv(tmp_path / "s.csv", _rows(seeds=seeds, levels=("none", "5")))
+    with pytest.raises(DataError) as ex:
+        read_table(path)
+    assert message in str(ex.value) and "duplicate" not in str(ex.value)
+    assert "row 2" in str(ex.value) or "row 3" in str(ex.value)
+
+
+def test_a_uint64_seed_in_parquet_gets_the_range_message(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _rows(seeds=(0, 1), levels=("none", "5"))
+    table = pa.Table.from_pylist(rows)
+    table = table.set_column(table.schema.get_field_index("seed"), "seed",
+                             pa.array([2**63 + 1 if r["seed"] else 0 for r in rows], type=pa.uint64()))
+    pq.write_table(table, tmp_path / "u.parquet")
+    with pytest.raises(DataError, match=r"seed 9223372036854775809 is outside 0\.\.4294967295"):
+        read_table(tmp_path / "u.parquet")
+
+
+def test_integral_seeds_written_as_floats_and_numpy_ints_still_read(tmp_path):
+    rows = _rows(seeds=(0, 1), levels=("none", "5"))
+    for r in rows:
+        r["seed"] = f"{float(r['seed'])}"   # "0.0", "1.0": what pandas writes after a NaN once touched the column
+    assert read_table(_csv(tmp_path / "f.csv", rows)).cells[("A", "5")].seeds == (0, 1)
+    for r in rows:
+        r["seed"] = np.uint32(round(float(r["seed"]))) + np.uint32(4294967294)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "n.parquet")
+    assert read_table(tmp_path / "n.parquet").cells[("A", "5")].seeds == (4294967294, 4294967295)
+
+
+# ---------------------------------------------------------------- 8. impossible tables
+
+
+@pytest.mark.parametrize("n_classes", [0, 1])
+def test_a_task_with_fewer_than_two_classes_is_refused(tmp_path, n_classes):
+    rows = _rows(levels=("none", "5"))
+    for r in rows:
+        r["n_classes"] = n_classes
+    with pytest.raises(DataError, match="'n_classes' must be ≥ 2"):
+        read_table(_csv(tmp_path / "c.csv", rows))
+
+
+def test_an_accuracy_column_that_contradicts_correct_is_refused(tmp_path):
+    rows = _rows(levels=("none", "5"))
+    for r in rows:
+        r["accuracy"] = r["correct"].count("1") / len(r["correct"])
+    read_table(_csv(tmp_path / "ok.csv", rows))   # agreeing columns are fine
+    rows[3]["accuracy"] = 0.2
+    with pytest.raises(DataError, match=r"row 5.*'accuracy' 0\.2 contradicts 'correct'"):
+        read_table(_csv(tmp_path / "bad.csv", rows))
+
+
+def test_runs_scored_on_different_test_set_sizes_are_refused(tmp_path):
+    rows = _rows(levels=("none", "5"), per_item=False)
+    rows[4]["n_test"], rows[4]["accuracy"] = 50, 0.9
+    with pytest.raises(DataError, match=r"row 6.*'n_test' is 50 here and 40 in the first row"):
+        read_table(_csv(tmp_path / "n.csv", rows))
+
+
+def test_an_accuracy_that_is_no_count_of_n_test_is_warned_about_in_the_analysis(tmp_path):
+    from helmholtz.analysis.analyze import analyze
+
+    rows = _rows(levels=("none", "5"), per_item=False, n_items=10)
+    clean = read_table(_csv(tmp_path / "clean.csv", rows))
+    assert not any("not a count" in n for n in clean.notes)
+    rows[2]["accuracy"] = 0.33333
+    obs = read_table(_csv(tmp_path / "odd.csv", rows))
+    assert any("row 4: accuracy 0.33333 is not a count out of n_test 10" in n for n in obs.notes)
+    assert any("not a count" in w for w in analyze(obs).warnings)
+
+
+# ---------------------------------------------------------------- smaller: export suffix, input shape, summary.md, report --out
+
+
+def test_export_refuses_a_file_suffix_it_cannot_name(tmp_path):
+    import helmholtz as hz
+    from helmholtz.errors import ConfigError
+    from helmholtz.sweep.store import Store
+
+    (tmp_path / "run").mkdir()
+    with Store(tmp_path / "run", create=True):
+        pass
+    with pytest.raises(ConfigError, match=r"cannot tell the format of .*x\.xyz.*suffix \.xyz"):
+        hz.export(tmp_path / "run", tmp_path / "x.xyz")
+    assert not (tmp_path / "x.xyz").exists()
+    assert hz.export(tmp_path / "run", tmp_path / "x.xyz", fmt="csv")[1] == tmp_path / "x.xyz"   # explicit: fine
+
+
+@pytest.mark.parametrize("shape", ["1x100000x100000", "100000x32x32"])
+def test_capacity_model_bounds_the_input_shape(shape, capsys):
+    code, _, err = run_cli(["capacity", "model", "--input-shape", shape], capsys)
+    assert "beyond the bounds" in _one_line(code, err)
+
+
+def test_summary_md_shows_labels_as_text_never_as_html(tmp_path):
+    from helmholtz.analysis.analyze import analyze
+    from helmholtz.report.summary import render_markdown
+
+    rows = _rows(levels=("none", "5"), models=("<img src=x onerror=alert(1)>", "a|b"))
+    md = render_markdown(analyze(read_table(_csv(tmp_path / "t.csv", rows)), n_boot=200))
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
+    assert "a\\|b" in md and "a|b" not in md.replace("a\\|b", "")
+    rows_with_b = [line for line in md.splitlines() if line.startswith("| ") and "a\\|b" in line]
+    assert rows_with_b
+    for line in rows_with_b:   # the escaped bar adds no column: as many bare bars as the table's header has
+        lines = md.splitlines()
+        header = lines[max(i for i in range(lines.index(line)) if lines[i].startswith("|---")) - 1]
+        assert line.replace("\\|", "").count("|") == header.count("|")
+
+
+def test_report_out_does_not_create_a_missing_folder(tmp_path, capsys):
+    table = _csv(tmp_path / "t.csv", _rows(levels=("none", "5")))
+    code, _, err = run_cli(["report", str(table), "--out", str(tmp_path / "missing" / "rep")], capsys)
+    assert "does not exist" in _one_line(code, err)
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("argv", [["capacity", "model", "--arch", "A,,F"]])
+def test_the_remaining_list_options_refuse_an_empty_item(argv, capsys):
+    code, _, err = run_cli(argv, capsys)
+    assert "item 2 of 3 is empty" in _one_line(code, err)
+
+
+def test_compare_and_drop_refuse_an_empty_item():
+    from helmholtz.cli.report_cmds import analysis_options
+    from helmholtz.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="item 2 of 3 is empty"):
+        analysis_options(tolerance=1.0, bootstrap=100, seed=0, model=None, compare="A,,F", compare_at=None)
+
+
+def test_md_escaping_keeps_intervals_readable_and_kills_links():
+    from helmholtz.report.summary import md
+
+    assert md("collapse at 1.4 bits/pixel [1.3, 1.5]; N_approx") == "collapse at 1.4 bits/pixel [1.3, 1.5]; N_approx"
+    assert "](" not in md("[click](javascript:alert(1)) ![i](http://x/t.png)")
+    assert md("*a* `b` _c_") == "\\*a\\* \\`b\\` \\_c\\_"

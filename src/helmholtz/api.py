@@ -628,7 +628,11 @@ def export(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, *, 
 
     if fmt is None:
         suffix = Path(os.fspath(out)).suffix.lower().lstrip(".") if out is not None and os.fspath(out) != "-" else ""
-        fmt = suffix if suffix in ex.FORMATS else "csv"
+        if suffix and suffix not in ex.FORMATS:
+            raise ConfigError(f"cannot tell the format of {os.fspath(out)!r} from its suffix .{suffix}",
+                              where="out", fix=f"name it .csv, .json or .parquet, or pass fmt= one of "
+                                                f"{', '.join(ex.FORMATS)}")
+        fmt = suffix or "csv"
     ex.check_target(fmt, out)
     with Store(run_dir) as store:
         return ex.export(store, kind=kind, fmt=fmt, out=out, failed=failed, stream=stream)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from helmholtz.analysis.observations import REFERENCE, Cell, LevelInfo, Observations, sort_levels
-from helmholtz.checks import check_regular_file
+from helmholtz.checks import SEED_MAX, check_regular_file
 from helmholtz.errors import DataError
 
 REQUIRED = ("model", "level", "seed")
@@ -87,6 +87,33 @@ def _num(v: Any, *, kind: type, where: str, column: str) -> Any:
     return x
 
 
+def _seed(v: Any, *, where: str) -> int:
+    """A seed, exactly: through float, 2**70 + 1 and 2**70 + 2 would be one seed, and a uint64 would not parse. Then
+    the project's seed rule (0..2³²−1), as for ``--seed``."""
+    import numbers
+
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        x = int(v)
+    else:
+        text = str(v).strip()
+        try:
+            x = int(text)
+        except ValueError:
+            try:
+                f = float(text)
+            except ValueError:
+                raise DataError(f"column 'seed' must be a whole number; got {v!r}", where=where,
+                                fix="write an integer seed in every row") from None
+            if not math.isfinite(f) or not f.is_integer():
+                raise DataError(f"column 'seed' must be a whole number; got {v!r}", where=where,
+                                fix="write an integer seed in every row") from None
+            x = int(f)
+    if not 0 <= x <= SEED_MAX:
+        raise DataError(f"seed {x} is outside 0..{SEED_MAX}", where=where,
+                        fix=f"use seeds in 0..{SEED_MAX}, as --seed does (the same seed, the same training randomness)")
+    return x
+
+
 def read_table(path: str | os.PathLike) -> Observations:
     """Observations from a runs table (see the module docstring). Raises DataError for every malformed input."""
     path = Path(path)
@@ -118,13 +145,14 @@ def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> 
     values: dict[tuple[str, str], list[tuple[int, float, np.ndarray | None, int]]] = {}
     n_items = None
     n_classes = None
+    warnings: list[str] = []
     for i, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1):
         where = f"{path}: row {i}"
         for c in REQUIRED:
             if _blank(row.get(c)):
                 raise DataError(f"empty {c!r}", where=where, fix=f"fill {c!r} in every row")
         model, level = str(row["model"]).strip(), _level_of(row)
-        seed = _num(row["seed"], kind=int, where=where, column="seed")
+        seed = _seed(row["seed"], where=where)
         key = (model, level, seed)
         if key in seen:
             raise DataError(f"duplicate run: model {model}, level {level}, seed {seed} (also row {seen[key]})",
@@ -146,6 +174,9 @@ def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> 
             params.setdefault(model, None)
         if not _blank(row.get("n_classes")):
             n_classes = _num(row["n_classes"], kind=int, where=where, column="n_classes")
+            if n_classes < 2:
+                raise DataError(f"'n_classes' must be ≥ 2 (a task with {n_classes} class has nothing to learn)",
+                                where=where, fix="write the number of classes of the task, or leave the column out")
         if per_item:
             text = str(row["correct"]).strip() if not _blank(row.get("correct")) else ""
             if not text or set(text) - {"0", "1"}:
@@ -157,6 +188,12 @@ def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> 
                 raise DataError(f"ragged 'correct': {len(text)} items here, {n_items} in the first row", where=where,
                                 fix="every row must score the same test items, in the same order")
             correct = np.frombuffer(text.encode(), dtype=np.uint8) == ord("1")
+            if "accuracy" in row and not _blank(row.get("accuracy")):
+                acc = _num(row["accuracy"], kind=float, where=where, column="accuracy")
+                if abs(acc - correct.mean()) > 1.0 / n_items + 1e-9:
+                    raise DataError(f"'accuracy' {acc} contradicts 'correct' ({int(correct.sum())} of {n_items} "
+                                    f"items right = {correct.mean():.6g})", where=where,
+                                    fix="drop the 'accuracy' column (it is read from 'correct') or fix the row")
             values.setdefault((model, level), []).append((seed, float(correct.mean()), correct, n_items))
         else:
             acc = _num(row["accuracy"], kind=float, where=where, column="accuracy")
@@ -166,6 +203,15 @@ def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> 
                                 fix="write 0.87, not 87")
             if n_test < 1:
                 raise DataError(f"'n_test' must be ≥ 1; got {n_test}", where=where, fix="write the test-set size")
+            if n_items is None:
+                n_items = n_test
+            elif n_test != n_items:
+                raise DataError(f"'n_test' is {n_test} here and {n_items} in the first row", where=where,
+                                fix="score every run on the same test set (differences pair only over one test set)")
+            k = acc * n_test
+            if abs(k - round(k)) > 0.01 and not warnings:
+                warnings.append(f"{where}: accuracy {acc} is not a count out of n_test {n_test} "
+                                f"({k:.2f} of {n_test} items); check the accuracy and n_test columns")
             values.setdefault((model, level), []).append((seed, acc, None, n_test))
     models = sorted(params, key=lambda m: (params[m] is None, params[m] or 0, m))
     no_ref = [m for m in models if (m, REFERENCE) not in values]
@@ -189,8 +235,9 @@ def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> 
         cells[(model, level)] = Cell(
             model=model, level=level, seeds=tuple(v[0] for v in vals), acc=np.array([v[1] for v in vals]),
             correct=np.stack([v[2] for v in vals]) if per_item else None, n_test=vals[0][3])
-    notes = () if per_item else ("accuracies without per-item results: differences are paired over seeds only, "
-                                 "and the test set's binomial variance is added per cell",)
+    notes = tuple(warnings) + (() if per_item else (
+        "accuracies without per-item results: differences are paired over seeds only, "
+        "and the test set's binomial variance is added per cell",))
     return Observations(levels=sort_levels(levels), models=tuple(models), params=params, cells=cells, unit="bits",
                         modality="custom", n_classes=n_classes, notes=notes)
 

@@ -17,10 +17,9 @@ capacity_app = typer.Typer(
 
 
 def _split(text: str, *, option: str) -> list[str]:
-    items = [p.strip() for p in text.split(",") if p.strip()]
-    if not items:
-        raise ConfigError(f"{option} is empty", where=option, fix=f"e.g. {option} A,F")
-    return items
+    from helmholtz.checks import split_list
+
+    return split_list(text, option=option, example="A,F")
 
 
 def _floats(text: str, *, option: str) -> list[float]:

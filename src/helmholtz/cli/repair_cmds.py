@@ -27,9 +27,10 @@ def register(app: typer.Typer) -> None:
         """Drop from a sweep directory every level its codec refuses (e.g. MP3 100 kbps, stored by an older
         helmholtz), with their failed runs; finished runs are kept. The sweep can then finish, and --extend adds
         levels again."""
+        from helmholtz.checks import split_list
         from helmholtz.sweep.repair import repair
 
-        labels = [p for p in (drop or "").split(",") if p.strip()]
+        labels = split_list(drop, option="--drop", example="mp3=100") if drop is not None else []
         result = repair(directory, drop=labels, dry_run=dry_run)
         if json_out:
             print_json(result.to_dict())

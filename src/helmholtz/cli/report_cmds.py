@@ -32,7 +32,9 @@ def analysis_options(*, tolerance: float, bootstrap: int, seed: int, model: str 
     """The analysis keyword arguments of the report/analyze/demo options (validated by `analyze` itself)."""
     pair = None
     if compare is not None:
-        names = [p.strip().upper() for p in compare.split(",") if p.strip()]
+        from helmholtz.checks import split_list
+
+        names = [p.upper() for p in split_list(compare, option="--compare", example="A,F")]
         if len(names) != 2:
             from helmholtz.errors import ConfigError
 

@@ -175,12 +175,22 @@ def pool_out(n: int, layer: Layer) -> int:
     return (n - layer.kernel) // layer.stride + 1
 
 
+#: input bounds: more than this is a typo (1x100000x100000), not a sensor; a 4096-pixel side is a 16-megapixel frame
+INPUT_SIDE_MAX = 4096
+INPUT_CHANNELS_MAX = 64
+
+
 def check_model_args(input_shape: Iterable[int], n_classes: int, width: float) -> tuple[int, int, int]:
     """The checks of `build_model` and `capacity.mec_bits`, with one set of messages; returns the shape as ints."""
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or any(s < 1 for s in shape):
         raise ConfigError(f"input_shape must be (C, H, W) of positive sizes; got {shape}", where="--input-shape",
                           fix="e.g. --input-shape 3x32x32")
+    c, h, w = shape
+    if c > INPUT_CHANNELS_MAX or max(h, w) > INPUT_SIDE_MAX:
+        raise ConfigError(f"input_shape {c}×{h}×{w} is beyond the bounds (≤ {INPUT_CHANNELS_MAX} channels, sides ≤ "
+                          f"{INPUT_SIDE_MAX})", where="--input-shape",
+                          fix="give the shape of one input, e.g. --input-shape 3x224x224")
     if n_classes < 2:
         raise ConfigError(f"n_classes must be ≥ 2; got {n_classes}", where="--classes", fix="e.g. --classes 10")
     if not 0.0 < width <= 8.0:

@@ -162,7 +162,7 @@ def write_report(analysis: Analysis, out: Path, *, meta: dict[str, Any],
     disk or a kill leaves the previous report as it was (`fsutil.atomic_dir`)."""
     out = Path(out)
     merge, earlier = not _replaceable(out), _manifest(out) or set()
-    with atomic_dir(out, what="the report", merge=merge, make_parents=True) as tmp:
+    with atomic_dir(out, what="the report", merge=merge) as tmp:
         figures = tuple(write_figures(analysis, tmp))
         (tmp / "report.html").write_text(render_html(analysis, figures, meta=meta, extra=extra), encoding="utf-8")
         (tmp / "summary.md").write_text(render_markdown(analysis, figures=[f.name for f in figures]),

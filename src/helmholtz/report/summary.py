@@ -6,6 +6,7 @@ the report say the same thing. Here: the recipe, and every table as (header, row
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -217,27 +218,40 @@ def recommendation_lines(a: Analysis) -> list[str]:
     return [line.replace(" ()", "") for line in out]
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*|#"} | {"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def md(text: str) -> str:
+    """``text`` as Markdown shows it literally: Markdown's marks and HTML escaped, so a label such as
+    ``<img src=x onerror=…>``, ``[x](javascript:…)`` or ``a|b`` is text, never live HTML, a link or an extra table
+    column. An underscore inside a word (N_approx) is no emphasis in CommonMark and stays as it is."""
+    text = _LONE_UNDERSCORE.sub(r"\\_", str(text).translate(_MD_SPECIAL))
+    return text.replace("](", "]\\(")   # no inline link or image; a bare [1.3, 1.5] is no link and stays readable
+
+
 def md_table(table: Table) -> str:
     header, rows = table
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines = ["| " + " | ".join(map(md, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(md, r)) + " |" for r in rows]
     return "\n".join(lines)
 
 
 def render_markdown(a: Analysis, *, figures: Sequence[str] = ()) -> str:
     """`summary.md`: the headline, the findings and the tables, readable in any Markdown viewer."""
-    parts = ["# Helmholtz summary", "", a.headline, "", recipe_short(a.obs.spec), ""]
+    parts = ["# Helmholtz summary", "", md(a.headline), "", md(recipe_short(a.obs.spec)), ""]
     if a.warnings:
-        parts += ["## Warnings", ""] + [f"- {w}" for w in a.warnings] + [""]
+        parts += ["## Warnings", ""] + [f"- {md(w)}" for w in a.warnings] + [""]
     parts += ["## N_approx", "", md_table(n_approx_table(a)), ""]
     if a.codec_comparisons:
         parts += ["## Codecs compared", "", md_table(napprox_by_codec_table(a)), "", md_table(codec_table(a)), "",
-                  CODECS_NOTE, ""]
+                  md(CODECS_NOTE), ""]
     parts += ["## Levels against the original", "",
               md_table(verdict_table(a)), "", "## Collapse or smooth decline", "", md_table(collapse_table(a)), ""]
     if a.comparisons:
-        parts += [f"## {a.pair[0]} against {a.pair[1]} at every level", "", md_table(comparison_table(a)), ""]
-    parts += ["## Recommendation", ""] + [f"- {line}" for line in recommendation_lines(a)] + [""]
+        parts += [f"## {md(a.pair[0])} against {md(a.pair[1])} at every level", "", md_table(comparison_table(a)),
+                  ""]
+    parts += ["## Recommendation", ""] + [f"- {md(line)}" for line in recommendation_lines(a)] + [""]
     parts += ["## Cells", "", md_table(cell_table(a)), "", "## Epochs", "", md_table(epoch_table(a)), "",
               "## Measured bits per level", "", md_table(bits_table(a)), ""]
     if figures:
