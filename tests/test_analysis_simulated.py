@@ -83,3 +83,51 @@ def test_two_sided_95_intervals_of_a_difference_cover_the_truth_in_93_to_97_perc
             lo, hi = bs.diff(("A", lv.key), ("A", ref.key)).interval(0.95)
             hits.append(lo <= truth.accuracy(0, lv.bits) - truth.accuracy(0, ref.bits) <= hi)
     assert 0.93 <= np.mean(hits) <= 0.97
+
+
+def test_holds_is_claimed_at_a_true_loss_of_exactly_delta_in_3_to_7_percent():
+    # issue 17: the one-sided 95 % bound must say "holds" at a true −δ about 5 % of the time, not ≈ 0 % (too wide)
+    # nor more (too narrow). 500 sweeps, binomial SE ≈ 1 pp; a fresh test set per sweep.
+    from helmholtz.analysis.simulate import level_power
+
+    p = level_power(-0.01, sims=500, first_seed=10_000)
+    assert 0.03 <= p.holds <= 0.07
+    assert 0.93 <= p.covers <= 0.97
+
+
+def test_the_engine_has_the_power_of_a_paired_t_test_and_no_more_than_the_z_oracle():
+    # a level that truly holds (difference 0): the engine must find it about as often as the paired t-test over
+    # seeds (the best test that, like the engine, does not know σ), and can never beat the test that knows σ
+    from helmholtz.analysis.simulate import level_power
+
+    p = level_power(0.0, sims=300, first_seed=20_000)
+    assert p.holds >= 0.9 * p.t_holds
+    assert p.holds <= p.z_holds + 0.03
+    assert p.mean_width <= 1.1 * p.t_width
+
+
+def test_the_measured_noise_recovers_the_simulators_parameters():
+    # round trip: measure a simulated sweep with known noise in the simulator's own terms
+    from helmholtz.analysis.noise import measured_noise
+
+    obs = simulate(Truth("knee"), levels=(5, 20, 50, 90, None), seeds=20, n_items=3000, seed_sd=0.012,
+                   cell_sd=0.006, rho=0.8, rng_seed=3)
+    n = measured_noise(obs)
+    assert abs(n.rho - 0.8) < 0.03
+    assert abs(n.cell_sd - 0.006) < 0.0015
+    assert abs(n.seed_sd - 0.012) < 0.005
+    assert n.pairs == 8 and n.cells == 10 and n.n_items == 3000
+
+
+def test_measuring_noise_without_per_item_predictions_says_what_would_do():
+    from dataclasses import replace
+
+    import pytest
+
+    from helmholtz.analysis.noise import measured_noise
+    from helmholtz.errors import DataError
+
+    obs = simulate(Truth("flat"), levels=(20, None), seeds=3, n_items=200)
+    bare = replace(obs, cells={k: replace(c, correct=None) for k, c in obs.cells.items()})
+    with pytest.raises(DataError, match="per-item predictions"):
+        measured_noise(bare)

@@ -47,7 +47,9 @@ def demo_spec(*, quick: bool = False):
     from helmholtz.train.recipes import resolve_recipe
 
     size = IMAGE_SIZES["quick" if quick else "full"]
-    options = resolve_recipe("fast", "image", epochs=size.epochs, width=0.25)
+    # fp32 everywhere: "auto" would train bf16 where the CPU has it natively and fp32 elsewhere, and the runs (so the
+    # plan and the answer) would then differ by machine
+    options = resolve_recipe("fast", "image", epochs=size.epochs, width=0.25, precision="fp32")
     return make_sweep_spec(
         "fashion-mnist", modality="image", codec="jpeg", levels=size.levels, archs=DEMO_ARCHS, seeds=size.seeds,
         options=options, train_size=size.train_size, test_size=size.test_size,

@@ -10,7 +10,10 @@ One row per run, with columns:
 - ``params`` (optional): the model's parameter count (models are ordered by it);
 - ``n_classes`` (optional): for the chance-level check;
 - either ``correct``: a string of 0/1, one character per test item, in the same item order in every row (this
-  pairs every difference over items), or ``accuracy`` (a fraction) and ``n_test`` (the test items).
+  pairs every difference over items), or ``accuracy`` (a fraction) and ``n_test`` (the test items);
+- ``epochs`` or ``budget`` (optional): the training budget of the run. With two or more budgets in one table, the
+  smallest is the answer's and each longer one is a training-budget check (`analysis.budget`): runs of different
+  budgets never mix in one verdict, and the same (model, level, seed) may appear once per budget.
 
 Every problem is one `DataError` naming the file, the row or column, and the fix.
 """
@@ -21,6 +24,7 @@ import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from helmholtz.checks import SEED_MAX, check_regular_file
 from helmholtz.errors import DataError
 
 REQUIRED = ("model", "level", "seed")
+BUDGET_COLUMNS = ("epochs", "budget")
 _REFERENCE_NAMES = {"none", "original", "orig"}
 
 
@@ -115,7 +120,14 @@ def _seed(v: Any, *, where: str) -> int:
 
 
 def read_table(path: str | os.PathLike) -> Observations:
-    """Observations from a runs table (see the module docstring). Raises DataError for every malformed input."""
+    """Observations from a runs table (see the module docstring); with several budgets, the smallest one's. Raises
+    DataError for every malformed input."""
+    by_budget = read_budgets(path)
+    return by_budget[min(by_budget)]
+
+
+def read_budgets(path: str | os.PathLike) -> dict[int, Observations]:
+    """Observations per training budget (the ``epochs`` or ``budget`` column; one budget, keyed 0, without it)."""
     path = Path(path)
     rows = _read_rows(path)
     if not rows:
@@ -130,7 +142,27 @@ def read_table(path: str | os.PathLike) -> Observations:
     if not per_item and not {"accuracy", "n_test"} <= columns:
         raise DataError("neither a 'correct' column nor 'accuracy' and 'n_test'", where=str(path),
                         fix="add 'correct' (0/1 per test item) or both 'accuracy' and 'n_test'")
-    return _build(rows, path=path, per_item=per_item)
+    column = next((c for c in BUDGET_COLUMNS if c in columns), None)
+    if column is None:
+        return {0: _build(rows, path=path, per_item=per_item)}
+    groups: dict[int, list[tuple[int, Mapping[str, Any]]]] = {}
+    first = 2 if path.suffix.lower() == ".csv" else 1
+    for i, row in enumerate(rows, start=first):
+        where = f"{path}: row {i}"
+        if _blank(row.get(column)):
+            raise DataError(f"empty {column!r}", where=where, fix=f"fill {column!r} in every row, or drop the column")
+        b = _num(row[column], kind=int, where=where, column=column)
+        if b < 1:
+            raise DataError(f"{column!r} must be ≥ 1; got {b}", where=where, fix="write the run's epoch budget")
+        groups.setdefault(b, []).append((i, row))
+    out = {b: _build([r for _, r in g], path=path, per_item=per_item, row_numbers=[i for i, _ in g])
+           for b, g in sorted(groups.items())}
+    if len(out) > 1:
+        primary = min(out)
+        out[primary] = replace(out[primary], notes=out[primary].notes + (
+            f"the table has runs at {len(out)} training budgets ({', '.join(map(str, out))} {column}); the answer "
+            f"is drawn from {primary} alone and the longer ones are a training-budget check",))
+    return out
 
 
 def _level_of(row: Mapping[str, Any]) -> str:
@@ -138,7 +170,8 @@ def _level_of(row: Mapping[str, Any]) -> str:
     return REFERENCE if label.lower() in _REFERENCE_NAMES else label
 
 
-def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> Observations:
+def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool,
+           row_numbers: Sequence[int] | None = None) -> Observations:
     seen: dict[tuple[str, str, int], int] = {}
     bits: dict[str, float | None] = {}
     params: dict[str, int | None] = {}
@@ -146,7 +179,9 @@ def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool) -> 
     n_items = None
     n_classes = None
     warnings: list[str] = []
-    for i, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1):
+    first = 2 if path.suffix.lower() == ".csv" else 1
+    numbers = row_numbers if row_numbers is not None else range(first, first + len(rows))
+    for i, row in zip(numbers, rows, strict=True):
         where = f"{path}: row {i}"
         for c in REQUIRED:
             if _blank(row.get(c)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from helmholtz.analysis.budget import BudgetCheck
 from helmholtz.analysis.codec_compare import CodecComparison
 from helmholtz.analysis.collapse import Collapse
 from helmholtz.analysis.compare import Comparison, Recommendation
@@ -66,6 +67,7 @@ class Analysis:
     notes: tuple[str, ...]
     headline: str = field(default="")
     codec_comparisons: tuple[CodecComparison, ...] = ()   # BD-rate/BD-accuracy between codecs, several codecs only
+    budget_check: BudgetCheck | None = None   # the same verdicts at a longer training budget? (tables with epochs)
 
     @property
     def partial(self) -> bool:
@@ -115,6 +117,7 @@ class Analysis:
                        "n": c.n, "at_chance": c.at_chance} for c in self.cells],
             "warnings": list(self.warnings),
             "notes": list(self.notes),
+            "budget_check": None if self.budget_check is None else self.budget_check.to_json(),
             "tolerance_pp": self.tolerance_pp, "n_boot": self.n_boot, "seed": self.seed,
             "paired_items": self.obs.paired_items, "unit": self.obs.unit,
             "n_done": self.obs.n_done, "n_failed": self.obs.n_failed, "n_expected": self.obs.n_expected,

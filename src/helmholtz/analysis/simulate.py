@@ -196,3 +196,63 @@ def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000
         ci_covers=covers / sims, equivalent=verdicts.get("equivalent", 0) / sims,
         compare={k: v / sims for k, v in sorted(verdicts.items())},
     )
+
+
+@dataclass(frozen=True)
+class LevelPower:
+    """How often one level's verdict against its reference says what, over ``sims`` simulated sweeps in which the
+    level truly differs by ``true_diff``; the engine beside two oracles.
+
+    The **z oracle** knows the estimator's true sd (the spread of the point estimate over the simulations): its
+    one-sided bound d̂ − z·σ is the most powerful test there is, a ceiling no test that estimates σ can reach with few
+    seeds. The **t oracle** is the textbook paired t-test over the seeds' paired differences (it estimates σ, as the
+    engine must, but from the seeds alone)."""
+
+    true_diff: float
+    sims: int
+    holds: float                      # engine: share of "holds"
+    drops: float                      # engine: share of "drops"
+    z_holds: float
+    z_drops: float
+    t_holds: float
+    t_drops: float
+    covers: float                     # engine: share of two-sided 95 % intervals covering true_diff
+    mean_width: float                 # engine: mean width of the 90 % interval the verdicts use
+    t_width: float                    # t oracle: the same
+
+
+def level_power(true_diff: float, *, sims: int, seeds: int = 5, n_items: int = 2000, seed_sd: float = 0.015,
+                cell_sd: float = 0.005, rho: float = 0.85, base: float = 0.85, delta: float = 0.01,
+                n_boot: int = 400, first_seed: int = 0) -> LevelPower:
+    """Verdicts on one level (q 90 of arch A) that truly differs from the original by ``true_diff`` (a fraction),
+    with a fresh test set per simulated sweep (the target is the population difference)."""
+    from scipy import stats
+
+    from helmholtz.analysis.bootstrap import PairedBootstrap
+
+    # a step just below the original: q 90 (4.19 bits) sits under knee_bits 6, the original (8) above it
+    truth = Truth("knee", base=base, knee_bits=6.0, slope_pp=0.0, step_pp=-100 * true_diff)
+    z, t = stats.norm.ppf(0.95), stats.t.ppf(0.95, seeds - 1)
+    points, verdicts, t_verdicts, covers, widths, t_widths = [], [], [], 0, [], []
+    for i in range(sims):
+        obs = simulate(truth, levels=(90, None), models=("A",), seeds=seeds, n_items=n_items, seed_sd=seed_sd,
+                       cell_sd=cell_sd, rho=rho, rng_seed=first_seed + i, item_seed=first_seed + i)
+        d = PairedBootstrap(obs, n_boot=n_boot, seed=i).diff(("A", "90"), ("A", REFERENCE))
+        lo, hi = d.interval(0.90)
+        verdicts.append("holds" if lo > -delta else "drops" if hi < -delta else "inconclusive")
+        lo95, hi95 = d.interval(0.95)
+        covers += lo95 <= true_diff <= hi95
+        widths.append(hi - lo)
+        half = t * d.seed_sd / np.sqrt(seeds)
+        t_verdicts.append("holds" if d.point - half > -delta else "drops" if d.point + half < -delta else "")
+        t_widths.append(2 * half)
+        points.append(d.point)
+    sd = float(np.std(points, ddof=1))
+    pts = np.array(points)
+    share = lambda xs, v: float(np.mean([x == v for x in xs]))   # noqa: E731
+    return LevelPower(
+        true_diff=true_diff, sims=sims, holds=share(verdicts, "holds"), drops=share(verdicts, "drops"),
+        z_holds=float(np.mean(pts - z * sd > -delta)), z_drops=float(np.mean(pts + z * sd < -delta)),
+        t_holds=share(t_verdicts, "holds"), t_drops=share(t_verdicts, "drops"), covers=covers / sims,
+        mean_width=float(np.mean(widths)), t_width=float(np.mean(t_widths)),
+    )

@@ -1,0 +1,97 @@
+"""The training-budget check (issue 17): would longer training change the verdicts? Hand-made tables whose truth
+is known: the same curve at both budgets (robust), and a knee that vanishes at the longer budget (sensitive)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from helmholtz.analysis.simulate import Truth, simulate
+
+
+def _rows(obs, epochs: int) -> list[dict]:
+    rows = []
+    for (model, level), cell in obs.cells.items():
+        for j, seed in enumerate(cell.seeds):
+            lv = obs.level(level)
+            rows.append({"model": model, "level": level, "seed": seed, "bits": lv.bits, "epochs": epochs,
+                         "n_classes": 10, "correct": "".join("1" if c else "0" for c in cell.correct[j])})
+    return rows
+
+
+def _table(path, parts) -> str:
+    rows = [r for obs, epochs in parts for r in _rows(obs, epochs)]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return str(path)
+
+
+LEVELS = (5, 50, None)
+
+
+def _sweep(truth, rng_seed):
+    # quiet seeds and many items so every verdict is decided: q 50 holds, q 5 drops under the knee
+    return simulate(truth, levels=LEVELS, seeds=6, n_items=4000, seed_sd=0.01, cell_sd=0.001, rng_seed=rng_seed)
+
+
+def test_the_same_verdicts_at_twice_the_budget_are_budget_robust(tmp_path):
+    import helmholtz as hz
+
+    knee = Truth("knee", step_pp=4.0)
+    path = _table(tmp_path / "t.csv", [(_sweep(knee, 1), 6), (_sweep(knee, 2), 12)])
+    a = hz.analyze(path, n_boot=400)
+    check = a.budget_check
+    assert check is not None and check.status == "robust", check
+    assert check.primary == 6 and check.budgets == (12,)
+    # A and F at q 50 (holds) and q 5 (drops): none differs; at most one is left open by the noise
+    assert not check.differ and len(check.same) + len(check.open) == 4 and len(check.same) >= 3
+    assert "budget-robust: the same verdicts at 12 epochs" in check.text
+    assert check.text in a.notes and not any("budget-sensitive" in w for w in a.warnings)
+    # the answer is the first budget's alone: the 12-epoch runs never enter it
+    assert {c.n for c in a.cells} == {6}
+
+
+def test_a_verdict_that_flips_at_twice_the_budget_is_budget_sensitive(tmp_path, capsys):
+    import helmholtz as hz
+    from conftest import run_cli
+
+    short, long_ = Truth("knee", step_pp=4.0), Truth("flat")    # longer training closes the gap at q 5
+    path = _table(tmp_path / "t.csv", [(_sweep(short, 1), 6), (_sweep(long_, 2), 12)])
+    a = hz.analyze(path, n_boot=400)
+    check = a.budget_check
+    assert check.status == "sensitive"
+    assert {(m, d, v, p) for _, m, d, v, p in check.differ} == {("A", "5", "holds", "drops"),
+                                                               ("F", "5", "holds", "drops")}
+    assert "budget-sensitive: at 12 epochs A at 5 holds (drops at 6)" in check.text
+    assert check.text in a.warnings
+    code, stdout, _ = run_cli(["analyze", path, "--bootstrap", "400", "--json", "--out", str(tmp_path / "rep")],
+                              capsys)
+    out = json.loads(stdout)
+    assert code == 0 and out["budget_check"]["status"] == "sensitive"
+    assert out["budget_check"]["differ"][0]["primary_verdict"] == "drops"
+    assert "budget-sensitive" in out["headline"]
+
+
+def test_runs_of_two_budgets_may_share_a_seed_but_one_budget_may_not_repeat_it(tmp_path):
+    import helmholtz as hz
+    from helmholtz.errors import DataError
+
+    knee = Truth("knee")
+    obs = _sweep(knee, 1)
+    path = _table(tmp_path / "dup.csv", [(obs, 6), (obs, 6)])
+    with pytest.raises(DataError, match="duplicate run"):
+        hz.analyze(path, n_boot=200)
+    bad = _table(tmp_path / "bad.csv", [(obs, 0)])
+    with pytest.raises(DataError, match="'epochs' must be ≥ 1"):
+        hz.analyze(bad, n_boot=200)
+
+
+def test_one_budget_gives_no_check(tmp_path):
+    import helmholtz as hz
+
+    path = _table(tmp_path / "t.csv", [(_sweep(Truth("knee"), 1), 6)])
+    assert hz.analyze(path, n_boot=200).budget_check is None
