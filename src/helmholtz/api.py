@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -657,21 +657,11 @@ def analyze(source: str | os.PathLike, **kwargs: Any) -> Analysis:
 
     path = Path(source)
     if path.suffix.lower() in (".csv", ".parquet", ".pq"):
-        from helmholtz.analysis.budget import budget_check
+        from helmholtz.analysis import with_budget_check
         from helmholtz.analysis.byo import read_budgets
 
         by_budget = read_budgets(path)
-        result = _analyze(by_budget[min(by_budget)], **kwargs)
-        check = budget_check(by_budget, delta=result.tolerance_pp / 100, n_boot=result.n_boot, seed=result.seed)
-        if check is None:
-            return result
-        # a budget-sensitive answer is a warning: the verdicts are the training budget's, not only the data's
-        from helmholtz.analysis.headline import headline
-
-        warnings = ((check.text,) if check.status == "sensitive" else ()) + result.warnings
-        notes = result.notes + (() if check.status == "sensitive" else (check.text,))
-        result = replace(result, budget_check=check, warnings=warnings, notes=notes)
-        return replace(result, headline=headline(result))
+        return with_budget_check(_analyze(by_budget[min(by_budget)], **kwargs), by_budget)
     from helmholtz.report.build import load_observations
 
     obs, _ = load_observations(path)

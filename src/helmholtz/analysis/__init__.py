@@ -6,7 +6,7 @@ N_approx with its CI in bits, the collapse test, model comparisons (TOST), the r
 Every interval and verdict comes from one two-stage paired bootstrap (`bootstrap.py`).
 """
 
-from helmholtz.analysis.analyze import Analysis, analyze
+from helmholtz.analysis.analyze import Analysis, analyze, with_budget_check
 from helmholtz.analysis.observations import Observations
 
-__all__ = ["Analysis", "Observations", "analyze"]
+__all__ = ["Analysis", "Observations", "analyze", "with_budget_check"]

@@ -164,4 +164,18 @@ def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOO
     return replace(result, headline=headline(result))
 
 
-__all__ = ["Analysis", "CellSummary", "analyze"]
+def with_budget_check(result: Analysis, by_budget: dict[int, Observations]) -> Analysis:
+    """``result`` (the analysis of the smallest budget in ``by_budget``) with the training-budget check attached:
+    a budget-sensitive answer leads the warnings and the headline; a robust one is a note."""
+    from helmholtz.analysis.budget import budget_check
+
+    check = budget_check(by_budget, delta=result.tolerance_pp / 100, n_boot=result.n_boot, seed=result.seed)
+    if check is None:
+        return result
+    warnings = ((check.text,) if check.status == "sensitive" else ()) + result.warnings
+    notes = result.notes + (() if check.status == "sensitive" else (check.text,))
+    result = replace(result, budget_check=check, warnings=warnings, notes=notes)
+    return replace(result, headline=headline(result))
+
+
+__all__ = ["Analysis", "CellSummary", "analyze", "with_budget_check"]
