@@ -95,3 +95,44 @@ def test_one_budget_gives_no_check(tmp_path):
 
     path = _table(tmp_path / "t.csv", [(_sweep(Truth("knee"), 1), 6)])
     assert hz.analyze(path, n_boot=200).budget_check is None
+
+
+# ---------------------------------------------------------------- sweeps: `helmholtz report DIR --budget-check DIR2`
+
+def _real_sweep(tmp_path, name, *, epochs, lr=3e-3):
+    from dataclasses import replace
+
+    from helmholtz.sweep.runner import run_sweep
+    from helmholtz.sweep.spec import make_sweep_spec
+    from test_sweep_resume import TINY, write_npz
+
+    data = tmp_path / "d.npz"
+    if not data.exists():
+        write_npz(data)
+    spec = make_sweep_spec(str(data), modality="image", codec="jpeg", levels=[10, None], archs=["A"], seeds=3,
+                           options=replace(TINY, epochs=epochs, lr=lr))
+    run_sweep(spec, tmp_path / name, quiet=True, threads_per_run=1)
+    return str(tmp_path / name)
+
+
+def test_report_compares_a_sweep_with_the_same_sweep_trained_longer(tmp_path, capsys, monkeypatch):
+    from conftest import run_cli
+
+    monkeypatch.setenv("HELMHOLTZ_CACHE", str(tmp_path / "cache"))
+    short, long_ = _real_sweep(tmp_path, "e1", epochs=1), _real_sweep(tmp_path, "e2", epochs=2)
+    code, stdout, _ = run_cli(["report", short, "--budget-check", long_, "--bootstrap", "200", "--json"], capsys)
+    check = json.loads(stdout)["budget_check"]
+    assert code == 0 and check["primary_epochs"] == 1 and check["checked_epochs"] == [2]
+    compared = len(check["same"]) + len(check["differ"]) + len(check["open"])
+    assert compared == 1                                   # A at q 10 against its original, at both caps
+    assert check["text"].startswith(("budget-robust", "budget-sensitive", "budget check"))
+
+    # the longer sweep first, another recipe, or the same cap: one line each, nothing written
+    other_lr = _real_sweep(tmp_path, "lr", epochs=2, lr=1e-3)
+    capsys.readouterr()
+    for argv, message in (([long_, "--budget-check", short], "longer than the 1"),
+                          ([short, "--budget-check", other_lr], "options.lr"),
+                          ([short, "--budget-check", short], "both sweeps train to 1 epochs")):
+        code, _, err = run_cli(["report", *argv, "--bootstrap", "200", "--out", str(tmp_path / "rep")], capsys)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "rep").exists()

@@ -668,18 +668,24 @@ def analyze(source: str | os.PathLike, **kwargs: Any) -> Analysis:
     return _analyze(obs, **kwargs)
 
 
-def report(source: str | os.PathLike, *, out: str | os.PathLike | None = None, **kwargs: Any) -> ReportFiles:
+def report(source: str | os.PathLike, *, out: str | os.PathLike | None = None,
+           budget_check: Sequence[str | os.PathLike] = (), **kwargs: Any) -> ReportFiles:
     """Analyse a sweep (or a results table, .csv/.parquet: `helmholtz analyze`) and write its report (`helmholtz
     report`): figures, report.html, summary.md and analysis.json under ``out`` (default: the sweep's or the table's
     folder + /report), replaced only once complete. Returns the files written; ``.analysis`` is the analysis and
-    ``.headline`` its headline. ``kwargs`` go to `helmholtz.analysis.analyze` (tolerance_pp, n_boot, seed, …)."""
+    ``.headline`` its headline. ``budget_check``: sweeps of the same cells at a longer epoch cap (a training-budget
+    check; a table carries its budgets in an ``epochs`` column instead). ``kwargs`` go to
+    `helmholtz.analysis.analyze` (tolerance_pp, n_boot, seed, …)."""
     _check_analysis_kwargs(kwargs)
     path = Path(source)
     if path.suffix.lower() in (".csv", ".parquet", ".pq"):
+        if budget_check:
+            raise ConfigError("budget_check= is for sweep directories; a table carries its budgets in an 'epochs' "
+                              "column", fix="add an 'epochs' column with each run's budget")
         from helmholtz.report.build import write_report
 
         target = Path(out) if out is not None else path.parent / "report"
         return write_report(analyze(path, **kwargs), target, meta={"results table": str(path)})
     from helmholtz.report.build import build_report
 
-    return build_report(path, out_dir=out, **kwargs)
+    return build_report(path, out_dir=out, budget_check=tuple(budget_check), **kwargs)

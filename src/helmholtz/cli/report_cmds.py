@@ -74,6 +74,9 @@ def register(app: typer.Typer) -> None:
         model: Model = None,
         compare: ComparePair = None,
         compare_at: CompareAt = None,
+        budget_check: Annotated[list[Path] | None, typer.Option(
+            "--budget-check", help="A sweep of the same cells at a longer --epochs (e.g. twice the cap, the same "
+                                   "seeds): are the verdicts the same? Repeatable.")] = None,
         json_out: Json = False,
     ) -> None:
         """Analyse a sweep (N_approx with CI, level verdicts, collapse test, model comparisons) and write the report.
@@ -84,7 +87,8 @@ def register(app: typer.Typer) -> None:
 
         opts = analysis_options(tolerance=tolerance, bootstrap=bootstrap, seed=seed, model=model, compare=compare,
                                 compare_at=compare_at)
-        _print_report(api.report(run_dir, out=out, **opts), as_json=json_out)
+        _print_report(api.report(run_dir, out=out, budget_check=tuple(budget_check or ()), **opts),
+                      as_json=json_out)
 
     @app.command("analyze")
     def analyze_cmd(

@@ -127,19 +127,67 @@ def _relocated(obj: Any, tmp: Path, out: Path) -> Any:
     return replace(obj, **changes) if changes else obj
 
 
+#: options a longer-budget sweep may change: the epoch cap, and the patience the recipe derives from it
+_BUDGET_OPTIONS = ("epochs", "patience")
+
+
+def _epoch_cap(run_dir: str | os.PathLike) -> tuple[int, dict[str, Any]]:
+    from helmholtz.sweep.store import Store
+
+    with Store(run_dir) as store:
+        spec = store.spec() or {}
+    try:
+        return int(spec["options"]["epochs"]), spec
+    except (KeyError, TypeError, ValueError):
+        raise StoreError("the sweep records no epoch cap", where=str(run_dir),
+                         fix="compare sweeps written by this helmholtz") from None
+
+
+def longer_budgets(run_dir: str | os.PathLike, others: Sequence[str | os.PathLike]) -> dict[int, Observations]:
+    """Observations per epoch cap: the sweep in ``run_dir`` and the sweeps in ``others``, which must be the same
+    sweep (data, codec, recipe) trained to a longer cap; each is analysed on its own (`analysis.budget`)."""
+    from helmholtz.sweep.spec import spec_differences
+
+    first = load_observations(run_dir)[0]
+    cap, spec = _epoch_cap(run_dir)
+    out = {cap: first}
+    for other in others:
+        other_obs = load_observations(other)[0]
+        other_cap, other_spec = _epoch_cap(other)
+        fixed = lambda sp: {k: ({o: v for o, v in sp[k].items() if o not in _BUDGET_OPTIONS} if k == "options"  # noqa: E731
+                                else sp[k]) for k in ("data", "modality", "codec", "options") if k in sp}
+        diffs = spec_differences(fixed(spec), fixed(other_spec))
+        if diffs:
+            raise StoreError(f"--budget-check needs the same sweep at another epoch cap, but {'; '.join(diffs)}",
+                             where=str(other), fix="sweep the same data and recipe with only --epochs changed")
+        if other_cap in out:
+            raise StoreError(f"both sweeps train to {other_cap} epochs", where=str(other),
+                             fix="pass a sweep with a longer --epochs (e.g. twice the cap)")
+        out[other_cap] = other_obs
+    if min(out) != cap:
+        raise StoreError(f"this sweep trains to {cap} epochs, longer than the {min(out)} of its --budget-check sweep",
+                         where=str(run_dir), fix="report the shorter sweep and pass the longer one to --budget-check")
+    return out
+
+
 def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | None = None,
-                 **analysis_options: Any) -> ReportFiles:
+                 budget_check: Sequence[str | os.PathLike] = (), **analysis_options: Any) -> ReportFiles:
     """Analyse the sweep in `run_dir` and write its report (default: `RUN_DIR/report`). Works on a partial sweep;
     raises StoreError when the directory has no store or no finished run, ConfigError for bad options.
-    ``analysis_options`` go to `helmholtz.analysis.analyze` (tolerance_pp, n_boot, seed, model, compare_pair,
-    compare_level)."""
+    ``budget_check``: sweeps of the same cells at a longer epoch cap, whose verdicts are compared with these
+    (`analysis.budget`). ``analysis_options`` go to `helmholtz.analysis.analyze` (tolerance_pp, n_boot, seed,
+    model, compare_pair, compare_level)."""
+    from helmholtz.analysis import with_budget_check
     from helmholtz.sweep.store import store_file
 
+    by_budget = longer_budgets(run_dir, budget_check) if budget_check else None
     obs, runs = load_observations(run_dir)
     headline = ((obs.adaptive or {}).get("budget") or {}).get("headline")
     if headline in obs.models and analysis_options.get("model") is None:
         analysis_options["model"] = headline      # a focused adaptive sweep decided this architecture's N_approx
     analysis = analyze(obs, **analysis_options)
+    if by_budget:
+        analysis = with_budget_check(analysis, by_budget)
     run = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else (run.parent if run.is_file() else run) / "report"
     extra = [("timeline", "How the adaptive sweep decided", timeline_html(obs.adaptive))] if obs.adaptive else []
