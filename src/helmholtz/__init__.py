@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 #: API functions, loaded from `helmholtz.api` on first use (train, sweep and report are callable subpackages)
 _API = ("load_dataset", "compress", "bits", "train", "sweep", "open_sweep", "results", "export", "export_predictions",
-        "analyze", "report",
+        "analyze", "report", "plan",
         "Sweep", "TrainOutcome", "Compressed")
 _PACKAGES = ("train", "sweep", "report")
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from helmholtz.train.spec import EpochRow, RunResult, RunSpec, TrainOptions
 
 __all__ = ["Compressed", "Sweep", "TrainOutcome", "analyze", "bits", "compress", "export", "export_predictions",
-           "load_dataset", "open_sweep", "report", "results", "sweep", "train"]
+           "load_dataset", "open_sweep", "plan", "report", "results", "sweep", "train"]
 
 DEFAULT_QUALITIES = (5, 10, 20, 25, 50, 75, 95)
 
@@ -689,3 +689,29 @@ def report(source: str | os.PathLike, *, out: str | os.PathLike | None = None,
     from helmholtz.report.build import build_report
 
     return build_report(path, out_dir=out, budget_check=tuple(budget_check), **kwargs)
+
+
+# ── plan: the adaptive planner for external training loops ─────────────────────────────────────────────────────
+
+def plan(results: str | os.PathLike | None = None, *, codec: str = "jpeg", levels: Any = None, archs: Any = "A,F",
+         seeds: Any = 3, max_runs: int | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
+         model: str | None = None):
+    """What to train next (`helmholtz plan`): the next step of the adaptive sweep's planner for the results so far
+    (a table in the `analyze` format, its levels read as ``codec`` levels), or with ``results`` None the starting
+    grid (``levels``, default the codec's coarse grid; ``archs``; ``seeds``). Returns an `adaptive.external.Step`
+    (``.runs``, ``.decided``, ``.open``, ``.to_csv()``, ``.to_json()``)."""
+    from helmholtz.adaptive.external import next_step, starting_step
+    from helmholtz.analysis.analyze import MAX_TOLERANCE_PP
+
+    if isinstance(tolerance_pp, bool) or not (isinstance(tolerance_pp, (int, float))
+                                              and 0 < tolerance_pp <= MAX_TOLERANCE_PP):
+        raise ConfigError(f"--tolerance must be a margin in (0, {MAX_TOLERANCE_PP:g}] percentage points; got "
+                          f"{tolerance_pp!r}", fix="e.g. --tolerance 1.0")
+    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1):
+        raise ConfigError(f"--max-runs must be a whole number ≥ 1; got {max_runs!r}", fix="e.g. --max-runs 80")
+    if results is None:
+        grid = _levels(levels)
+        return starting_step(codec=codec, levels=None if grid is None else tuple(grid), archs=_archs(archs),
+                             seeds=_seeds(seeds), max_runs=max_runs, compare_level=compare_level)
+    return next_step(results, codec=codec, max_runs=max_runs, tolerance_pp=tolerance_pp,
+                     compare_level=compare_level, headline=model.strip().upper() if model else None)

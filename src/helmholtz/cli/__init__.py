@@ -39,6 +39,7 @@ def _register() -> None:
 
     for module in (data_cmds, codec_cmds, train_cmds, sweep_cmds, repair_cmds, report_cmds, audio_cmds):
         module.register(app)
+    report_cmds.register_plan(app)
     from helmholtz.cli import capacity_cmds
     capacity_cmds.register(app)
 

@@ -144,3 +144,59 @@ def demo_spec(*, quick: bool = False):
     from helmholtz.demos import demo_spec as spec
 
     return spec(quick=quick)
+
+
+def register_plan(app: typer.Typer) -> None:
+    """Add `plan` to `app`."""
+
+    @app.command("plan")
+    def plan_cmd(
+        results: Annotated[Path | None, typer.Argument(
+            help="The results so far, in the `helmholtz analyze` format (CSV or Parquet); omit it for the "
+                 "starting grid.")] = None,
+        codec: Annotated[str, typer.Option("--codec", help="The codec whose levels the table's levels are (the "
+                                                          "planner bisects in its level space).")] = "jpeg",
+        levels: Annotated[str | None, typer.Option("--levels", help="Starting grid only: comma-separated levels, "
+                                                                    "'none' = the original (default: the codec's "
+                                                                    "coarse grid).")] = None,
+        archs: Annotated[str, typer.Option("--archs", help="Starting grid only: architectures; the first is the "
+                                                           "headline's.")] = "A,F",
+        seeds: Annotated[str, typer.Option("--seeds", help="Starting grid only: a count or a list.")] = "3",
+        max_runs: Annotated[int | None, typer.Option("--max-runs", help="At most this many runs in all (those in "
+                                                                        "the table included).")] = None,
+        tolerance: Tolerance = 1.0,
+        model: Model = None,
+        compare_at: CompareAt = None,
+        fmt: Annotated[str, typer.Option("--format", help="csv | json (on standard output).")] = "csv",
+    ) -> None:
+        """What to train next in your own training loop: the adaptive sweep's next step for the results so far.
+
+        Prints the runs (model, level, seed) and why; what is still open and whether the answer is decided go to
+        standard error with CSV, into the object with JSON. Add the results and run it again.
+        """
+        import sys
+
+        from helmholtz import api
+        from helmholtz.cli.common import err_console
+        from helmholtz.errors import ConfigError
+
+        if fmt not in ("csv", "json"):
+            raise ConfigError(f"--format must be csv or json; got {fmt!r}", fix="e.g. --format json")
+        if results is not None and results.suffix.lower() not in (".csv", ".parquet", ".pq"):
+            from helmholtz.errors import DataError
+
+            raise DataError(f"unknown table format {results.suffix or '(no extension)'!r}", where=str(results),
+                            fix="use a .csv or .parquet file")
+        step = api.plan(results, codec=codec, levels=levels, archs=archs, seeds=seeds, max_runs=max_runs,
+                        tolerance_pp=tolerance, compare_level=compare_at, model=model)
+        if fmt == "json":
+            print_json(step.to_json())
+            return
+        sys.stdout.write(step.to_csv())
+        status = ("start" if not step.runs_so_far else "decided" if step.decided
+                  else "open" if step.runs or step.open else "stopped")
+        err_console.print(f"{status}: {step.state} ({step.runs_so_far} runs so far, {len(step.runs)} to add"
+                          + (f", budget {step.max_runs})" if step.max_runs else ")"),
+                          markup=False, highlight=False, soft_wrap=True)
+        for line in step.open:
+            err_console.print(f"open: {line}", markup=False, highlight=False, soft_wrap=True)
