@@ -59,13 +59,18 @@ def read_source(
         return _read_audio(path, sample_rate=sample_rate, duration_s=duration_s)
     if fmt == "image-folder":
         return read_image_folder(path)
+    if fmt == "parquet":
+        from helmholtz.data.parquet_reader import read_parquet
+
+        return read_parquet(path)
     fix = ("use a CIFAR-10 batches folder, a folder of IDX files, a folder with one subfolder per class "
-           "(images or WAV), or an .npz with x and y")
+           "(images or WAV), a Parquet table of images and labels, or an .npz with x and y")
     from helmholtz.checks import check_regular_file
 
     check_regular_file(path, allow_dir=True, fix=fix)   # a device, FIFO or socket
     if path.is_file():
-        raise DataError(f"unrecognised dataset file (expected .npz; got {path.suffix or 'no suffix'})", where=str(path),
+        raise DataError(f"unrecognised dataset file (expected .npz or .parquet; got {path.suffix or 'no suffix'})",
+                        where=str(path),
                         fix=fix)
     raise DataError("unrecognised dataset folder (no CIFAR-10 batches, IDX files or class subfolders)",
                     where=str(path), fix=fix)

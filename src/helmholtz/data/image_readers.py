@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import os
 import pickle
 import zipfile
@@ -229,8 +230,8 @@ def _image_files(folder: Path) -> list[Path]:
     return files
 
 
-def _decode(path: Path) -> tuple[np.ndarray, bool]:
-    """One image → (uint8 H×W or H×W×3, is_gray)."""
+def _decode(path: Path | io.BytesIO, where: str | None = None) -> tuple[np.ndarray, bool]:
+    """One image (a file, or encoded bytes named by ``where``) → (uint8 H×W or H×W×3, is_gray)."""
     from PIL import Image
 
     try:
@@ -242,7 +243,7 @@ def _decode(path: Path) -> tuple[np.ndarray, bool]:
                 return np.asarray(im.convert("L")), True
             return np.asarray(im.convert("RGB")), False
     except Exception as err:  # Pillow signals corrupt data with OSError, SyntaxError, ValueError, ...
-        raise DataError(f"cannot decode image ({_one_line(err)})", where=str(path),
+        raise DataError(f"cannot decode image ({_one_line(err)})", where=where or str(path),
                         fix="the file is corrupt or truncated; re-export it or remove it") from None
 
 

@@ -19,7 +19,7 @@ from typing import Literal
 from helmholtz.errors import DataError
 
 #: what `detect_format` can answer; "audio" is refined by the audio reader into "wav-folder" or "idmt"
-SourceFormat = Literal["cifar10-python", "idx", "image-folder", "npz", "audio"]
+SourceFormat = Literal["cifar10-python", "idx", "image-folder", "npz", "audio", "parquet"]
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
@@ -136,9 +136,14 @@ def _looks_like_audio(path: Path) -> bool:
 def detect_format(path: Path) -> SourceFormat | None:
     """The format of an existing path, judged by file names only; None when nothing matches."""
     if path.is_file():
-        return "npz" if path.suffix.lower() == ".npz" else None
+        return {".npz": "npz", ".parquet": "parquet", ".pq": "parquet"}.get(path.suffix.lower())
     if not path.is_dir():
         return None
+    from helmholtz.data.parquet_reader import parquet_files
+
+    if parquet_files(path) is not None and not any(p.is_dir() and not p.name.startswith((".", "__"))
+                                                   and not any(p.rglob("*.parquet")) for p in path.iterdir()):
+        return "parquet"
     if cifar_batches_dir(path) is not None:
         return "cifar10-python"
     if idx_file(path, "train", "images") is not None:
