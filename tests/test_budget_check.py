@@ -122,7 +122,7 @@ def test_report_compares_a_sweep_with_the_same_sweep_trained_longer(tmp_path, ca
     short, long_ = _real_sweep(tmp_path, "e1", epochs=1), _real_sweep(tmp_path, "e2", epochs=2)
     code, stdout, _ = run_cli(["report", short, "--budget-check", long_, "--bootstrap", "200", "--json"], capsys)
     check = json.loads(stdout)["budget_check"]
-    assert code == 0 and check["primary_epochs"] == 1 and check["checked_epochs"] == [2]
+    assert code == 0 and check["primary_epochs"] == 2 and check["checked_epochs"] == [4]
     compared = len(check["same"]) + len(check["differ"]) + len(check["open"])
     assert compared == 1                                   # A at q 10 against its original, at both caps
     assert check["text"].startswith(("budget-robust", "budget-sensitive", "budget check"))
@@ -136,3 +136,37 @@ def test_report_compares_a_sweep_with_the_same_sweep_trained_longer(tmp_path, ca
         code, _, err = run_cli(["report", *argv, "--bootstrap", "200", "--out", str(tmp_path / "rep")], capsys)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
         assert not (tmp_path / "rep").exists()
+
+
+def test_a_decided_adaptive_sweep_with_runs_still_improving_trains_its_own_budget_check(tmp_path, capsys,
+                                                                                       monkeypatch):
+    # real runs on a learnable 4-class set: at a 2-epoch cap most runs is best at its last epoch (still improving),
+    # A holds at q 50, so the answer is decided and the check is owed: the boundary cells (the original and q 50)
+    # again at 4 epochs with the first 3 seeds, in DIR/budget-2x, which the report then compares
+    from dataclasses import replace
+
+    from conftest import run_cli
+    from helmholtz.adaptive.loop import run_until_decided
+    from helmholtz.sweep.spec import make_sweep_spec
+    from helmholtz.sweep.store import Store
+    from test_sweep_resume import TINY, write_npz
+
+    monkeypatch.setenv("HELMHOLTZ_CACHE", str(tmp_path / "cache"))
+    data = write_npz(tmp_path / "d.npz", n_train=800, n_test=400)
+    spec = make_sweep_spec(str(data), modality="image", codec="jpeg", levels=[50, None], archs=["A"], seeds=3,
+                           options=replace(TINY, epochs=2))
+    out = tmp_path / "run"
+    run_until_decided(spec, out, max_runs=40, quiet=True, threads_per_run=1, budget_check=True)
+    with Store(out) as st:
+        first = [r for r in st.runs() if r["status"] == "done"]
+    check_dir = out / "budget-2x"
+    assert (check_dir / "results.sqlite").exists(), "the check was owed and fits the budget"
+    with Store(check_dir) as st:
+        runs = [r for r in st.runs() if r["status"] == "done"]
+        assert json.loads(runs[0]["spec_json"])["options"]["epochs"] == 4
+    assert sorted((r["level_label"], r["seed"]) for r in runs) == [("50", s) for s in (0, 1, 2)] + \
+        [("none", s) for s in (0, 1, 2)]
+    assert len(first) >= 6
+    code, stdout, _ = run_cli(["report", str(out), "--bootstrap", "200", "--json"], capsys)
+    check = json.loads(stdout)["budget_check"]
+    assert code == 0 and check["primary_epochs"] == 2 and check["checked_epochs"] == [4]

@@ -72,7 +72,8 @@ def _decide_and_report(spec, out: Path, size, *, quiet: bool, tolerance_pp: floa
 
     workers, threads = _workers()
     run_until_decided(spec, out, max_runs=size.max_runs, max_time_s=size.max_time_s, tolerance_pp=tolerance_pp,
-                      focus=True, engine="local", workers=workers, threads_per_run=threads, quiet=quiet)
+                      focus=True, budget_check=True, engine="local", workers=workers, threads_per_run=threads,
+                      quiet=quiet)
     return build_report(out, tolerance_pp=tolerance_pp, **report_options)
 
 

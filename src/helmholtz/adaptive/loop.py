@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helmholtz.adaptive.plan import Budget, decide
+from helmholtz.analysis.budget import BUDGET_DIR
 from helmholtz.errors import ConfigError
 
 #: the coarse starting grid per codec: the original plus about four levels spread over the measured bits, with the
@@ -153,12 +154,13 @@ def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0, foc
 
 def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None = None,
                       max_time_s: float | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
-                      focus: bool = False, **sweep_options: Any):
+                      focus: bool = False, budget_check: bool = False, **sweep_options: Any):
     """Run the sweep ``spec`` adaptively into ``out_dir`` (see the module docstring); returns the `SweepSummary`.
     ``focus`` starts from the question grid (`question_grid`: the first architecture everywhere, the others at the
     comparison level and the original) and decides the first architecture's N_approx; without it the whole grid
     is the start and the headline is the most accurate architecture on the original. ``sweep_options`` go to
-    `helmholtz.sweep.runner.run_sweep` (engine, workers, quiet, dataset, …)."""
+    `helmholtz.sweep.runner.run_sweep` (engine, workers, quiet, dataset, …). ``budget_check``: once decided, train
+    the training-budget check the answer owes (`run_budget_check`, into ``out_dir/budget-2x``) within the budget."""
     from helmholtz.sweep.runner import run_sweep
 
     check_adaptive(spec, max_runs=max_runs, tolerance_pp=tolerance_pp, focus=focus, compare_level=compare_level)
@@ -176,4 +178,101 @@ def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None 
         store.set_meta("adaptive", meta)
         return planner(store, stored, emit)
 
-    return run_sweep(spec, out_dir, planner=record, keep=keep, **sweep_options)
+    summary = run_sweep(spec, out_dir, planner=record, keep=keep, **sweep_options)
+    if budget_check:
+        said = run_budget_check(spec, out_dir, max_runs=max_runs, tolerance_pp=tolerance_pp,
+                                compare_level=compare_level, headline=headline, **sweep_options)
+        if said and not sweep_options.get("quiet"):
+            print(said)
+    return summary
+
+
+
+
+def budget_check_runs(spec, obs, *, tolerance_pp: float = 1.0, compare_level: str | None = None,
+                      headline: str | None = None) -> tuple[Any, Callable[[Any], bool], str] | None:
+    """The training-budget check an adaptive sweep owes, or None when it owes none: when the answer is decided and
+    more than a quarter of the runs were still improving at the cap, the cells at the boundary (the reference, the
+    last level that holds, the first that drops) and the comparison cells (both architectures there, with their
+    references), trained again at twice the epoch cap with the same first 3 seeds. Returns (the spec of that
+    sweep, its filter, why)."""
+    from dataclasses import replace
+
+    from helmholtz.adaptive.plan import DECISION_BOOT, DECISION_SEED, answer_decided
+    from helmholtz.analysis import analyze
+    from helmholtz.analysis.bootstrap import MIN_SEEDS
+    from helmholtz.analysis.epochs import UNDER_TRAINED_SHARE, under_trained
+
+    improving, total = under_trained(obs)
+    if not total or improving <= UNDER_TRAINED_SHARE * total:
+        return None
+    model = headline if headline in obs.models else None
+    a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED,
+                compare_level=compare_level, codec_intervals=False, model=model)
+    na = a.n_approx
+    if not answer_decided(a) or na is None:
+        return None
+    cells = {(na.model, na.reference), (na.model, na.level)}
+    if na.boundary is not None:
+        cells.add((na.model, na.boundary[1]))
+    c = a.headline_comparison
+    if c is not None:
+        cells |= {(c.a, c.level), (c.b, c.level), (c.a, na.reference), (c.b, na.reference)}
+    ref_cell = obs.cell(na.model, na.reference)
+    seeds = tuple(ref_cell.seeds[:MIN_SEEDS])
+    points = {(lv.codec, lv.level) for lv in (obs.level(key) for _, key in cells)}
+    wanted = {(arch, None if obs.level(key).is_reference else (obs.level(key).codec, obs.level(key).level))
+              for arch, key in cells}
+    epochs = 2 * spec.options.epochs
+    options = replace(spec.options, epochs=epochs, patience=max(spec.options.patience, -(-epochs // 4)))
+    longer = replace(spec.with_points(sorted(points, key=lambda p: (p[0], -1 if p[1] is None else p[1]))),
+                     archs=tuple(sorted({a for a, _ in cells})), seeds=seeds, options=options)
+
+    def keep(run) -> bool:
+        point = None if run.level is None else (run.codec, run.level)
+        return (run.arch, point) in wanted
+
+    why = (f"{improving} of {total} runs were still improving at the {spec.options.epochs}-epoch cap: "
+           f"{len(wanted) * len(seeds)} runs at {epochs} epochs check the verdicts at the boundary and the comparison")
+    return longer, keep, why
+
+
+def run_budget_check(spec, out_dir: str | os.PathLike, *, max_runs: int | None, tolerance_pp: float = 1.0,
+                     compare_level: str | None = None, headline: str | None = None,
+                     **sweep_options: Any) -> str | None:
+    """Train the training-budget check an adaptive sweep owes (`budget_check_runs`) into ``out_dir/budget-2x``,
+    within the run budget (each run at twice the cap counts twice); returns what was done or why not, or None when
+    no check is owed. `helmholtz report` picks the folder up and compares the verdicts (`analysis.budget`)."""
+    from pathlib import Path
+
+    from helmholtz.analysis.observations import read_store
+    from helmholtz.sweep.runner import run_sweep
+    from helmholtz.sweep.store import Store
+
+    out = Path(out_dir)
+    with Store(out) as store:
+        obs, runs = read_store(store)
+        stored = store.spec()
+    from helmholtz.sweep.spec import SweepSpec
+
+    base = SweepSpec.from_dict(stored) if stored else spec
+    plan = budget_check_runs(base, obs, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline)
+    if plan is None:
+        return None
+    longer, keep, why = plan
+    n = sum(1 for c, lv in longer.points for a in longer.archs for s in longer.seeds
+            if keep(_Probe(a, c, lv)))
+    done = sum(1 for r in runs if r.get("status") == "done")
+    target = out / BUDGET_DIR
+    if max_runs is not None and done + 2 * n > max_runs and not (target / "results.sqlite").exists():
+        return (f"budget check not run: {why}, which costs {2 * n} run-equivalents and {max_runs - done} are left "
+                f"of the {max_runs}-run budget; raise --max-runs to {done + 2 * n} to have it")
+    run_sweep(longer, target, keep=keep, **sweep_options)
+    return f"budget check: {why} (in {target})"
+
+
+class _Probe:
+    """A run's (arch, codec, level) for a `keep` filter, without building its RunSpec."""
+
+    def __init__(self, arch: str, codec: str, level: int | None) -> None:
+        self.arch, self.codec, self.level = arch, codec, level

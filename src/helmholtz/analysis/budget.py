@@ -21,6 +21,10 @@ from helmholtz.analysis.bootstrap import N_BOOT, PairedBootstrap
 from helmholtz.analysis.observations import Observations
 from helmholtz.analysis.verdicts import level_verdict, reference_of
 
+#: the folder, inside an adaptive sweep's, of its own training-budget check (a sweep of its own: one spec per
+#: folder); `helmholtz report` of the sweep compares its verdicts with it
+BUDGET_DIR = "budget-2x"
+
 
 @dataclass(frozen=True)
 class BudgetCheck:

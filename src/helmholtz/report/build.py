@@ -178,8 +178,12 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
     (`analysis.budget`). ``analysis_options`` go to `helmholtz.analysis.analyze` (tolerance_pp, n_boot, seed,
     model, compare_pair, compare_level)."""
     from helmholtz.analysis import with_budget_check
-    from helmholtz.sweep.store import store_file
+    from helmholtz.analysis.budget import BUDGET_DIR
+    from helmholtz.sweep.store import STORE_FILE, store_file
 
+    own = Path(run_dir) / BUDGET_DIR          # an adaptive sweep's own training-budget check
+    if not budget_check and (own / STORE_FILE).exists():
+        budget_check = (own,)
     by_budget = longer_budgets(run_dir, budget_check) if budget_check else None
     obs, runs = load_observations(run_dir)
     headline = ((obs.adaptive or {}).get("budget") or {}).get("headline")
