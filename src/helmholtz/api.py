@@ -513,6 +513,7 @@ def sweep(
     tolerance: float = 1.0,
     compare_at: str | None = None,
     focus: bool = False,
+    budget_check: bool = False,
     **recipe: Any,
 ) -> Sweep:
     """Train every architecture × seed on every level (`helmholtz sweep`), resumable: the same call again trains
@@ -525,7 +526,10 @@ def sweep(
     coarse levels) it adds seeds and levels where the answer is open, until it is decided or ``max_runs`` / ``max_time``
     (summed training time: seconds, or '30m', '2h') is spent; ``tolerance`` (δ, percentage points) and
     ``compare_at`` (the headline comparison's level) are the decisions' settings; ``focus`` starts from the grid the
-    question needs (the first of ``archs`` at every level, the others at the comparison level and the original)."""
+    question needs (the first of ``archs`` at every level, the others at the comparison level and the original);
+    ``budget_check``: once decided, with over a quarter of the runs still improving, train the boundary and
+    comparison cells again at twice the epoch cap into ``out/budget-2x`` (within ``max_runs``, each counted twice),
+    which `helmholtz report` then compares."""
     from helmholtz.adaptive.loop import coarse_levels, parse_duration
     from helmholtz.codecs.registry import default_codec
     from helmholtz.sweep.grid import implied_modality, parse_grid
@@ -534,8 +538,9 @@ def sweep(
     # everything that needs no data is checked before the dataset is read
     codecs, level_map = parse_grid(codec, _level_texts(levels))
     arch_list, seed_list = _archs(archs), _seeds(seeds)
-    if not until_decided and (max_runs is not None or max_time is not None or focus):
-        raise ConfigError("--max-runs, --max-time and --focus are options of an adaptive sweep", fix="add --until-decided")
+    if not until_decided and (max_runs is not None or max_time is not None or focus or budget_check):
+        raise ConfigError("--max-runs, --max-time, --focus and --budget-check are options of an adaptive sweep",
+                          fix="add --until-decided")
     if max_runs is not None and max_runs < 1:
         raise ConfigError(f"--max-runs must be ≥ 1; got {max_runs}", fix="e.g. --max-runs 60")
     max_time_s = max_time if isinstance(max_time, (int, float)) else parse_duration(max_time)
@@ -577,7 +582,7 @@ def sweep(
         from helmholtz.adaptive.loop import run_until_decided
 
         summary = run_until_decided(spec, out_dir, max_runs=max_runs, max_time_s=max_time_s, tolerance_pp=tolerance,
-                                    compare_level=compare_at, focus=focus, **options)
+                                    compare_level=compare_at, focus=focus, budget_check=budget_check, **options)
     else:
         summary = run_sweep(spec, out_dir, **options)
     return Sweep(out_dir=out_dir, summary=summary)

@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
         tolerance: Annotated[float, typer.Option("--tolerance", help="Adaptive: margin δ in percentage points (as in `helmholtz report`).")] = 1.0,
         compare_at: Annotated[str | None, typer.Option("--compare-at", help="Adaptive: level of the headline model comparison (default: the paper's q 25 / Q 0.75).")] = None,
         focus: Annotated[bool, typer.Option("--focus", help="Adaptive: start from the grid the question needs: the first of --archs at every level, the others only at the comparison level and the original.")] = False,
+        budget_check: Annotated[bool, typer.Option("--budget-check", help="Adaptive: once decided, with over a quarter of the runs still improving at the cap, train the boundary and comparison cells again at twice the cap (same seeds) into OUT/budget-2x; the report compares the verdicts.")] = False,
         train_size: o.TrainSize = None,
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
@@ -84,7 +85,7 @@ def register(app: typer.Typer) -> None:
                 extend=extend, quiet=quiet or json_out, train_size=train_size, test_size=test_size,
                 val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,
                 until_decided=until_decided, max_runs=max_runs, max_time=max_time, tolerance=tolerance,
-                compare_at=compare_at, focus=focus, **recipe,
+                compare_at=compare_at, focus=focus, budget_check=budget_check, **recipe,
             )
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit status; say what happened and how to go on
