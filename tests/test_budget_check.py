@@ -122,7 +122,7 @@ def test_report_compares_a_sweep_with_the_same_sweep_trained_longer(tmp_path, ca
     short, long_ = _real_sweep(tmp_path, "e1", epochs=1), _real_sweep(tmp_path, "e2", epochs=2)
     code, stdout, _ = run_cli(["report", short, "--budget-check", long_, "--bootstrap", "200", "--json"], capsys)
     check = json.loads(stdout)["budget_check"]
-    assert code == 0 and check["primary_epochs"] == 2 and check["checked_epochs"] == [4]
+    assert code == 0 and check["primary_epochs"] == 1 and check["checked_epochs"] == [2]
     compared = len(check["same"]) + len(check["differ"]) + len(check["open"])
     assert compared == 1                                   # A at q 10 against its original, at both caps
     assert check["text"].startswith(("budget-robust", "budget-sensitive", "budget check"))
