@@ -55,6 +55,7 @@ def test_plan_reaches_a_decided_answer_on_simulated_results(tmp_path, capsys):
     for _ in range(15):
         new = {(r["model"], str(r["level"]), r["seed"]) for r in step["runs"]}
         assert new and not new & done, "each step asks for runs not yet done"
+        assert all(r["reason"] and " · " not in r["reason"] for r in step["runs"]), "one reason per run, its own"
         done |= new
         _write(table, truth, done)
         step = _plan(capsys, str(table), "--max-runs", "200")

@@ -116,4 +116,4 @@ def next_step(path: str | os.PathLike, *, codec: str, max_runs: int | None, tole
     d = decide(obs, budget=Budget(max_runs=max_runs), planned_runs=so_far, mean_run_s=None, spent_s=0.0,
                tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline)
     runs = tuple(replace(r, codec=None) if r.level is None else r for r in d.runs)
-    return Step(runs, (d.reason,) * len(runs), d.decided, d.state, d.open, so_far, max_runs, codec)
+    return Step(runs, d.why, d.decided, d.state, d.open, so_far, max_runs, codec)

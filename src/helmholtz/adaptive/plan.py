@@ -84,6 +84,7 @@ class Decision:
     state: str                         # the state of the answer, for progress lines
     decided: bool                      # the answer is decided (N_approx bracketed, comparison decided)
     open: tuple[str, ...] = field(default=())    # what is still open (undecided, or not yet narrowed), with its cost
+    why: tuple[str, ...] = field(default=())     # per run of ``runs``: the open part of the answer it serves
 
     @property
     def stop(self) -> bool:
@@ -222,6 +223,7 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
         return Decision((), "stop", "", state, decided, _time_guard(items, planned_runs, budget, mean_run_s))
     room_runs = None if budget.max_runs is None else budget.max_runs - planned_runs
     taken: list[Run] = []
+    why: list[str] = []
     reasons, kinds, left = [], set(), []
     for item in items:
         if not item.closable:
@@ -236,13 +238,15 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
         fits = max(0, fits)
         if fits > 0:
             taken += runs[:fits]
+            why += [item.reason] * fits
             reasons.append(item.reason)
             kinds.add("level" if item.what == "bisection" else "seeds")
         if fits < len(runs):
             rest = max(item.total_runs - fits, len(runs) - fits)
             left.append(f"{item.reason} — {_cost(rest, mean_run_s)} beyond the budget")
     if taken:
-        return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, decided, tuple(left))
+        return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, decided, tuple(left),
+                        tuple(why))
     return Decision((), "stop", "", state, decided, tuple(left))
 
 
