@@ -84,7 +84,7 @@ def _bad(tmp_path, table: pa.Table) -> str:
     ("no label", "no label column"),
     ("no image", "no image column"),
     ("undecodable", "row 2"),
-    ("mixed sizes", "image is 8x8 but the first is 12x12"),
+    ("mixed sizes", "image is 8x8 but the first image is 12x12"),
     ("mixed labels", "labels of mixed type"),
 ])
 def test_bad_tables_get_one_line(tmp_path, capsys, case, message):

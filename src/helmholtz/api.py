@@ -706,14 +706,12 @@ def plan(results: str | os.PathLike | None = None, *, codec: str = "jpeg", level
     grid (``levels``, default the codec's coarse grid; ``archs``; ``seeds``). Returns an `adaptive.external.Step`
     (``.runs``, ``.decided``, ``.open``, ``.to_csv()``, ``.to_json()``)."""
     from helmholtz.adaptive.external import next_step, starting_step
-    from helmholtz.analysis.analyze import MAX_TOLERANCE_PP
+    from helmholtz.analysis.analyze import check_tolerance
+    from helmholtz.checks import check_int
 
-    if isinstance(tolerance_pp, bool) or not (isinstance(tolerance_pp, (int, float))
-                                              and 0 < tolerance_pp <= MAX_TOLERANCE_PP):
-        raise ConfigError(f"--tolerance must be a margin in (0, {MAX_TOLERANCE_PP:g}] percentage points; got "
-                          f"{tolerance_pp!r}", fix="e.g. --tolerance 1.0")
-    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1):
-        raise ConfigError(f"--max-runs must be a whole number ≥ 1; got {max_runs!r}", fix="e.g. --max-runs 80")
+    check_tolerance(tolerance_pp)
+    if max_runs is not None:
+        check_int(max_runs, option="--max-runs", lo=1, example=80)
     if results is None:
         grid = _levels(levels)
         return starting_step(codec=codec, levels=None if grid is None else tuple(grid), archs=_archs(archs),

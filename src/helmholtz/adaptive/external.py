@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from helmholtz.adaptive.loop import coarse_levels, question_grid
+from helmholtz.adaptive.loop import coarse_levels, question_grid, starting_grid
 from helmholtz.adaptive.plan import Budget, Run, decide
 from helmholtz.analysis.observations import REFERENCE, Observations, sort_levels
 from helmholtz.errors import ConfigError, DataError
@@ -82,20 +81,13 @@ def starting_step(*, codec: str, levels: tuple[int | None, ...] | None, archs: t
     grid = levels if levels is not None else coarse_levels(codec)
     spec = make_sweep_spec("external", modality=spec_codec.modality, codec=codec, levels=list(grid),
                            archs=archs, seeds=seeds)
-    keep = question_grid(spec, compare_level)
-    runs = []
-    for c, lv in spec.points:
-        for a in spec.archs:
-            for s in spec.seeds:
-                run = Run(a, lv, s, None if lv is None else c)
-                probe = SimpleNamespace(arch=a, codec=c, level=lv)
-                if keep is None or keep(probe):
-                    runs.append(run)
+    focused = question_grid(spec, compare_level) is not None
+    runs = [Run(a, lv, s, None if lv is None else c) for a, c, lv, s in starting_grid(spec, compare_level=compare_level)]
     if max_runs is not None and len(runs) > max_runs:
         raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {len(runs)} runs",
                           fix=f"raise --max-runs to at least {len(runs)}, or start from fewer levels or seeds")
     why = "the starting grid: " + ("the first architecture at every level, the others at the comparison level "
-                                   "and the original" if keep is not None else "every architecture at every level")
+                                   "and the original" if focused else "every architecture at every level")
     return Step(tuple(runs), (why,) * len(runs), False, "no results yet", (), 0, max_runs, codec)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helmholtz.adaptive.plan import Budget, decide
+from helmholtz.analysis.analyze import check_tolerance
 from helmholtz.analysis.budget import BUDGET_DIR
 from helmholtz.errors import ConfigError
 
@@ -128,15 +129,19 @@ def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: st
     return planner
 
 
-def starting_runs(spec, *, focus: bool = True, compare_level: str | None = None) -> int:
-    """How many runs the adaptive sweep's starting grid has (the question grid when ``focus``)."""
-    keep = question_grid(spec, compare_level) if focus else None
-    if keep is None:
-        return spec.n_runs
+def starting_grid(spec, *, focus: bool = True, compare_level: str | None = None) -> list[tuple[str, str, Any, int]]:
+    """The runs (arch, codec, level, seed) of the adaptive sweep's starting grid: the question grid when ``focus``
+    (`question_grid`), else every run of ``spec``."""
     from types import SimpleNamespace
 
-    return sum(keep(SimpleNamespace(arch=a, codec=c, level=lv)) for c, lv in spec.points for a in spec.archs
-               for _ in spec.seeds)
+    keep = question_grid(spec, compare_level) if focus else None
+    return [(a, c, lv, s) for c, lv in spec.points for a in spec.archs for s in spec.seeds
+            if keep is None or keep(SimpleNamespace(arch=a, codec=c, level=lv))]
+
+
+def starting_runs(spec, *, focus: bool = True, compare_level: str | None = None) -> int:
+    """How many runs the adaptive sweep's starting grid has (the question grid when ``focus``)."""
+    return len(starting_grid(spec, focus=focus, compare_level=compare_level))
 
 
 def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0, focus: bool = False,
@@ -147,9 +152,7 @@ def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0, foc
     if max_runs is not None and max_runs < n:
         raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {n} runs",
                           fix=f"raise --max-runs to at least {n}, or start from fewer levels or seeds")
-    if not 0 < tolerance_pp <= 50:
-        raise ConfigError(f"--tolerance must be in (0, 50] percentage points; got {tolerance_pp}",
-                          fix="e.g. --tolerance 1.0")
+    check_tolerance(tolerance_pp)
 
 
 def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None = None,
@@ -187,15 +190,13 @@ def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None 
     return summary
 
 
-
-
 def budget_check_runs(spec, obs, *, tolerance_pp: float = 1.0, compare_level: str | None = None,
-                      headline: str | None = None) -> tuple[Any, Callable[[Any], bool], str] | None:
+                      headline: str | None = None) -> tuple[Any, Callable[[Any], bool], int, str] | None:
     """The training-budget check an adaptive sweep owes, or None when it owes none: when the answer is decided and
     more than a quarter of the runs were still improving at the cap, the cells at the boundary (the reference, the
     last level that holds, the first that drops) and the comparison cells (both architectures there, with their
     references), trained again at twice the epoch cap with the same first 3 seeds. Returns (the spec of that
-    sweep, its filter, why)."""
+    sweep, its filter, its number of runs, why)."""
     from dataclasses import replace
 
     from helmholtz.adaptive.plan import DECISION_BOOT, DECISION_SEED, answer_decided
@@ -220,8 +221,9 @@ def budget_check_runs(spec, obs, *, tolerance_pp: float = 1.0, compare_level: st
         cells |= {(c.a, c.level), (c.b, c.level), (c.a, na.reference), (c.b, na.reference)}
     ref_cell = obs.cell(na.model, na.reference)
     seeds = tuple(ref_cell.seeds[:MIN_SEEDS])
-    points = {(lv.codec, lv.level) for lv in (obs.level(key) for _, key in cells)}
-    wanted = {(arch, None if obs.level(key).is_reference else (obs.level(key).codec, obs.level(key).level))
+    levels = {key: obs.level(key) for _, key in cells}
+    points = {(lv.codec, lv.level) for lv in levels.values()}
+    wanted = {(arch, None if levels[key].is_reference else (levels[key].codec, levels[key].level))
               for arch, key in cells}
     epochs = 2 * spec.options.epochs
     options = replace(spec.options, epochs=epochs, patience=max(spec.options.patience, -(-epochs // 4)))
@@ -232,9 +234,10 @@ def budget_check_runs(spec, obs, *, tolerance_pp: float = 1.0, compare_level: st
         point = None if run.level is None else (run.codec, run.level)
         return (run.arch, point) in wanted
 
+    n = len(wanted) * len(seeds)
     why = (f"{improving} of {total} runs were still improving at the {spec.options.epochs}-epoch cap: "
-           f"{len(wanted) * len(seeds)} runs at {epochs} epochs check the verdicts at the boundary and the comparison")
-    return longer, keep, why
+           f"{n} runs at {epochs} epochs check the verdicts at the boundary and the comparison")
+    return longer, keep, n, why
 
 
 def run_budget_check(spec, out_dir: str | os.PathLike, *, max_runs: int | None, tolerance_pp: float = 1.0,
@@ -259,9 +262,7 @@ def run_budget_check(spec, out_dir: str | os.PathLike, *, max_runs: int | None, 
     plan = budget_check_runs(base, obs, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline)
     if plan is None:
         return None
-    longer, keep, why = plan
-    n = sum(1 for c, lv in longer.points for a in longer.archs for s in longer.seeds
-            if keep(_Probe(a, c, lv)))
+    longer, keep, n, why = plan
     done = sum(1 for r in runs if r.get("status") == "done")
     target = out / BUDGET_DIR
     if max_runs is not None and done + 2 * n > max_runs and not (target / "results.sqlite").exists():
@@ -269,10 +270,3 @@ def run_budget_check(spec, out_dir: str | os.PathLike, *, max_runs: int | None, 
                 f"of the {max_runs}-run budget; raise --max-runs to {done + 2 * n} to have it")
     run_sweep(longer, target, keep=keep, **sweep_options)
     return f"budget check: {why} (in {target})"
-
-
-class _Probe:
-    """A run's (arch, codec, level) for a `keep` filter, without building its RunSpec."""
-
-    def __init__(self, arch: str, codec: str, level: int | None) -> None:
-        self.arch, self.codec, self.level = arch, codec, level

@@ -123,6 +123,15 @@ def _warnings(obs: Observations, cells: tuple[CellSummary, ...], head: str | Non
     return out
 
 
+def check_tolerance(tolerance_pp: object) -> float:
+    """The margin δ in percentage points, in (0, MAX_TOLERANCE_PP]; ConfigError naming --tolerance otherwise."""
+    if isinstance(tolerance_pp, bool) or not (isinstance(tolerance_pp, (int, float))
+                                              and 0 < tolerance_pp <= MAX_TOLERANCE_PP):
+        raise ConfigError(f"--tolerance must be a margin in (0, {MAX_TOLERANCE_PP:g}] percentage points; got "
+                          f"{tolerance_pp}", fix="e.g. --tolerance 1.0")
+    return float(tolerance_pp)
+
+
 def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOOT, seed: int = 0,
             model: str | None = None, compare_pair: tuple[str, str] | None = None,
             compare_level: str | None = None, codec_intervals: bool = True) -> Analysis:
@@ -130,9 +139,7 @@ def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOO
     architecture; ``compare_pair`` the two architectures compared (default: smallest and largest);
     ``compare_level`` the pre-set level of the headline comparison (default: the paper's, when in the grid);
     ``codec_intervals=False`` skips the bootstrap of the BD deltas (the adaptive sweep's decisions need none)."""
-    if not (isinstance(tolerance_pp, (int, float)) and 0 < tolerance_pp <= MAX_TOLERANCE_PP):
-        raise ConfigError(f"--tolerance must be a margin in (0, {MAX_TOLERANCE_PP:g}] percentage points; got "
-                          f"{tolerance_pp}", fix="e.g. --tolerance 1.0")
+    check_tolerance(tolerance_pp)
     delta = tolerance_pp / 100
     boot = PairedBootstrap(obs, n_boot=n_boot, seed=seed)
     cells = _cells(obs, boot)

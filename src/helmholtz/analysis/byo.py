@@ -142,12 +142,12 @@ def read_budgets(path: str | os.PathLike) -> dict[int, Observations]:
     if not per_item and not {"accuracy", "n_test"} <= columns:
         raise DataError("neither a 'correct' column nor 'accuracy' and 'n_test'", where=str(path),
                         fix="add 'correct' (0/1 per test item) or both 'accuracy' and 'n_test'")
+    numbered = list(enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1))   # a CSV's row 1 is its header
     column = next((c for c in BUDGET_COLUMNS if c in columns), None)
     if column is None:
-        return {0: _build(rows, path=path, per_item=per_item)}
+        return {0: _build(numbered, path=path, per_item=per_item)}
     groups: dict[int, list[tuple[int, Mapping[str, Any]]]] = {}
-    first = 2 if path.suffix.lower() == ".csv" else 1
-    for i, row in enumerate(rows, start=first):
+    for i, row in numbered:
         where = f"{path}: row {i}"
         if _blank(row.get(column)):
             raise DataError(f"empty {column!r}", where=where, fix=f"fill {column!r} in every row, or drop the column")
@@ -155,8 +155,7 @@ def read_budgets(path: str | os.PathLike) -> dict[int, Observations]:
         if b < 1:
             raise DataError(f"{column!r} must be ≥ 1; got {b}", where=where, fix="write the run's epoch budget")
         groups.setdefault(b, []).append((i, row))
-    out = {b: _build([r for _, r in g], path=path, per_item=per_item, row_numbers=[i for i, _ in g])
-           for b, g in sorted(groups.items())}
+    out = {b: _build(g, path=path, per_item=per_item) for b, g in sorted(groups.items())}
     if len(out) > 1:
         primary = min(out)
         out[primary] = replace(out[primary], notes=out[primary].notes + (
@@ -170,8 +169,8 @@ def _level_of(row: Mapping[str, Any]) -> str:
     return REFERENCE if label.lower() in _REFERENCE_NAMES else label
 
 
-def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool,
-           row_numbers: Sequence[int] | None = None) -> Observations:
+def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_item: bool) -> Observations:
+    """Observations of ``rows`` (row number in the file, row)."""
     seen: dict[tuple[str, str, int], int] = {}
     bits: dict[str, float | None] = {}
     params: dict[str, int | None] = {}
@@ -179,9 +178,7 @@ def _build(rows: Sequence[Mapping[str, Any]], *, path: Path, per_item: bool,
     n_items = None
     n_classes = None
     warnings: list[str] = []
-    first = 2 if path.suffix.lower() == ".csv" else 1
-    numbers = row_numbers if row_numbers is not None else range(first, first + len(rows))
-    for i, row in zip(numbers, rows, strict=True):
+    for i, row in rows:
         where = f"{path}: row {i}"
         for c in REQUIRED:
             if _blank(row.get(c)):

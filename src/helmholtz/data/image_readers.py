@@ -258,6 +258,18 @@ def _decode_all(files: list[Path]) -> list[tuple[np.ndarray, bool]]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def stack_decoded(decoded: list[tuple[np.ndarray, bool]], wheres: list[str]) -> np.ndarray:
+    """Decoded images (`_decode`) → one uint8 N×H×W×C array: C = 1 if every image is grayscale, else RGB (gray
+    images repeated). Every image must have the first one's size; ``wheres`` names each for the error."""
+    expected = decoded[0][0].shape[:2]
+    for where, (arr, _) in zip(wheres, decoded, strict=True):
+        if arr.shape[:2] != expected:
+            raise DataError(f"image is {arr.shape[1]}x{arr.shape[0]} but the first image is {expected[1]}x{expected[0]}",
+                            where=where, fix="resize every image to one size first")
+    gray = all(g for _, g in decoded)
+    return np.stack([a[..., None] if gray else (np.repeat(a[..., None], 3, axis=2) if g else a) for a, g in decoded])
+
+
 def read_image_folder(path: str | os.PathLike) -> RawData:
     """A folder with one subfolder per class → images N×H×W×C (C=1 if every image is grayscale, else RGB).
 
@@ -297,15 +309,7 @@ def read_image_folder(path: str | os.PathLike) -> RawData:
 
     train_files, y_train = listing(train_classes)
     test_files, y_test = listing({n: [f] for n, f in test_classes.items()})
-    decoded = _decode_all(train_files + test_files)
-    expected = decoded[0][0].shape[:2]
-    for f, (arr, _) in zip(train_files + test_files, decoded, strict=True):
-        if arr.shape[:2] != expected:
-            raise DataError(f"image is {arr.shape[1]}x{arr.shape[0]} but the first image is {expected[1]}x{expected[0]}",
-                            where=str(f), fix="resize every image to one size first")
-    gray = all(g for _, g in decoded)
-    arrays = [a[..., None] if gray else (np.repeat(a[..., None], 3, axis=2) if g else a) for a, g in decoded]
-    x = np.stack(arrays)
+    x = stack_decoded(_decode_all(train_files + test_files), [str(f) for f in train_files + test_files])
     n = len(train_files)
     x_test = x[n:] if test_files else None
     return RawData(x[:n], y_train, x_test, y_test if test_files else None, class_names, "image-folder")

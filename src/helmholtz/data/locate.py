@@ -142,7 +142,7 @@ def detect_format(path: Path) -> SourceFormat | None:
     from helmholtz.data.parquet_reader import parquet_files
 
     if parquet_files(path) is not None and not any(p.is_dir() and not p.name.startswith((".", "__"))
-                                                   and not any(p.rglob("*.parquet")) for p in path.iterdir()):
+                                                   and p.name != "data" for p in path.iterdir()):
         return "parquet"
     if cifar_batches_dir(path) is not None:
         return "cifar10-python"

@@ -32,12 +32,14 @@ _SPLITS = {"train": "train", "validation": "train", "valid": "train", "val": "tr
 
 
 def parquet_files(path: Path) -> dict[str, list[Path]] | None:
-    """{split: files} of a folder of Parquet files named by split; None when the folder holds no such file."""
+    """{split: files} of a folder of Parquet files named by split, at its top level or in ``data/`` (where
+    `datasets` exports them); None when there is no such file. Looks nowhere else, so detecting the format of a
+    large image folder reads two directory listings, not its tree."""
     found: dict[str, list[Path]] = {}
-    for f in sorted(path.rglob("*.parquet")):
+    for f in sorted([*path.glob("*.parquet"), *(path / "data").glob("*.parquet")]):
         stem = f.name.lower()
         split = next((v for k, v in _SPLITS.items() if stem.startswith(k)), None)
-        if split is not None and not any(part.startswith(".") for part in f.relative_to(path).parts):
+        if split is not None and not f.name.startswith("."):
             found.setdefault(split, []).append(f)
     return found or None
 
@@ -159,14 +161,9 @@ def read_parquet(path: str | os.PathLike, *, image_column: str | None = None,
     else:
         class_names = tuple(sorted({lab for _, lab, _ in rows}))
         index = {name: i for i, name in enumerate(class_names)}
-    decoded = [_decode_cell(im, where=w) for im, _, w in rows]
-    expected = decoded[0][0].shape[:2]
-    for (arr, _), (_, _, w) in zip(decoded, rows, strict=True):
-        if arr.shape[:2] != expected:
-            raise DataError(f"image is {arr.shape[1]}x{arr.shape[0]} but the first is {expected[1]}x{expected[0]}",
-                            where=w, fix="resize every image to one size first")
-    gray = all(g for _, g in decoded)
-    x = np.stack([a[..., None] if gray else (np.repeat(a[..., None], 3, axis=2) if g else a) for a, g in decoded])
+    from helmholtz.data.image_readers import stack_decoded
+
+    x = stack_decoded([_decode_cell(im, where=w) for im, _, w in rows], [w for _, _, w in rows])
     y = np.asarray([index[lab] for _, lab, _ in rows], dtype=np.int64)
     n = len(cells["train"])
     has_test = bool(cells["test"])

@@ -131,32 +131,34 @@ def _relocated(obj: Any, tmp: Path, out: Path) -> Any:
 _BUDGET_OPTIONS = ("epochs", "patience")
 
 
-def _epoch_cap(run_dir: str | os.PathLike) -> tuple[int, dict[str, Any]]:
-    from helmholtz.sweep.store import Store
-
-    with Store(run_dir) as store:
-        spec = store.spec() or {}
+def _epoch_cap(obs: Observations, where: str | os.PathLike) -> int:
     try:
-        return int(spec["options"]["epochs"]), spec
+        return int(obs.spec["options"]["epochs"])
     except (KeyError, TypeError, ValueError):
-        raise StoreError("the sweep records no epoch cap", where=str(run_dir),
+        raise StoreError("the sweep records no epoch cap", where=str(where),
                          fix="compare sweeps written by this helmholtz") from None
 
 
-def longer_budgets(run_dir: str | os.PathLike, others: Sequence[str | os.PathLike]) -> dict[int, Observations]:
-    """Observations per epoch cap: the sweep in ``run_dir`` and the sweeps in ``others``, which must be the same
-    sweep (data, codec, recipe) trained to a longer cap; each is analysed on its own (`analysis.budget`)."""
+def _budget_invariant(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What two sweeps of one budget check must share: the data, modality, codec and recipe but its cap."""
+    out = {k: spec[k] for k in ("data", "modality", "codec", "options") if k in spec}
+    if "options" in out:
+        out["options"] = {o: v for o, v in out["options"].items() if o not in _BUDGET_OPTIONS}
+    return out
+
+
+def longer_budgets(run_dir: str | os.PathLike, obs: Observations,
+                   others: Sequence[str | os.PathLike]) -> dict[int, Observations]:
+    """Observations per epoch cap: ``obs`` (the sweep in ``run_dir``) and the sweeps in ``others``, which must be the
+    same sweep (data, codec, recipe) trained to a longer cap; each is analysed on its own (`analysis.budget`)."""
     from helmholtz.sweep.spec import spec_differences
 
-    first = load_observations(run_dir)[0]
-    cap, spec = _epoch_cap(run_dir)
-    out = {cap: first}
+    cap = _epoch_cap(obs, run_dir)
+    out = {cap: obs}
     for other in others:
         other_obs = load_observations(other)[0]
-        other_cap, other_spec = _epoch_cap(other)
-        fixed = lambda sp: {k: ({o: v for o, v in sp[k].items() if o not in _BUDGET_OPTIONS} if k == "options"  # noqa: E731
-                                else sp[k]) for k in ("data", "modality", "codec", "options") if k in sp}
-        diffs = spec_differences(fixed(spec), fixed(other_spec))
+        other_cap = _epoch_cap(other_obs, other)
+        diffs = spec_differences(_budget_invariant(obs.spec), _budget_invariant(other_obs.spec))
         if diffs:
             raise StoreError(f"--budget-check needs the same sweep at another epoch cap, but {'; '.join(diffs)}",
                              where=str(other), fix="sweep the same data and recipe with only --epochs changed")
@@ -184,8 +186,8 @@ def build_report(run_dir: str | os.PathLike, *, out_dir: str | os.PathLike | Non
     own = Path(run_dir) / BUDGET_DIR          # an adaptive sweep's own training-budget check
     if not budget_check and (own / STORE_FILE).exists():
         budget_check = (own,)
-    by_budget = longer_budgets(run_dir, budget_check) if budget_check else None
     obs, runs = load_observations(run_dir)
+    by_budget = longer_budgets(run_dir, obs, budget_check) if budget_check else None
     headline = ((obs.adaptive or {}).get("budget") or {}).get("headline")
     if headline in obs.models and analysis_options.get("model") is None:
         analysis_options["model"] = headline      # a focused adaptive sweep decided this architecture's N_approx
