@@ -133,14 +133,29 @@ def _looks_like_audio(path: Path) -> bool:
     return bool(looks_like_audio(path))
 
 
+#: a Parquet file's split by the start of its name (or a `split` column's value): validation joins the training pool
+PARQUET_SPLITS = {"train": "train", "validation": "train", "valid": "train", "val": "train", "test": "test"}
+
+
+def parquet_files(path: Path) -> dict[str, list[Path]] | None:
+    """{split: files} of a folder of Parquet files named by split, at its top level or in ``data/`` (where
+    `datasets` exports them); None when there is no such file. Looks nowhere else, so detecting the format of a
+    large image folder reads two directory listings, not its tree."""
+    found: dict[str, list[Path]] = {}
+    for f in sorted([*path.glob("*.parquet"), *(path / "data").glob("*.parquet")]):
+        stem = f.name.lower()
+        split = next((v for k, v in PARQUET_SPLITS.items() if stem.startswith(k)), None)
+        if split is not None and not f.name.startswith("."):
+            found.setdefault(split, []).append(f)
+    return found or None
+
+
 def detect_format(path: Path) -> SourceFormat | None:
     """The format of an existing path, judged by file names only; None when nothing matches."""
     if path.is_file():
         return {".npz": "npz", ".parquet": "parquet", ".pq": "parquet"}.get(path.suffix.lower())
     if not path.is_dir():
         return None
-    from helmholtz.data.parquet_reader import parquet_files
-
     if parquet_files(path) is not None and not any(p.is_dir() and not p.name.startswith((".", "__"))
                                                    and p.name != "data" for p in path.iterdir()):
         return "parquet"

@@ -25,23 +25,10 @@ import numpy as np
 
 from helmholtz.checks import check_regular_file
 from helmholtz.data.dataset import RawData
+from helmholtz.data.locate import PARQUET_SPLITS, parquet_files
 from helmholtz.errors import DataError
 
 LABEL_NAMES = ("label", "labels", "class", "target")
-_SPLITS = {"train": "train", "validation": "train", "valid": "train", "val": "train", "test": "test"}
-
-
-def parquet_files(path: Path) -> dict[str, list[Path]] | None:
-    """{split: files} of a folder of Parquet files named by split, at its top level or in ``data/`` (where
-    `datasets` exports them); None when there is no such file. Looks nowhere else, so detecting the format of a
-    large image folder reads two directory listings, not its tree."""
-    found: dict[str, list[Path]] = {}
-    for f in sorted([*path.glob("*.parquet"), *(path / "data").glob("*.parquet")]):
-        stem = f.name.lower()
-        split = next((v for k, v in _SPLITS.items() if stem.startswith(k)), None)
-        if split is not None and not f.name.startswith("."):
-            found.setdefault(split, []).append(f)
-    return found or None
 
 
 def _table(path: Path):
@@ -134,7 +121,7 @@ def read_parquet(path: str | os.PathLike, *, image_column: str | None = None,
             s = split
             if s is None:
                 raw = "train" if splits is None else str(splits[i]).strip().lower()
-                s = _SPLITS.get(raw)
+                s = PARQUET_SPLITS.get(raw)
                 if s is None:
                     raise DataError(f"split {splits[i]!r} is not train, validation or test", where=where,
                                     fix="write train, validation or test in the 'split' column")
