@@ -106,8 +106,8 @@ class AudioDemoSize:
 AUDIO_SIZES: dict[str, AudioDemoSize] = {
     # A and D: both learn within 12 epochs of the fast recipe (C, the paper's Fig. 7 partner, needs ~24: see
     # docs/recipes.md); 200 notes per class, because 100 left every model near chance (too few updates)
-    # the budget is summed training time: the starting grid alone is ~36 min of it (24 runs of ~90 s), ~18 min of
-    # wall time at 2 runs at a time; 60 min leaves the adaptive steps ~12 min of wall time
+    # the budget is 40 runs: the focused starting grid is 18 of them (A at every level, D at 40 kbps and the
+    # original; runs of ~90 s on an earlier stop's VM), the other 22 go to the adaptive steps
     "full": AudioDemoSize(notes_per_class=200, levels=(16, 40, 112, None), archs=("A", "D"), seeds=3, epochs=12,
                           width=0.5, max_runs=40),
     "quick": AudioDemoSize(notes_per_class=8, levels=(16, None), archs=("A",), seeds=3, epochs=1, width=0.25,
