@@ -23,7 +23,7 @@ DOC_RUN_COLUMNS = [
     "run_id", "status", "arch", "codec", "level", "level_label", "seed", "spec_json", "test_acc", "test_loss",
     "best_val_acc", "best_epoch", "epochs_to_converge", "epochs_run", "stopped_early", "wall_s", "train_items_per_s",
     "n_params", "device", "precision", "versions_json", "code_version", "host_json", "error", "started_at", "finished_at",
-    "n_test", "n_classes", "predictions",
+    "n_test", "n_classes", "model_json", "predictions",
 ]
 DOC_EPOCH_COLUMNS = ["run_id", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 DOC_LEVEL_STATS = ["codec", "level", "encoder", "unit", "bytes_total_mean", "bytes_payload_mean", "bits_total",
@@ -274,7 +274,9 @@ def test_a_version_1_store_is_read_as_it_is_and_upgraded_before_a_sweep_writes(t
     conn.execute("ALTER TABLE runs DROP COLUMN predictions")
     conn.execute("ALTER TABLE runs DROP COLUMN n_test")
     conn.execute("ALTER TABLE runs DROP COLUMN n_classes")
+    conn.execute("ALTER TABLE runs DROP COLUMN model_json")
     conn.execute("DROP TABLE test_labels")
+    conn.execute("DROP TABLE cross_eval")
     conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
     conn.commit()
     conn.close()
@@ -283,6 +285,6 @@ def test_a_version_1_store_is_read_as_it_is_and_upgraded_before_a_sweep_writes(t
         rows = store.runs(predictions=True)
         assert rows[0]["test_acc"] == 0.5 and "predictions" not in rows[0] and store.test_labels() is None
         store.upgrade()
-        assert store.schema_version == "2"
+        assert store.schema_version == "3"
         assert store.runs(predictions=True)[0]["predictions"] is None
         assert store.runs()[0]["test_acc"] == 0.5          # the old run is still there, unchanged

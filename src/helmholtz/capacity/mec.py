@@ -47,7 +47,8 @@ RULE = (
     "MEC (Friedland et al. 2018, TFMeter): the first weighted layer adds its parameter count; every later weighted "
     "layer adds min(its parameter count, the narrowest activation before it, input included, at 1 bit per scalar "
     "output). Conv (our extension): a filter is one neuron with k·k·C_in+1 shared weights, a conv/pool activation "
-    "is C·H·W outputs; BatchNorm folds into its conv (0 bits); dropout and activations add nothing."
+    "is C·H·W outputs; BatchNorm folds into its conv (0 bits); dropout and activations add nothing; a residual "
+    "block adds its convs by the same rule and emits the C·H·W of its sum."
 )
 
 #: the convolution part of `RULE` on its own, for the docs and the report
@@ -130,6 +131,19 @@ def mec_bits(
             out = scaled_units(layer.out, width=width, n_classes=k)
             params = out * (layer.kernel * layer.kernel * c + 1)
             c, h, w = out, conv_out(h, layer, spec.padding), conv_out(w, layer, spec.padding)
+        elif layer.kind == "res":
+            # a basic block is its convs (rule 2 each, capped by rule 4 each; BN folds in, 0 bits) and the add,
+            # whose output C·H·W is the next activation; the shortcut projection is a conv too
+            assert flat is None, f"{spec.name}: residual block after flatten"
+            out = scaled_units(layer.out, width=width, n_classes=k)
+            h2, w2 = conv_out(h, layer, "same"), conv_out(w, layer, "same")
+            convs = [9 * c * out, 9 * out * out] + ([c * out] if (layer.stride != 1 or c != out) else [])
+            params = sum(convs) + 2 * out * len(convs)
+            inner = min(narrowest, out * h2 * w2)
+            # conv 2 reads conv 1's activation; conv 1 and the shortcut read the block's input
+            bits = sum(min(p, inner if j == 1 else narrowest) for j, p in enumerate(convs))
+            cap = narrowest
+            c, h, w = out, h2, w2
         elif layer.kind == "dense":
             assert flat is not None, f"{spec.name}: dense before flatten"
             out = scaled_units(layer.out, width=width, n_classes=k)
@@ -149,7 +163,9 @@ def mec_bits(
                 f"layer {i} ({layer.kind}) would output {h}×{w}",
                 where="--input-shape", fix="use larger inputs or an architecture with fewer downsampling layers",
             )
-        if layer.kind in ("conv", "dense"):
+        if layer.kind == "res":
+            first_weighted = False
+        elif layer.kind in ("conv", "dense"):
             if first_weighted:
                 bits, first_weighted = params, False
             else:

@@ -22,7 +22,7 @@ from typing import Literal
 
 from helmholtz.errors import ConfigError
 
-LayerKind = Literal["conv", "dense", "relu", "elu", "dropout", "maxpool", "batchnorm", "flatten", "gap"]
+LayerKind = Literal["conv", "dense", "relu", "elu", "dropout", "maxpool", "batchnorm", "flatten", "gap", "res"]
 Padding = Literal["same", "valid"]
 ArchModality = Literal["image", "audio"]
 
@@ -37,7 +37,9 @@ AUDIO_BN_NOTE = (
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer spec. ``out`` is channels (conv) or units (dense); ``LOGITS`` means n_classes."""
+    """One layer spec. ``out`` is channels (conv, res) or units (dense); ``LOGITS`` means n_classes. A ``res``
+    layer is a basic residual block: conv 3×3 (stride) → BN → ReLU → conv 3×3 → BN, plus the input (through a
+    1×1 conv and BN when the shape changes), then ReLU."""
 
     kind: LayerKind
     out: int = 0
@@ -133,7 +135,37 @@ AUDIO_ARCHS: dict[str, ArchSpec] = {
     )
 }
 
+# ---------------------------------------------------------------- the built-in residual family (not in the paper)
+
+def res(out: int, stride: int = 1) -> Layer:
+    return Layer("res", out=out, stride=stride)
+
+
+RESIDUAL_NOTE = "not a paper model: a CIFAR-style ResNet (He et al. 2016, Sec. 4.2) whose width is set by width"
+
+
+def _resnet(name: str, blocks: int, modality: ArchModality) -> ArchSpec:
+    """ResNet-(6n+2) in the CIFAR layout: conv 16 + BN stem, three stages of ``blocks`` basic blocks at 16, 32 and
+    64 channels (stride 2 into stages 2 and 3), global average pooling, FC to the classes. 'same' padding, so
+    any input of at least 4×4 fits."""
+    stages = tuple(res(c, stride=2 if (i > 0 and b == 0) else 1) for i, c in enumerate((16, 32, 64)) for b in range(blocks))
+    layers = (conv(16), BATCHNORM, RELU, *stages, GAP, dense(LOGITS))
+    description = f"ResNet-{6 * blocks + 2}: conv+BN stem, 3 stages × {blocks} basic block(s) at 16/32/64, GAP, FC"
+    return ArchSpec(name, modality, description, 0, layers, padding="same", note=RESIDUAL_NOTE)
+
+
+#: the built-in family beside the paper's models, for either modality: R8 (~78 k parameters at width 1) and R20
+RESIDUAL_ARCHS: dict[str, dict[str, ArchSpec]] = {
+    m: {"R8": _resnet("R8", 1, m), "R20": _resnet("R20", 3, m)} for m in ("image", "audio")  # type: ignore[misc]
+}
+
+#: the paper's A–F of each modality (their parameter counts are checked against the paper)
 ARCHS: dict[str, dict[str, ArchSpec]] = {"image": IMAGE_ARCHS, "audio": AUDIO_ARCHS}
+
+
+def builtin_archs(modality: str) -> dict[str, ArchSpec]:
+    """Every built-in architecture of a modality: the paper's A–F, then the residual family."""
+    return {**ARCHS.get(modality, {}), **RESIDUAL_ARCHS.get(modality, {})}
 
 #: the input each modality's paper models were defined on (C, H, W) and their class count
 PAPER_INPUT: dict[str, tuple[tuple[int, int, int], int]] = {"image": ((3, 32, 32), 10), "audio": ((1, 96, 173), 12)}
@@ -145,12 +177,12 @@ def get_arch(arch: str | ArchSpec, *, modality: ArchModality) -> ArchSpec:
         return arch
     if modality not in ARCHS:
         raise ConfigError(f"modality must be 'image' or 'audio'; got {modality!r}", where="--modality", fix="use image or audio")
-    table = ARCHS[modality]
+    table = builtin_archs(modality)
     spec = table.get(str(arch).strip().upper())
     if spec is None:
         raise ConfigError(
             f"unknown {modality} architecture {arch!r}; expected one of {', '.join(table)}", where="--arch",
-            fix="pass --arch A (see `helmholtz archs`)",
+            fix="pass --arch A, a residual R8/R20, or your own --model MODULE:FACTORY (see `helmholtz archs`)",
         )
     return spec
 

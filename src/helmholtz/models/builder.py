@@ -23,6 +23,26 @@ def keras_init_(model: nn.Module) -> nn.Module:
     return model
 
 
+class BasicBlock(nn.Module):
+    """The residual block of a ``res`` layer (He et al. 2016): two 3×3 convs with BatchNorm, the input added back
+    (through a 1×1 projection with BatchNorm when the stride or the channel count changes), ReLU after the sum."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+
 def build_sequential(spec: ArchSpec, *, input_shape: tuple[int, int, int], n_classes: int, width: float) -> nn.Sequential:
     """Walk the layer specs, tracking the activation shape (C, H, W) or flat features, and emit torch modules."""
     c, h, w = input_shape
@@ -36,6 +56,11 @@ def build_sequential(spec: ArchSpec, *, input_shape: tuple[int, int, int], n_cla
             pad = layer.kernel // 2 if spec.padding == "same" else 0
             modules.append(nn.Conv2d(c, out, layer.kernel, stride=layer.stride, padding=pad))
             c, h, w = out, conv_out(h, layer, spec.padding), conv_out(w, layer, spec.padding)
+        elif kind == "res":
+            assert flat is None, f"{spec.name}: residual block after flatten"
+            out = scaled_units(layer.out, width=width, n_classes=n_classes)
+            modules.append(BasicBlock(c, out, layer.stride))
+            c, h, w = out, conv_out(h, layer, "same"), conv_out(w, layer, "same")
         elif kind == "maxpool":
             modules.append(nn.MaxPool2d(layer.kernel, stride=layer.stride))  # Keras 'valid' pooling: floor
             h, w = pool_out(h, layer), pool_out(w, layer)

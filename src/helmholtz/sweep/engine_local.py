@@ -33,8 +33,10 @@ def execute_run(
     on_epoch: Callable[[EpochRow], None] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     device: str | None = None,
+    keep_weights: bool = True,
 ) -> tuple[RunResult, list[EpochRow]]:
-    """Train one run (a `RunSpec.to_dict()`) on its level's prepared data with exactly ``threads`` torch threads."""
+    """Train one run (a `RunSpec.to_dict()`) on its level's prepared data with exactly ``threads`` torch threads;
+    the result carries the best-validation weights unless ``keep_weights`` is False."""
     import torch
 
     from helmholtz.train.loop import train_run
@@ -42,7 +44,8 @@ def execute_run(
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return train_run(RunSpec.from_dict(spec), data, on_epoch=on_epoch, on_progress=on_progress, device=device)
+        return train_run(RunSpec.from_dict(spec), data, on_epoch=on_epoch, on_progress=on_progress, device=device,
+                         keep_weights=keep_weights)
     finally:
         torch.set_num_threads(previous)
 

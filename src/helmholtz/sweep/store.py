@@ -26,9 +26,10 @@ from helmholtz.sweep.spec import invalid_points, merge_extend, points_text, spec
 from helmholtz.train.spec import RunSpec
 
 STORE_FILE = "results.sqlite"
-SCHEMA_VERSION = "2"
-#: versions this code reads; a version-1 store (no per-item predictions) is upgraded when a sweep writes to it
-READABLE_VERSIONS = ("1", "2")
+SCHEMA_VERSION = "3"
+#: versions this code reads; an older store (1: no per-item predictions; 2: no model provenance, no cross
+#: evaluations) is upgraded when a sweep writes to it
+READABLE_VERSIONS = ("1", "2", "3")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 #: LevelStats fields stored as columns beside the full stats JSON (codecs/cache.py)
@@ -46,15 +47,19 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("wall_s", "REAL"), ("train_items_per_s", "REAL"), ("n_params", "INTEGER"), ("device", "TEXT"),
     ("precision", "TEXT"), ("versions_json", "TEXT"), ("code_version", "TEXT"), ("host_json", "TEXT"),
     ("error", "TEXT"), ("started_at", "TEXT"), ("finished_at", "TEXT"), ("n_test", "INTEGER"),
-    ("n_classes", "INTEGER"),
+    ("n_classes", "INTEGER"), ("model_json", "TEXT"),
 )
 #: the per-item predictions of a run: its predicted class for every test item, in the test split's order, as a
 #: uint8 (≤ 256 classes) or uint16 array; kept out of RUN_COLUMNS so exports and tables stay small
 PREDICTIONS_COLUMN = ("predictions", "BLOB")
 _PLAN_TABLE = ("CREATE TABLE IF NOT EXISTS plan (step INTEGER PRIMARY KEY, kind TEXT, reason TEXT, runs_json TEXT, "
                "state TEXT, created_at TEXT)")
-#: columns added in schema version 2 (ALTER TABLE on upgrade)
-_V2_RUN_COLUMNS = (("n_test", "INTEGER"), ("n_classes", "INTEGER"), PREDICTIONS_COLUMN)
+#: a finished run's best-validation model evaluated on the test split of another level (or its own): the
+#: train-level × test-level matrix. Predictions in the same compact form as the run's own.
+_CROSS_TABLE = ("CREATE TABLE IF NOT EXISTS cross_eval (run_id TEXT, test_label TEXT, test_acc REAL, predictions BLOB, "
+                "seconds REAL, PRIMARY KEY (run_id, test_label))")
+#: columns added in schema versions 2 and 3 (ALTER TABLE on upgrade)
+_V2_RUN_COLUMNS = (("n_test", "INTEGER"), ("n_classes", "INTEGER"), PREDICTIONS_COLUMN, ("model_json", "TEXT"))
 EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
     ("run_id", "TEXT"), ("epoch", "INTEGER"), ("train_loss", "REAL"), ("train_acc", "REAL"), ("val_loss", "REAL"),
     ("val_acc", "REAL"), ("lr", "REAL"), ("seconds", "REAL"),
@@ -70,7 +75,7 @@ CREATE INDEX runs_status ON runs (status);
 CREATE INDEX runs_cell ON runs (level_label, arch);
 CREATE TABLE test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, labels BLOB);
 CREATE TABLE plan (step INTEGER PRIMARY KEY, kind TEXT, reason TEXT, runs_json TEXT, state TEXT, created_at TEXT);
-"""
+""" + _CROSS_TABLE + ";\n"
 _ORDER_RUNS = "ORDER BY level IS NULL, codec, level, arch, seed, run_id"
 
 
@@ -294,6 +299,7 @@ class Store:
             conn.execute("CREATE TABLE IF NOT EXISTS test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, "
                          "labels BLOB)")
             conn.execute(_PLAN_TABLE)
+            conn.execute(_CROSS_TABLE)
             conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
 
         self._write(write)
@@ -419,6 +425,7 @@ class Store:
             "seed": spec["seed"], "spec_json": _json(spec), "versions_json": _json(r.get("versions", {})),
             "host_json": _json(r.get("host", {})), "error": None,
             "stopped_early": int(bool(r.get("stopped_early"))),
+            "model_json": None if r.get("model") is None else _json(r["model"]),
         }
         for name, _ in RUN_COLUMNS:
             if name not in row:
@@ -477,6 +484,21 @@ class Store:
         if status is None:
             return self._rows(f"{select} {_ORDER_RUNS}")
         return self._rows(f"{select} WHERE status=? {_ORDER_RUNS}", (status,))
+
+    # ---------------------------------------------------------------- the train × test-level matrix
+    def put_cross(self, run_id: str, test_label: str, *, predictions: Any, n_classes: int | None, test_acc: float,
+                  seconds: float) -> None:
+        """One finished run's model evaluated on the test split of level ``test_label`` (one transaction)."""
+        blob = encode_predictions(predictions, n_classes)
+        self._write(lambda c: c.execute("INSERT OR REPLACE INTO cross_eval VALUES (?, ?, ?, ?, ?)",
+                                        (run_id, test_label, float(test_acc), blob, float(seconds))))
+
+    def cross(self, *, predictions: bool = False) -> list[dict[str, Any]]:
+        """Every cross evaluation: run_id, test_label, test_acc, seconds (and the predictions' bytes)."""
+        if "cross_eval" not in self._tables(self._conn):
+            return []
+        cols = "run_id, test_label, test_acc, seconds" + (", predictions" if predictions else "")
+        return self._rows(f"SELECT {cols} FROM cross_eval ORDER BY run_id, test_label")
 
     # ---------------------------------------------------------------- the adaptive sweep's plan
     def put_plan_step(self, *, kind: str, reason: str, runs: Sequence[dict[str, Any]], state: str = "") -> int:

@@ -18,7 +18,8 @@ from torch import nn
 
 from helmholtz.data.dataset import Dataset
 from helmholtz.errors import ConfigError, DataError
-from helmholtz.models.archs import build_model, count_params, get_arch
+from helmholtz.models.archs import count_params
+from helmholtz.models.factory import build, check_name, provenance
 from helmholtz.provenance import code_version, host_info, library_versions
 from helmholtz.train.augment import augment_nhwc
 from helmholtz.train.batchnorm import calibration_indices, has_batchnorm, recalibrate_batchnorm
@@ -146,6 +147,14 @@ def evaluate(model: nn.Module, split: DeviceSplit, *, device: torch.device, prec
     return loss_sum.item() / n, correct.item() / n
 
 
+def _state_bytes(model: nn.Module) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+    return buf.getvalue()
+
+
 def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -160,6 +169,7 @@ def train_run(
     on_epoch: Callable[[EpochRow], None] | None = None,
     device: str | torch.device | None = None,
     on_progress: ProgressFn | None = None,
+    keep_weights: bool = False,
 ) -> tuple[RunResult, list[EpochRow]]:
     """Train ``spec.arch`` on ``data`` (already through the codec and `prepare_inputs`) and measure it.
 
@@ -168,11 +178,13 @@ def train_run(
     yields the paper's epochs_to_converge. On CPU, a given ``spec.seed`` gives an identical history: the model
     init, dropout (global torch RNG), shuffling and augmentation (a seeded ``torch.Generator``) all derive from it.
     ``on_epoch`` gets each `EpochRow` as it is measured; ``on_progress`` is called after each training step.
+    ``keep_weights`` returns the best-validation weights in the result (``RunResult.weights``, `save_state`'s bytes),
+    which the sweep keeps to evaluate the model on the other levels' test splits.
     """
     started_at, t_start = _utc_now(), time.perf_counter()
     opts = spec.options
     _check_data(spec, data)
-    get_arch(spec.arch, modality=spec.modality)  # unknown names fail before any data moves
+    check_name(spec.arch, modality=spec.modality)  # unknown names and unimportable factories fail before data moves
     dev = resolve_device(device)
     precision = resolve_precision(opts.precision, dev)
     channels_last = use_channels_last(dev, precision)
@@ -186,7 +198,7 @@ def train_run(
     train = DeviceSplit(data.x_train, data.y_train, device=dev, channels_last=channels_last)
     val = DeviceSplit(data.x_val, data.y_val, device=dev, channels_last=channels_last)
     input_shape = _input_shape(data.x_train, spec.modality)
-    model = build_model(spec.arch, modality=spec.modality, input_shape=input_shape, n_classes=data.n_classes, width=opts.width)
+    model = build(spec.arch, modality=spec.modality, input_shape=input_shape, n_classes=data.n_classes, width=opts.width)
     model = model.to(dev, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     n_params = count_params(model)
     key = (spec.modality, spec.arch, input_shape, data.n_classes, opts.width, str(dev), precision)
@@ -263,5 +275,7 @@ def train_run(
         started_at=started_at, finished_at=_utc_now(),
         test_predictions=test_pred.astype(np.uint8 if data.n_classes <= 256 else np.uint16),
         n_test=len(test), n_classes=data.n_classes,
+        model=provenance(spec.arch, n_params=n_params, width=opts.width),
+        weights=_state_bytes(model) if keep_weights else None,
     )
     return result, history

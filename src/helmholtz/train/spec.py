@@ -180,6 +180,14 @@ class RunResult:
     test_predictions: Any = None
     n_test: int | None = None
     n_classes: int | None = None
+    # the model's provenance (`models.factory.provenance`): name, width, parameter count; a factory's import path
+    # and the hash of its module's source
+    model: dict[str, Any] | None = None
+    # the best-validation weights (torch.save bytes of the state dict) when the sweep keeps them; not stored as such
+    weights: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field but the weights (bytes: the sweep writes them to their own file)."""
+        d = asdict(self)
+        d.pop("weights", None)
+        return d
