@@ -37,7 +37,7 @@ def _fails(args, capsys, match: str) -> None:
 def test_model_json_keys_and_values(capsys):
     code, out, _ = run_cli(["capacity", "model", "--json"], capsys)
     rows = json.loads(out)
-    assert code == 0 and [r["arch"] for r in rows] == list("ABCDEF")
+    assert code == 0 and [r["arch"] for r in rows] == [*"ABCDEF", "R8", "R20"]
     assert all(set(r) >= MODEL_KEYS for r in rows)
     assert rows[0]["params"] == 701_386 and rows[0]["mec_bits"] == 23_690 and "TFMeter" in rows[0]["rule"]
     code, out, _ = run_cli(["capacity", "model", "--arch", "a,f", "--input-shape", "1x28x28", "--width", "0.25",

@@ -309,6 +309,7 @@ def train(
     level: int | None = None,
     arch: str = "A",
     seed: int = 0,
+    model: str | None = None,
     device: str | None = None,
     train_size: int | None = None,
     test_size: int | None = None,
@@ -327,16 +328,19 @@ def train(
     fast recipe, which learns in a short CPU run. ``on_start`` gets the run's `RunSpec` (its resolved recipe: the
     epoch cap a progress display needs) just before training starts."""
     from helmholtz.checks import check_seed
-    from helmholtz.models.archs import IMAGE_ARCHS
+    from helmholtz.models.archs import builtin_archs
     from helmholtz.train.recipes import DEFAULT_TRAIN_RECIPE
 
     recipe.setdefault("recipe", DEFAULT_TRAIN_RECIPE)
 
     codec = str(codec).strip().lower()
     check_codec_level(codec, level)
-    arch = str(arch).strip().upper()
-    if arch not in IMAGE_ARCHS:   # image and audio share the names A..F
-        raise ConfigError(f"--arch got {arch!r}; expected one of {', '.join(IMAGE_ARCHS)}", fix="e.g. --arch A")
+    if model is not None and arch not in (None, "A"):
+        raise ConfigError("--arch and --model both name the model", where="--model", fix="give one of them")
+    (arch,) = model_list(None, model if model is not None else arch, None)
+    if ":" not in arch and arch.partition("@")[0] not in builtin_archs("image"):   # both modalities share the names
+        raise ConfigError(f"--arch got {arch!r}; expected one of {', '.join(builtin_archs('image'))}",
+                          fix="e.g. --arch A, or --model MODULE:FACTORY")
     seed = check_seed(seed, option="--seed")
     train_options(modality="image", **recipe)   # bad values fail before any data is read
     from helmholtz.data import check_split_options
@@ -420,6 +424,28 @@ def _archs(archs: Any) -> tuple[str, ...]:
     return parse_archs(archs if isinstance(archs, str) else ",".join(map(str, archs)))
 
 
+def model_list(archs: Any, model: Any, widths: Any, width: Any = None) -> tuple[str, ...]:
+    """The sweep's models: ``archs`` or ``model`` (not both; default A–F), each at each of ``widths``. A
+    factory is imported now, so a bad one fails before any data is read."""
+    from helmholtz.models.names import parse_model, parse_widths, with_widths
+
+    if archs is not None and model is not None:
+        raise ConfigError("--archs and --model both name the models", where="--model",
+                          fix="use --model for your factory (a comma list may mix in built-ins: --model A,mynet:make)")
+    ws = parse_widths(widths)
+    if ws is not None and width not in (None, 1, 1.0):
+        raise ConfigError(f"--widths and --width {width} both set the width", where="--widths",
+                          fix="use --widths for a family of sizes, or --width for one")
+    names = with_widths(_archs("A,B,C,D,E,F" if archs is None and model is None else archs if model is None else model), ws)
+    for name in names:
+        m = parse_model(name)
+        if m.is_factory:
+            from helmholtz.models.factory import import_factory
+
+            import_factory(m.base)
+    return names
+
+
 def _seeds(seeds: Any) -> tuple[int, ...]:
     from helmholtz.sweep.spec import parse_seeds
 
@@ -489,8 +515,11 @@ def sweep(
     out: str | os.PathLike,
     codec: str | None = None,
     levels: Any = None,
-    archs: Any = "A,B,C,D,E,F",
+    archs: Any = None,
     seeds: Any = 3,
+    model: Any = None,
+    widths: Any = None,
+    keep_weights: bool = True,
     engine: str = "local",
     workers: int = 1,
     threads_per_run: int | None = None,
@@ -518,7 +547,11 @@ def sweep(
 ) -> Sweep:
     """Train every architecture × seed on every level (`helmholtz sweep`), resumable: the same call again trains
     only what is missing. ``levels``: a list (None or 'none' = the original) or '5,10,none' (default: the paper's
-    grid); ``archs``: 'A,F' or a list; ``seeds``: a count (3 → 0, 1, 2), a list, or '0,5,7'. The whole spec, the
+    grid); ``archs``: 'A,F' or a list (default A–F); ``model``: instead of ``archs``, your own models: factories
+    'MODULE:FACTORY' (`models.factory`) or built-in names, one or a comma list; ``widths`` ('0.25,0.5,1'): each model
+    at each width, a family (`models.names`); ``keep_weights``: keep each run's best weights in ``out/weights`` and
+    evaluate them on every level's test split (the train × test-level matrix); ``seeds``: a count (3 → 0, 1, 2), a
+    list, or '0,5,7'. The whole spec, the
     dataset and ``out`` are validated before the first run trains. Returns a `Sweep` handle; the runs that failed
     are in ``handle.failed`` (recorded in the store, retried on the next call).
 
@@ -537,7 +570,7 @@ def sweep(
 
     # everything that needs no data is checked before the dataset is read
     codecs, level_map = parse_grid(codec, _level_texts(levels))
-    arch_list, seed_list = _archs(archs), _seeds(seeds)
+    arch_list, seed_list = model_list(archs, model, widths, recipe.get("width")), _seeds(seeds)
     if not until_decided and (max_runs is not None or max_time is not None or focus or budget_check):
         raise ConfigError("--max-runs, --max-time, --focus and --budget-check are options of an adaptive sweep",
                           fix="add --until-decided")
@@ -577,7 +610,7 @@ def sweep(
     )
     options = dict(engine=engine, workers=workers, address=address, gpus_per_run=gpus_per_run, extend=extend,
                    quiet=quiet, on_event=on_event, dataset=ds, threads_per_run=threads_per_run,
-                   max_retries=max_retries, run_fn=run_fn)
+                   max_retries=max_retries, run_fn=run_fn, keep_weights=bool(keep_weights))
     if until_decided:
         from helmholtz.adaptive.loop import run_until_decided
 

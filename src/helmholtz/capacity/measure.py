@@ -69,21 +69,21 @@ def measure_arch(
     dropout: bool = True,
     on_trial: Callable[[Trial], None] | None = None,
 ) -> EffectiveCapacity:
-    """The effective capacity of architecture ``arch`` (A–F of the dataset's modality, at ``width``) on random
+    """The effective capacity of model ``arch`` (A–F, R8/R20 or a factory MODULE:FACTORY, at ``width``) on random
     labels for ``ds``'s training items, downsampled by ``factor``, beside its MEC on that input shape.
 
     ``dropout=False`` sets every dropout probability to 0, to separate what the optimizer realises from what the
     architecture's dropout (part of A–F as the paper trains them) takes away."""
-    from helmholtz.capacity.mec import mec_bits
-    from helmholtz.models.archs import build_model
+    from helmholtz.capacity.mec_module import model_mec
+    from helmholtz.models.factory import build
 
     spec = get_recipe(recipe)
     x = model_inputs(ds, factor=factor, max_items=max_items, seed=seed)
     shape = tuple(int(s) for s in x.shape[1:])
-    mec = mec_bits(arch, modality=ds.modality, input_shape=shape, n_classes=ds.n_classes, width=width)
+    mec = model_mec(arch, modality=ds.modality, input_shape=shape, n_classes=ds.n_classes, width=width)
 
     def make_model() -> nn.Module:
-        model = build_model(mec.arch, modality=ds.modality, input_shape=shape, n_classes=ds.n_classes, width=width)
+        model = build(arch, modality=ds.modality, input_shape=shape, n_classes=ds.n_classes, width=width)
         if not dropout:
             for module in model.modules():
                 if isinstance(module, nn.Dropout):

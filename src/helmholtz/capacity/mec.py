@@ -87,10 +87,13 @@ class MEC:
     mec_bits: int
     rule: str
     layers: tuple[LayerMEC, ...]
+    uncounted: tuple[str, ...] = ()   # a user module's layers of types the rule does not know (`mec_module`)
+    notes: tuple[str, ...] = ()
 
     def to_dict(self, *, layers: bool = True) -> dict:
         d = {
             "arch": self.arch, "params": self.params, "mec_bits": self.mec_bits, "rule": self.rule,
+            "uncounted": list(self.uncounted), "notes": list(self.notes),
             "modality": self.modality, "input_shape": list(self.input_shape), "classes": self.n_classes,
             "width": self.width, "bits_per_param": self.mec_bits / self.params if self.params else None,
         }

@@ -30,17 +30,27 @@ def _floats(text: str, *, option: str) -> list[float]:
                           fix=f"e.g. {option} 0.05,0.1,0.2,0.4,0.8,1") from None
 
 
-def _archs(text: str, modality: str) -> list[str]:
-    from helmholtz.models.archs import ARCHS
+def _archs(text: str, modality: str, model: str | None = None) -> list[str]:
+    """--arch (A..F, R8, R20, a comma list, or all) or --model (factories, built-ins; not both) → model names."""
+    from helmholtz.models.archs import ARCHS, builtin_archs
+    from helmholtz.models.names import canonical, parse_model
 
     if modality not in ARCHS:
         raise ConfigError(f"--modality got {modality!r}; expected image or audio", where="--modality", fix="e.g. --modality audio")
-    if text.strip().lower() == "all":
-        return list(ARCHS[modality])
-    names = [a.upper() for a in _split(text, option="--arch")]
+    if model is not None:
+        names = [canonical(m) for m in _split(model, option="--model")]
+    elif text.strip().lower() == "all":
+        return list(builtin_archs(modality))
+    else:
+        names = [canonical(a) for a in _split(text, option="--arch")]
     for a in names:
-        if a not in ARCHS[modality]:
-            raise ConfigError(f"--arch got {a!r}; expected A..F or all", where="--arch", fix="e.g. --arch A,F")
+        m = parse_model(a)
+        if m.is_factory:
+            from helmholtz.models.factory import import_factory
+
+            import_factory(m.base)
+        elif m.base not in builtin_archs(modality):
+            raise ConfigError(f"--arch got {a!r}; expected A..F, R8, R20 or all", where="--arch", fix="e.g. --arch A,F")
     return names
 
 
@@ -51,15 +61,28 @@ def model_cmd(
     input_shape: Annotated[str | None, typer.Option("--input-shape", help="C×H×W [default: 3x32x32 image, 1x96x173 audio].")] = None,
     classes: Annotated[int | None, typer.Option("--classes", help="Number of classes [default: 10 image, 12 audio].")] = None,
     width: o.Width = 1.0,
+    model: o.ModelOpt = None,
     layers: Annotated[bool, typer.Option("--layers", help="Show each layer's parameters, cap and bits.")] = False,
     json_out: o.Json = False,
 ) -> None:
-    """Memory-equivalent capacity of A–F in bits, beside the parameter count (shape arithmetic, no training)."""
-    from helmholtz.capacity.mec import RULE, mec_table
+    """Memory-equivalent capacity in bits, beside the parameter count: A–F and R8/R20 by shape arithmetic, your
+    --model by tracing its module (the layer types the rule does not know are named). No training."""
+    from helmholtz.capacity.mec import RULE
     from helmholtz.cli.train_cmds import parse_shape
+    from helmholtz.models.archs import PAPER_INPUT
 
-    shape = parse_shape(input_shape) if input_shape is not None else None
-    rows = mec_table(_archs(arch, modality), modality=modality, input_shape=shape, n_classes=classes, width=width)  # type: ignore[arg-type]
+    names = _archs(arch, modality, model)
+    paper_shape, paper_classes = PAPER_INPUT[modality]
+    shape = parse_shape(input_shape) if input_shape is not None else paper_shape
+    k = paper_classes if classes is None else classes
+    if model is not None:
+        from helmholtz.capacity.mec_module import model_mec
+
+        rows = [model_mec(n, modality=modality, input_shape=shape, n_classes=k, width=width) for n in names]
+    else:
+        from helmholtz.capacity.mec import mec_table
+
+        rows = mec_table(names, modality=modality, input_shape=shape, n_classes=k, width=width)  # type: ignore[arg-type]
     if json_out:
         print_json([r.to_dict(layers=layers) for r in rows])
         return
@@ -79,10 +102,16 @@ def model_cmd(
             for col in ("#", "layer", "output", "params", "cap (bits in)", "bits"):
                 lt.add_column(col, justify="right")
             for lay in r.layers:
-                if lay.params or lay.kind in ("maxpool", "gap", "flatten"):
+                if lay.params or lay.kind in ("maxpool", "gap", "flatten", "pool", "add"):
                     lt.add_row(str(lay.index), lay.kind, "×".join(map(str, lay.shape_out)), f"{lay.params:,}",
                                "–" if lay.cap_bits is None else f"{lay.cap_bits:,}", f"{lay.bits:,}")
             console.print(lt)
+    for r in rows:
+        if r.uncounted:
+            console.print(f"{r.arch}: not counted (layer types the rule does not know; their parameters are in the "
+                          f"count, not in the bits): {'; '.join(r.uncounted)}")
+        for note in r.notes:
+            console.print(f"{r.arch}: {note}")
     console.print(f"rule: {RULE}")
 
 
@@ -161,8 +190,9 @@ def _print_data(result) -> None:
 @capacity_app.command("measure")
 def measure_cmd(
     dataset: o.DatasetArg,
-    arch: Annotated[str, typer.Option("--arch", help="A..F or a comma list.")] = "A",
+    arch: Annotated[str, typer.Option("--arch", help="A..F, R8, R20 or a comma list.")] = "A",
     width: Annotated[float, typer.Option("--width", help="Width multiplier of the model.")] = 0.25,
+    model: o.ModelOpt = None,
     recipe: Annotated[str, typer.Option("--recipe", help="paper (SGD Nesterov, lr 0.01) | fast (AdamW one-cycle), or a comma list (then --json prints a list).")] = "paper",
     budget: Annotated[int, typer.Option("--budget", help="Epochs per trial.")] = 100,
     min_steps: Annotated[int, typer.Option("--min-steps", help="At least this many optimizer steps per trial.")] = 1000,
@@ -192,12 +222,7 @@ def measure_cmd(
     plan = Budget(epochs=budget, seconds=budget_seconds, min_steps=min_steps)
     if max_items < 2 or n_start < 2:
         raise ConfigError(f"--max-items and --n-start must be ≥ 2; got {max_items}, {n_start}", fix="e.g. --n-start 256")
-    from helmholtz.models.archs import ARCHS
-
-    names = [a.upper() for a in _split(arch, option="--arch")]
-    for a in names:
-        if a not in ARCHS["image"]:
-            raise ConfigError(f"--arch got {a!r}; expected A..F", where="--arch", fix="e.g. --arch A,F")
+    names = _archs(arch, "image", model)   # both modalities share the built-in names
     ds = load_dataset(dataset, train_size=train_size, sample_rate=sample_rate, duration_s=duration)
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     results = []

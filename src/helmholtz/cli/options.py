@@ -44,3 +44,5 @@ Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON 
 
 # validated against the recipe's preset in `helmholtz.train.recipes.checked_options` (the CLI and the API share it)
 train_options = checked_options
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Your own model: MODULE:FACTORY, called as factory(input_shape=(C, H, W), n_classes=K, width=w) and returning an nn.Module (logits); a comma list may mix in built-ins (A..F, R8, R20). NAME@W fixes a width.")]
+Widths = Annotated[str | None, typer.Option("--widths", help="A family of sizes from each model: 0.25,0.5,1 (each member's parameter count is reported).")]

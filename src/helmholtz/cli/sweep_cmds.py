@@ -12,6 +12,15 @@ from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
 from helmholtz.train.recipes import DEFAULT_SWEEP_RECIPE
 
+
+def yes_no(text: str, *, option: str) -> bool:
+    """'yes'/'no' (also true/false, on/off, 1/0) → bool; anything else is one line."""
+    t = str(text).strip().lower()
+    if t in ("yes", "y", "true", "on", "1"):
+        return True
+    if t in ("no", "n", "false", "off", "0"):
+        return False
+    raise ConfigError(f"{option} got {text!r}; expected yes or no", where=option, fix=f"e.g. {option} no")
 _FORMATS = ("table", "csv", "json", "parquet")
 
 
@@ -24,7 +33,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Sweep directory: results.sqlite goes here; re-run to resume.")],
         codec: Annotated[str | None, typer.Option("--codec", help="A codec of `helmholtz codecs`, or several in one sweep: jpeg,webp,avif (default: jpeg for images, mp3 for audio; none = the original only).")] = None,
         levels: Annotated[list[str] | None, typer.Option("--levels", help="Comma-separated levels, 'none' = the original (default: each codec's grid). Per codec: --levels jpeg=5,10,20 --levels avif=20,40,60. Several codecs always train the original, their shared reference.")] = None,
-        archs: Annotated[str, typer.Option("--archs", help="Comma-separated architectures (see `helmholtz archs`).")] = "A,B,C,D,E,F",
+        archs: Annotated[str | None, typer.Option("--archs", help="Comma-separated architectures: A..F, R8, R20 (see `helmholtz archs`) \\[default: A,B,C,D,E,F].")] = None,
+        model: o.ModelOpt = None,
+        widths: o.Widths = None,
+        keep_weights: Annotated[str, typer.Option("--keep-weights", help="yes: keep each run's best weights in OUT/weights and evaluate them on every level's test split (the train × test-level matrix); no: keep neither.")] = "yes",
         seeds: Annotated[str, typer.Option("--seeds", help="A count (3 → seeds 0,1,2) or a list (0,5,7).")] = "3",
         engine: Annotated[str, typer.Option("--engine", help="local | ray")] = "local",
         workers: Annotated[int, typer.Option("--workers", help="Runs at once (local: processes; 0 = one per GPU).")] = 1,
@@ -80,7 +92,8 @@ def register(app: typer.Typer) -> None:
         )
         try:
             handle = api.sweep(
-                dataset, out=out, codec=codec, levels=levels, archs=archs, seeds=seeds, engine=engine, workers=workers,
+                dataset, out=out, codec=codec, levels=levels, archs=archs, model=model, widths=widths,
+                keep_weights=yes_no(keep_weights, option="--keep-weights"), seeds=seeds, engine=engine, workers=workers,
                 threads_per_run=threads_per_run, address=address, gpus_per_run=gpus_per_run, max_retries=max_retries,
                 extend=extend, quiet=quiet or json_out, train_size=train_size, test_size=test_size,
                 val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,

@@ -40,8 +40,9 @@ def register(app: typer.Typer) -> None:
         width: o.Width = 1.0,
         json_out: o.Json = False,
     ) -> None:
-        """List the paper's architectures A–F with our parameter count and the paper's."""
-        from helmholtz.models.archs import ARCHS, PAPER_INPUT, build_model, count_params
+        """List the built-in architectures: the paper's A–F (our parameter count and the paper's) and the residual
+        family R8/R20; your own models go in with --model MODULE:FACTORY."""
+        from helmholtz.models.archs import ARCHS, PAPER_INPUT, build_model, builtin_archs, count_params
 
         if modality not in ARCHS:
             raise ConfigError(f"--modality got {modality!r}; expected image or audio", fix="e.g. --modality audio")
@@ -51,11 +52,11 @@ def register(app: typer.Typer) -> None:
         if n_classes < 2:
             raise ConfigError(f"--classes must be ≥ 2; got {n_classes}", fix="e.g. --classes 10")
         rows = []
-        for name, spec in ARCHS[modality].items():
+        for name, spec in builtin_archs(modality).items():
             model = build_model(name, modality=modality, input_shape=shape, n_classes=n_classes, width=width)
             rows.append({
                 "name": name, "modality": modality, "description": spec.description, "params": count_params(model),
-                "paper_params": spec.paper_params, "note": spec.note, "input_shape": list(shape),
+                "paper_params": spec.paper_params or None, "note": spec.note, "input_shape": list(shape),
                 "n_classes": n_classes, "width": width,
             })
         if json_out:
@@ -70,18 +71,22 @@ def register(app: typer.Typer) -> None:
         table.add_column("params", justify="right")
         table.add_column(f"paper ({'×'.join(map(str, paper_shape))}, {paper_classes} cl.)", justify="right")
         for r in rows:
-            table.add_row(r["name"], r["description"], f"{r['params']:,}", f"{r['paper_params']:,}")
+            paper = "–" if r["paper_params"] is None else f"{r['paper_params']:,}"
+            table.add_row(r["name"], r["description"], f"{r['params']:,}", paper)
         console.print(table)
         if modality == "audio":
             console.print(f"note: {rows[0]['note']}")
+        console.print("R8, R20: not in the paper; a CIFAR-style ResNet family whose size is set by --width (or "
+                      "--widths in a sweep). Your own: --model MODULE:FACTORY.")
 
     @app.command("train")
     def train_cmd(
         dataset: o.DatasetArg,
         codec: Annotated[str, typer.Option("--codec", help="none, or a codec of `helmholtz codecs` (jpeg, webp, avif, …, mp3, opus, …).")] = "none",
         level: Annotated[int | None, typer.Option("--level", help="The codec's level: JPEG quality 1..100, MP3 bitrate in kbps, … (see `helmholtz codecs`).")] = None,
-        arch: Annotated[str, typer.Option("--arch", help="Architecture A..F (see `helmholtz archs`).")] = "A",
+        arch: Annotated[str, typer.Option("--arch", help="Architecture A..F, or the residual R8/R20 (see `helmholtz archs`).")] = "A",
         seed: Annotated[int, typer.Option("--seed", help="Seed of the model init, dropout, shuffling and augmentation.")] = 0,
+        model: o.ModelOpt = None,
         train_size: o.TrainSize = None,
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
@@ -116,7 +121,7 @@ def register(app: typer.Typer) -> None:
             batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
             augment=augment, precision=precision, compile=compile_,
         )
-        kwargs = dict(codec=codec, level=level, arch=arch, seed=seed, device=device, train_size=train_size,
+        kwargs = dict(codec=codec, level=level, arch=arch, model=model, seed=seed, device=device, train_size=train_size,
                       test_size=test_size, val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate,
                       duration_s=duration, **recipe)
         outcome = api.train(dataset, **kwargs) if json_out else _train_with_progress(dataset, kwargs)

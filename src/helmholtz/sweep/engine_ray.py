@@ -88,6 +88,7 @@ def run_on_ray(
                 f"each run asks for {gpus_per_run:g} GPUs but the Ray cluster has {gpus:g}", where="--gpus-per-run",
                 fix="use --gpus-per-run 0 on a CPU cluster, or a fraction such as 0.25",
             )
+        check_factories_on_workers(ray, {spec.arch for spec in todo})
         capacity = int(cpus // threads)
         if gpus_per_run > 0:
             capacity = min(capacity, int(gpus // gpus_per_run))
@@ -99,6 +100,21 @@ def run_on_ray(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def check_factories_on_workers(ray, archs) -> None:
+    """A user's model factory must import on the workers, which may not share the driver's sys.path: one probe
+    task per factory module, before any run is submitted; a module that does not import is named in one line."""
+    from helmholtz.models.factory import factory_modules, importable_here
+
+    probe = ray.remote(importable_here).options(num_cpus=0)
+    for module in factory_modules(sorted(archs)):
+        why = ray.get(probe.remote(module))
+        if why is not None:
+            raise ConfigError(
+                f"the model factory's module {module!r} does not import on the Ray workers: {why}", where="--model",
+                fix=f"install {module.split('.')[0]} on every node, or start the cluster with its folder on PYTHONPATH",
+            )
 
 
 def _drive(ray, remote, todo, feed, sink, *, threads: int, run_fn: RunFn, limit: int, max_retries: int) -> None:

@@ -155,11 +155,15 @@ class _Levels:
         self.current: tuple[tuple[str, int | None], Dataset] | None = None
 
     def get(self, spec: RunSpec) -> Dataset:
-        key = (spec.codec if spec.level is not None else REFERENCE, spec.level)
+        return self.get_point(spec.codec, spec.level)
+
+    def get_point(self, codec: str, level: int | None, *, announce: bool = True) -> Dataset:
+        """The prepared data of one level; ``announce=False`` (the matrix's evaluations) emits no level event."""
+        key = (codec if level is not None else REFERENCE, level)
         if self.current is not None and self.current[0] == key:
             return self.current[1]
         self.current = None   # free the previous level before making the next
-        data = self.compress(*key)
+        data = self.compress(*key, announce=announce)
         from helmholtz.train.inputs import prepare_inputs
 
         self.current = (key, prepare_inputs(data))
@@ -181,7 +185,7 @@ class _Levels:
         x = data.x_train.reshape(len(data.x_train), -1)
         self.store.put_level({**stats, "capacity": level_capacity(x, data.y_train)})
 
-    def compress(self, codec: str, level: int | None) -> Dataset:
+    def compress(self, codec: str, level: int | None, *, announce: bool = True) -> Dataset:
         from helmholtz.codecs.cache import compress_dataset
 
         t0 = time.perf_counter()
@@ -189,9 +193,36 @@ class _Levels:
         data, stats = compress_dataset(self.ds, codec=codec, level=level)
         stats_dict = stats.to_dict() if hasattr(stats, "to_dict") else dict(stats)
         self.store.put_level(stats_dict)
-        self.emit({"event": "level", "codec": codec, "level": level, "level_label": level_label(codec, level),
-                   "stats": stats_dict, "seconds": time.perf_counter() - t0})
+        if announce:
+            self.emit({"event": "level", "codec": codec, "level": level, "level_label": level_label(codec, level),
+                       "stats": stats_dict, "seconds": time.perf_counter() - t0})
         return data
+
+
+def check_model_sources(archs: Any, store: Store) -> None:
+    """A sweep resumed with a factory whose module source changed since its runs were stored is refused: the
+    stored results belong to the old code. Built-in models carry no source hash."""
+    from helmholtz.models.factory import factory_modules
+
+    if not factory_modules(archs):
+        return
+    from helmholtz.models.factory import provenance
+
+    stored: dict[str, str] = {}
+    for r in store.runs():
+        info = json.loads(r.get("model_json") or "null") or {}
+        if info.get("source_sha256"):
+            stored.setdefault(str(r["arch"]), info["source_sha256"])
+    for arch in archs:
+        if arch not in stored:
+            continue
+        now = provenance(arch)
+        if now.get("source_sha256") != stored[arch]:
+            raise ConfigError(
+                f"the source of model factory {now.get('factory')} changed since its runs were stored (source hash "
+                f"{stored[arch]} → {now.get('source_sha256')}, {now.get('source_file')})", where="--model",
+                fix="restore the factory's module as it was, or sweep into a new --out",
+            )
 
 
 def all_runs(spec: SweepSpec, store: Store, keep: Callable[[RunSpec], bool] | None = None) -> list[RunSpec]:
@@ -211,8 +242,9 @@ def all_runs(spec: SweepSpec, store: Store, keep: Callable[[RunSpec], bool] | No
 class _Sink:
     """Writes each result to the store as it arrives (one transaction per run) and emits the events."""
 
-    def __init__(self, store: Store, emit: EventFn, *, n_total: int, n_skipped: int) -> None:
-        self.store, self.emit = store, emit
+    def __init__(self, store: Store, emit: EventFn, *, n_total: int, n_skipped: int,
+                 weights_dir: Path | None = None) -> None:
+        self.store, self.emit, self.weights_dir = store, emit, weights_dir
         self.n_total, self.n_finished = n_total, n_skipped
         self.done_now, self.failures = 0, []
         self.started_at: dict[str, str] = {}
@@ -236,6 +268,10 @@ class _Sink:
 
     def finished(self, spec: RunSpec, result: RunResult, epochs: list[EpochRow]) -> None:
         assert result.run_id == spec.run_id, "the executor must return the result of the run it was given"
+        if self.weights_dir is not None and result.weights is not None:
+            from helmholtz.sweep.matrix import save_weights
+
+            save_weights(self.weights_dir, result.run_id, result.weights)   # before the row: a row has its weights
         self.store.put_run(result, epochs)
         self.n_finished += 1
         self.done_now += 1
@@ -270,6 +306,7 @@ def run_sweep(
     run_fn: Callable[..., tuple[RunResult, list[EpochRow]]] | None = None,
     planner: Callable[[Store, SweepSpec, EventFn], bool] | None = None,
     keep: Callable[[RunSpec], bool] | None = None,
+    keep_weights: bool = True,
 ) -> SweepSummary:
     """Run (or resume, or extend) the Helmholtz sweep ``spec`` into ``out_dir/results.sqlite``.
 
@@ -283,7 +320,9 @@ def run_sweep(
     terminal, plain lines with ``quiet``; ``on_event`` also gets every event. ``planner(store, spec, emit)`` is
     called once every planned run has finished or failed; it may record a plan step (more runs) in the store and
     return True to have them trained, or return False to end the sweep (`helmholtz.adaptive`). ``keep`` trims the
-    grid (see `all_runs`); the planner's steps are never trimmed.
+    grid (see `all_runs`); the planner's steps are never trimmed. ``keep_weights`` keeps each run's best weights
+    in ``out_dir/weights`` and evaluates them on the test split of every level (`sweep.matrix`: the train ×
+    test-level matrix); False keeps neither.
     """
     t0 = time.perf_counter()
     if engine not in ("local", "ray"):
@@ -297,9 +336,9 @@ def run_sweep(
     check_threads(threads_per_run, workers, engine=engine)
     if max_retries < 0:
         raise ConfigError(f"max_retries must be ≥ 0; got {max_retries}", fix="e.g. max_retries=2")
-    from helmholtz.models.archs import ARCHS
+    from helmholtz.models.archs import builtin_archs
 
-    validate_sweep(spec, known_archs=ARCHS.get(spec.modality))
+    validate_sweep(spec, known_archs=builtin_archs(spec.modality))
     out = Path(out_dir)
     check_out_dir(out)
     if dataset is None:
@@ -334,6 +373,7 @@ def run_sweep(
         stored = SweepSpec.from_dict(store.init_spec(spec.to_dict(), extend=extend))
         store.put_test_labels(dataset.content_hash, dataset.y_test, dataset.n_classes)
         runs = all_runs(stored, store, keep)
+        check_model_sources(stored.archs, store)
         done = store.done_ids()
         todo = [r for r in runs if r.run_id not in done]
         if todo and engine == "local" and not n_gpus and workers == 1:
@@ -347,7 +387,7 @@ def run_sweep(
               "gpus": n_gpus if engine == "local" else None})
         levels = _Levels(dataset, store, emit)
         skipped = len(runs) - len(todo)
-        sink = _Sink(store, emit, n_total=len(runs), n_skipped=skipped)
+        sink = _Sink(store, emit, n_total=len(runs), n_skipped=skipped, weights_dir=out if keep_weights else None)
         from helmholtz.sweep.engine_local import execute_run, run_in_pool, run_in_process
 
         fn = run_fn or execute_run
@@ -371,6 +411,11 @@ def run_sweep(
             todo = [r for r in runs if r.run_id not in done and r.run_id not in attempted]
             sink.n_total = len(runs)
             emit({"event": "batch", "n_total": len(runs), "n_todo": len(todo)})
+        if keep_weights:
+            from helmholtz.sweep.matrix import cross_evaluate
+
+            cross_evaluate(list(stored.points), store, out, lambda c, lv: levels.get_point(c, lv, announce=False),
+                           threads=threads, emit=emit, first=levels.current[0] if levels.current else None)
         # every level of the grid gets its stats row, also when all its runs were done before
         have = {row["level_label"] for row in store.levels()}
         for codec, level in stored.points:

@@ -242,10 +242,12 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 
 def parse_archs(text: str) -> tuple[str, ...]:
-    """'A,f' → ('A', 'F'); names are the paper's letters, case-insensitive."""
+    """'A,f,r8@0.5,mynet:make' → ('A', 'F', 'R8@0.5', 'mynet:make'): built-in names are case-insensitive, a
+    factory's import path keeps its case (`models.names`)."""
     from helmholtz.checks import split_list
+    from helmholtz.models.names import canonical
 
-    archs = tuple(p.upper() for p in split_list(text, option="--archs", example="A,F"))
+    archs = tuple(canonical(p) for p in split_list(text, option="--archs", example="A,F"))
     if not archs:
         raise ConfigError("--archs is empty", fix=f"e.g. --archs A,F (known: {','.join(ARCH_NAMES)})")
     return archs
@@ -259,12 +261,20 @@ def validate_sweep(spec: SweepSpec, *, known_archs: Iterable[str] | None = None)
     if spec.modality not in DEFAULT_VAL_FRACTION:
         raise ConfigError(f"modality must be 'image' or 'audio'; got {spec.modality!r}", where="sweep spec", fix="load the dataset to detect it")
     _validate_grid(spec)
-    known = tuple(known_archs) if known_archs is not None else ARCH_NAMES
+    from helmholtz.models.archs import builtin_archs
+
+    known = tuple(known_archs) if known_archs is not None else tuple(builtin_archs(spec.modality))
     if not spec.archs:
         raise ConfigError("--archs is empty", fix=f"e.g. --archs A,F (known: {','.join(known)})")
+    from helmholtz.models.names import parse_model
+
     for arch in spec.archs:
-        if arch not in known:
-            raise ConfigError(f"--archs: unknown architecture {arch!r}", fix=f"use names from {','.join(known)} (see `helmholtz archs`)")
+        m = parse_model(arch)
+        if str(m) != arch:
+            raise ConfigError(f"--archs: {arch!r} is spelled {str(m)!r} in a sweep", fix=f"use {str(m)!r}")
+        if not m.is_factory and m.base not in known:
+            raise ConfigError(f"--archs: unknown architecture {arch!r}",
+                              fix=f"use names from {','.join(known)} or --model MODULE:FACTORY (see `helmholtz archs`)")
     if not spec.seeds:
         raise ConfigError("--seeds is empty", fix="e.g. --seeds 3 (seeds 0,1,2) or --seeds 0,5,7")
     if len(spec.seeds) > SEEDS_MAX_COUNT:

@@ -279,3 +279,29 @@ def train_run(
         weights=_state_bytes(model) if keep_weights else None,
     )
     return result, history
+
+
+# ---------------------------------------------------------------- a stored model on another test split
+
+
+def load_state(blob: bytes) -> dict[str, torch.Tensor]:
+    """The inverse of the bytes in `RunResult.weights` (a state dict of CPU tensors)."""
+    import io
+
+    return torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+
+
+def evaluate_stored(spec: RunSpec, state: dict[str, torch.Tensor], x_test: np.ndarray, y_test: np.ndarray, *,
+                    n_classes: int, precision: str, device: str | torch.device | None = None) -> tuple[float, np.ndarray]:
+    """Accuracy and per-item predictions of the run ``spec``'s stored best-validation weights on a test split (of
+    any level of its sweep): the model rebuilt as in `train_run`, the weights loaded, one evaluation in eval mode
+    with the run's precision and memory format, so on the run's own level it repeats the run's test accuracy."""
+    dev = resolve_device(device)
+    channels_last = use_channels_last(dev, precision)
+    model = build(spec.arch, modality=spec.modality, input_shape=_input_shape(x_test, spec.modality),
+                  n_classes=n_classes, width=spec.options.width)
+    model.load_state_dict(state)
+    model = model.to(dev, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    split = DeviceSplit(x_test, y_test, device=dev, channels_last=channels_last)
+    _, acc, pred = evaluate(model, split, device=dev, precision=precision, predictions=True)
+    return acc, pred
