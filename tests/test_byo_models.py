@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -224,8 +223,8 @@ def test_a_factory_sweeps_on_ray_as_it_does_locally(factory, ray_here, data, tmp
     name, _ = factory
     kw = dict(levels="10,none", model=f"{name}:make", widths="0.5", seeds=1, epochs=1, recipe="fast",
               precision="fp32", threads_per_run=1)
-    local = api.sweep(str(data), out=tmp_path / "local", **kw)
-    remote = api.sweep(str(data), out=tmp_path / "ray", engine="ray", **kw)
+    api.sweep(str(data), out=tmp_path / "local", **kw)
+    api.sweep(str(data), out=tmp_path / "ray", engine="ray", **kw)
     from helmholtz.sweep.store import Store
 
     with Store(tmp_path / "local") as s1, Store(tmp_path / "ray") as s2:
