@@ -167,8 +167,18 @@ def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOO
         n_approx=na, n_approx_all=all_na, collapse=col, collapses=collapses, pair=pair, compare_level=level,
         comparisons=comparisons, headline_comparison=head_cmp, recommendation=rec, epochs=epoch_summaries(obs),
         fits=_fits(obs), warnings=tuple(warnings), notes=tuple(notes), codec_comparisons=bd,
+        matrix=_matrix(obs, na, delta=delta, n_boot=n_boot, seed=seed),
     )
     return replace(result, headline=headline(result))
+
+
+def _matrix(obs: Observations, na, *, delta: float, n_boot: int, seed: int):
+    """The train × test-level matrix, with the serving walk of the headline model trained at N_approx."""
+    from helmholtz.analysis.matrix import build_matrix
+
+    trained = {na.model: (na.level,)} if na is not None and na.level else None
+    return build_matrix(obs, delta=delta, n_boot=n_boot, seed=seed, trained_at=trained,
+                        codec=na.codec if na is not None else None)
 
 
 def with_budget_check(result: Analysis, by_budget: dict[int, Observations]) -> Analysis:

@@ -140,6 +140,35 @@ def codecs_text(a: Analysis) -> str:
     return text + (f". {bd}" if bd else "")
 
 
+def serving_text(a: Analysis) -> str:
+    """The matrix's line: how far down a model trained at N_approx, and one trained on the original, serve."""
+    m, na = a.matrix, a.n_approx
+    if m is None or a.headline_model is None:
+        return ""
+    obs = a.obs
+
+    def show(key: str | None) -> str:
+        return obs.level(key).display if key and obs.has_level(key) else str(key)
+
+    parts = []
+    trains = ([na.level] if na is not None and na.level and na.level != obs.levels[0].key else []) + [obs.levels[0].key]
+    for t in trains:
+        s = next((x for x in m.serving if x.model == a.headline_model and x.train == t), None)
+        if s is None:
+            continue
+        what = f"trained at {show(t)}" if t != obs.levels[0].key else f"trained on {show(t)}"
+        if s.lowest is None:
+            served = f"does not serve even {show(obs.levels[0].key)} within {a.tolerance_pp:g} pp"
+        elif s.lowest == obs.levels[0].key:
+            served = f"serves no compressed test level within {a.tolerance_pp:g} pp"
+        else:
+            served = f"serves test data down to {show(s.lowest)} within {a.tolerance_pp:g} pp"
+        if s.stopped_at is not None:
+            served += f" (at {show(s.stopped_at)}: {s.stop_verdict})"
+        parts.append(f"{a.headline_model} {what} {served}")
+    return "; ".join(parts)
+
+
 def headline(a: Analysis) -> str:
     parts = []
     chance_all = a.cells and all(c.at_chance for c in a.cells)
@@ -153,13 +182,18 @@ def headline(a: Analysis) -> str:
         several = codecs_text(a)
         if several:
             parts.append(several)
+        served = serving_text(a)
+        if served:
+            parts.append(served)
         cmp = comparison_text(a.headline_comparison, delta_pp=a.tolerance_pp)
         if cmp:
             parts.append(cmp)
         elif a.pair and a.compare_level is None:
             parts.append(f"{a.pair[0]} vs {a.pair[1]}: no pre-set comparison level in this grid (the paper's q 25 / "
                          "Q 0.75 is missing); pass --compare-at")
-    text = ". ".join(p[0].upper() + p[1:] for p in parts) + "."
+    names = tuple(a.obs.models)
+    # a sentence starts upper case, except with a model's name ('mynet:make' stays as the user spelled it)
+    text = ". ".join(p if p.startswith(names) else p[0].upper() + p[1:] for p in parts) + "."
     if a.warnings:
         text += " Warnings: " + "; ".join(a.warnings) + "."
     return text

@@ -115,6 +115,9 @@ class Observations:
     spec: dict[str, Any] | None = field(default=None, compare=False)
     adaptive: dict[str, Any] | None = field(default=None, compare=False)   # an adaptive sweep's plan and budget
     model_input: dict[str, Any] | None = field(default=None, compare=False)  # input_shape, n_classes (MEC)
+    # the train × test-level matrix: (model, train level, test level) → the seeds trained at the first level and
+    # evaluated on the second's test split (`analysis.matrix`); empty when nothing was evaluated across levels
+    cross: dict[tuple[str, str, str], Cell] = field(default_factory=dict, compare=False)
 
     @property
     def paired_items(self) -> bool:
@@ -368,11 +371,35 @@ def _correct(run: Mapping[str, Any], labels: np.ndarray | None) -> np.ndarray | 
     return pred == labels
 
 
+def _cross_cells(done: Sequence[Mapping[str, Any]], cross_rows: Sequence[Mapping[str, Any]],
+                 labels: np.ndarray | None, keys: set[str]) -> dict[tuple[str, str, str], Cell]:
+    """Cells of the cross evaluations: per (model, train level, test level), the seeds' accuracies and per-item
+    correctness (when every one has predictions). The diagonal (a model on its own level) is the run's own cell."""
+    by_id = {str(r["run_id"]): r for r in done}
+    groups: dict[tuple[str, str, str], list[tuple[int, float, np.ndarray | None, Any]]] = {}
+    for c in cross_rows:
+        run = by_id.get(str(c["run_id"]))
+        test = REFERENCE if c["test_label"] == REFERENCE else str(c["test_label"])
+        if run is None or test not in keys or test == row_key(run):
+            continue
+        correct = _correct({"predictions": c.get("predictions"), "n_classes": run.get("n_classes")}, labels)
+        groups.setdefault((str(run["arch"]), row_key(run), test), []).append(
+            (int(run["seed"]), float(c["test_acc"]), correct, run.get("n_test")))
+    out = {}
+    for (m, t, s), vals in groups.items():
+        vals.sort(key=lambda v: v[0])
+        paired = all(v[2] is not None for v in vals)
+        out[(m, t, s)] = Cell(model=m, level=s, seeds=tuple(v[0] for v in vals), acc=np.array([v[1] for v in vals]),
+                              correct=np.stack([v[2] for v in vals]) if paired else None,
+                              n_test=None if vals[0][3] is None else int(vals[0][3]))
+    return out
+
+
 def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[str, Any]],
                run_rows: Sequence[Mapping[str, Any]], epoch_rows: Sequence[Mapping[str, Any]] = (),
-               labels: np.ndarray | None = None) -> Observations:
+               labels: np.ndarray | None = None, cross_rows: Sequence[Mapping[str, Any]] = ()) -> Observations:
     """Observations of a sweep from the rows of its results store (`Store.spec()`, `.levels()`, `.runs()`,
-    `.epochs()`, `.test_labels()`). Raises StoreError when no run has finished."""
+    `.epochs()`, `.test_labels()`, `.cross()`). Raises StoreError when no run has finished."""
     done = _done(run_rows)
     n_failed = sum(1 for r in run_rows if r.get("status") == "failed")
     if not done:
@@ -427,6 +454,7 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
                    for r in done), unit=unit, modality=modality,
         n_classes=n_classes, notes=tuple(notes), n_failed=n_failed, n_expected=expected,
         spec=dict(spec) if spec else None,
+        cross=_cross_cells(done, cross_rows, labels if paired else None, {lv.key for lv in levels}),
     )
 
 
@@ -437,7 +465,7 @@ def read_store(store) -> tuple[Observations, list[dict[str, Any]]]:
     runs = store.runs(status=None, predictions=True)
     labels = store.test_labels()
     obs = from_store(spec=store.spec(), level_rows=store.levels(), run_rows=runs, epoch_rows=store.epochs(),
-                     labels=None if labels is None else labels[0])
+                     labels=None if labels is None else labels[0], cross_rows=store.cross(predictions=True))
     return obs, runs
 
 __all__ = ["REFERENCE", "WINDOW", "Cell", "LevelInfo", "Observations", "RunInfo", "from_store", "read_store", "sort_levels"]

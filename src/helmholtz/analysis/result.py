@@ -68,6 +68,7 @@ class Analysis:
     headline: str = field(default="")
     codec_comparisons: tuple[CodecComparison, ...] = ()   # BD-rate/BD-accuracy between codecs, several codecs only
     budget_check: BudgetCheck | None = None   # the same verdicts at a longer training budget? (tables with epochs)
+    matrix: Any = None                        # `analysis.matrix.Matrix`: train × test level, when cross-evaluated
 
     @property
     def partial(self) -> bool:
@@ -118,6 +119,7 @@ class Analysis:
             "warnings": list(self.warnings),
             "notes": list(self.notes),
             "budget_check": None if self.budget_check is None else self.budget_check.to_json(),
+            "matrix": None if self.matrix is None else self.matrix.to_dict(),
             "tolerance_pp": self.tolerance_pp, "n_boot": self.n_boot, "seed": self.seed,
             "paired_items": self.obs.paired_items, "unit": self.obs.unit,
             "n_done": self.obs.n_done, "n_failed": self.obs.n_failed, "n_expected": self.obs.n_expected,

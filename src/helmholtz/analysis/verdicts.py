@@ -120,16 +120,25 @@ def level_verdict(boot: PairedBootstrap, model: str, lv: LevelInfo, ref: str, de
     if at_chance(obs, model, ref):
         return LevelVerdict(**base, verdict="inconclusive", diff=d.point, ci=None, n_seeds=n,
                             reason="the reference is at chance: the model learned nothing to lose")
-    if n < MIN_SEEDS:
-        return LevelVerdict(**base, verdict="inconclusive", diff=d.point, ci=None, n_seeds=n,
-                            reason=f"n = {n}, too few seeds for a verdict (needs ≥ {MIN_SEEDS})",
+    verdict, ci, reason = margin_verdict(d, n, delta)
+    if ci is None:
+        return LevelVerdict(**base, verdict=verdict, diff=d.point, ci=None, n_seeds=n, reason=reason,
                             more_seeds=MIN_SEEDS - n)
-    lo, hi = d.interval(0.90)
-    verdict: LevelVerdictName = "holds" if lo > -delta else "drops" if hi < -delta else "inconclusive"
     extra = None
     if verdict == "inconclusive":
         extra = more_seeds(d, lambda lo_, hi_: lo_ > -delta or hi_ < -delta)
-    return LevelVerdict(**base, verdict=verdict, diff=d.point, ci=(lo, hi), n_seeds=n, more_seeds=extra)
+    return LevelVerdict(**base, verdict=verdict, diff=d.point, ci=ci, n_seeds=n, more_seeds=extra)
+
+
+def margin_verdict(d, n: int, delta: float) -> tuple[LevelVerdictName, tuple[float, float] | None, str]:
+    """The one rule for "does this difference stay within δ": (verdict, one-sided 95 % bounds, reason). Holds when
+    the lower bound is above −δ, drops when the upper is below −δ, else inconclusive; under `MIN_SEEDS` common
+    seeds there is no interval and the verdict is inconclusive."""
+    if n < MIN_SEEDS:
+        return "inconclusive", None, f"n = {n}, too few seeds for a verdict (needs ≥ {MIN_SEEDS})"
+    lo, hi = d.interval(0.90)
+    verdict: LevelVerdictName = "holds" if lo > -delta else "drops" if hi < -delta else "inconclusive"
+    return verdict, (lo, hi), ""
 
 
 def _boundary_bits(boot: PairedBootstrap, obs: Observations, model: str, ref: str, walk: list[LevelInfo],
