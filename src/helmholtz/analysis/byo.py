@@ -11,6 +11,9 @@ One row per run, with columns:
 - ``n_classes`` (optional): for the chance-level check;
 - either ``correct``: a string of 0/1, one character per test item, in the same item order in every row (this
   pairs every difference over items), or ``accuracy`` (a fraction) and ``n_test`` (the test items);
+- ``test_level`` (optional, default: ``level``): the level whose test split the row was scored on. Rows with a
+  ``test_level`` other than their ``level`` are the train × test-level matrix (`analysis.matrix`): a model
+  trained at ``level`` and deployed on ``test_level`` data, compared with the models trained at ``test_level``;
 - ``epochs`` or ``budget`` (optional): the training budget of the run. With two or more budgets in one table, the
   smallest is the answer's and each longer one is a training-budget check (`analysis.budget`): runs of different
   budgets never mix in one verdict, and the same (model, level, seed) may appear once per budget.
@@ -171,8 +174,9 @@ def _level_of(row: Mapping[str, Any]) -> str:
 
 def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_item: bool) -> Observations:
     """Observations of ``rows`` (row number in the file, row)."""
-    seen: dict[tuple[str, str, int], int] = {}
+    seen: dict[tuple[str, str, str, int], int] = {}
     bits: dict[str, float | None] = {}
+    cross_values: dict[tuple[str, str, str], list[tuple[int, float, np.ndarray | None, int]]] = {}
     params: dict[str, int | None] = {}
     values: dict[tuple[str, str], list[tuple[int, float, np.ndarray | None, int]]] = {}
     n_items = None
@@ -184,13 +188,17 @@ def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_ite
             if _blank(row.get(c)):
                 raise DataError(f"empty {c!r}", where=where, fix=f"fill {c!r} in every row")
         model, level = str(row["model"]).strip(), _level_of(row)
+        test = level if _blank(row.get("test_level")) else _level_of({"level": row["test_level"]})
         seed = _seed(row["seed"], where=where)
-        key = (model, level, seed)
+        key = (model, level, test, seed)
         if key in seen:
-            raise DataError(f"duplicate run: model {model}, level {level}, seed {seed} (also row {seen[key]})",
-                            where=where, fix="keep one row per (model, level, seed)")
+            tested = "" if test == level else f", tested at {test}"
+            raise DataError(f"duplicate run: model {model}, level {level}{tested}, seed {seed} (also row {seen[key]})",
+                            where=where, fix="keep one row per (model, level, test_level, seed)")
         seen[key] = i
-        if not _blank(row.get("bits")):
+        into = values if test == level else cross_values
+        cell_key = (model, level) if test == level else (model, level, test)
+        if test == level and not _blank(row.get("bits")):   # a cross row's bits would be its train level's
             b = _num(row["bits"], kind=float, where=where, column="bits")
             if not b > 0:
                 raise DataError(f"'bits' must be positive; got {b}", where=where, fix="write measured bits > 0")
@@ -198,7 +206,7 @@ def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_ite
                 raise DataError(f"level {level} has bits {bits[level]} and {b} in different rows", where=where,
                                 fix="write the same measured bits in every row of a level")
             bits[level] = b
-        else:
+        elif test == level:
             bits.setdefault(level, None)
         if not _blank(row.get("params")):
             params[model] = _num(row["params"], kind=int, where=where, column="params")
@@ -226,7 +234,7 @@ def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_ite
                     raise DataError(f"'accuracy' {acc} contradicts 'correct' ({int(correct.sum())} of {n_items} "
                                     f"items right = {correct.mean():.6g})", where=where,
                                     fix="drop the 'accuracy' column (it is read from 'correct') or fix the row")
-            values.setdefault((model, level), []).append((seed, float(correct.mean()), correct, n_items))
+            into.setdefault(cell_key, []).append((seed, float(correct.mean()), correct, n_items))
         else:
             acc = _num(row["accuracy"], kind=float, where=where, column="accuracy")
             n_test = _num(row["n_test"], kind=int, where=where, column="n_test")
@@ -244,7 +252,7 @@ def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_ite
             if abs(k - round(k)) > 0.01 and not warnings:
                 warnings.append(f"{where}: accuracy {acc} is not a count out of n_test {n_test} "
                                 f"({k:.2f} of {n_test} items); check the accuracy and n_test columns")
-            values.setdefault((model, level), []).append((seed, acc, None, n_test))
+            into.setdefault(cell_key, []).append((seed, acc, None, n_test))
     models = sorted(params, key=lambda m: (params[m] is None, params[m] or 0, m))
     no_ref = [m for m in models if (m, REFERENCE) not in values]
     if no_ref:
@@ -261,17 +269,25 @@ def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_ite
         number = int(float(lv)) if _is_number(lv) and float(lv).is_integer() else None
         levels.append(LevelInfo(key=lv, codec="custom", level=number, display=lv, bits=bits[lv],
                                 bits_total=bits[lv], raw_bits=bits.get(REFERENCE)))
-    cells = {}
-    for (model, level), vals in values.items():
+    def cell(model: str, level: str, vals: list) -> Cell:
         vals.sort(key=lambda t: t[0])
-        cells[(model, level)] = Cell(
-            model=model, level=level, seeds=tuple(v[0] for v in vals), acc=np.array([v[1] for v in vals]),
-            correct=np.stack([v[2] for v in vals]) if per_item else None, n_test=vals[0][3])
+        return Cell(model=model, level=level, seeds=tuple(v[0] for v in vals), acc=np.array([v[1] for v in vals]),
+                    correct=np.stack([v[2] for v in vals]) if per_item else None, n_test=vals[0][3])
+
+    cells = {(m, lv): cell(m, lv, vals) for (m, lv), vals in values.items()}
+    cross = {}
+    for (m, t, s), vals in cross_values.items():
+        for lv in (t, s):
+            if (m, lv) not in values:
+                raise DataError(f"model {m} has rows trained at {t} and tested at {s}, but no row trained and tested "
+                                f"at {lv}", where=str(path),
+                                fix=f"add the runs of {m} at level {lv} (test_level {lv}, or the column left empty)")
+        cross[(m, t, s)] = cell(m, s, vals)
     notes = tuple(warnings) + (() if per_item else (
         "accuracies without per-item results: differences are paired over seeds only, "
         "and the test set's binomial variance is added per cell",))
     return Observations(levels=sort_levels(levels), models=tuple(models), params=params, cells=cells, unit="bits",
-                        modality="custom", n_classes=n_classes, notes=notes)
+                        modality="custom", n_classes=n_classes, notes=notes, cross=cross)
 
 
 def _is_number(text: str) -> bool:

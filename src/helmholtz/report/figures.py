@@ -9,7 +9,10 @@
   paper's Q exists for JPEG and MP3 only), and then with several codecs one curve per (architecture, codec);
 - **epochs_vs_q** (paper Fig. 5/8): median epochs to converge; a triangle marks a median that is only a bound
   (censored runs), a cross a cell whose runs were still improving at the cap;
-- **accuracy_vs_params** (paper Fig. 6/9): accuracy against parameters at the pre-set comparison level.
+- **accuracy_vs_params** (paper Fig. 6/9): accuracy against parameters at the pre-set comparison level;
+- **train_test_matrix** (when the sweep evaluated its models across levels): per architecture, a heat map of
+  acc(trained at row → tested at column) − acc(trained and tested at the column), in pp, each cell marked with
+  its verdict at δ (holds / drops / ? inconclusive; the diagonal is the matched cell).
 """
 
 from __future__ import annotations
@@ -281,12 +284,60 @@ def accuracy_vs_params(a: Analysis):
     return fig
 
 
+_SHORT = {"holds": "holds", "drops": "drops", "inconclusive": "?", "matched": "="}
+#: drawn when the analysis has a train × test-level matrix
+MATRIX_FIGURE = "train_test_matrix"
+
+
+def train_test_matrix(a: Analysis):
+    """Heat maps of the matrix, one per architecture (the headline's first), at most four."""
+    m, obs = a.matrix, a.obs
+    models = [x for x in ([a.headline_model] if a.headline_model else []) + list(obs.models)
+              if any(c.model == x for c in m.cells)]
+    models = list(dict.fromkeys(models))[:4]
+    keys = [k for k in m.levels if any(c.train == k or c.test == k for c in m.cells)]
+    side = max(3.2, 0.55 * len(keys) + 1.6)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(min(6.6 * 2, side * len(models) + 1.0), side + 0.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(models), squeeze=False)[0]
+    diffs = [abs(c.diff) * 100 for c in m.cells if c.diff is not None]
+    vmax = max(a.tolerance_pp * 2, max(diffs, default=1.0))
+    names = [obs.level(k).display.replace("the original", "original") for k in keys]
+    image = None
+    for ax, model in zip(axes, models, strict=False):
+        grid = np.full((len(keys), len(keys)), np.nan)
+        for c in m.cells:
+            if c.model != model or c.train not in keys or c.test not in keys:
+                continue
+            i, j = keys.index(c.train), keys.index(c.test)
+            grid[i, j] = 100 * c.diff if c.diff is not None else np.nan
+            text = _SHORT[c.verdict] if c.verdict == "matched" else (
+                f"{100 * c.diff:+.1f}\n{_SHORT[c.verdict]}" if c.diff is not None else _SHORT[c.verdict])
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if c.diff is not None and abs(100 * c.diff) > 0.6 * vmax else "black")
+        image = ax.imshow(grid, cmap="RdBu", vmin=-vmax, vmax=vmax)
+        ax.set_xticks(range(len(keys)), names, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(keys)), names, fontsize=7)
+        ax.set_xlabel("tested at")
+        ax.set_ylabel("trained at")
+        ax.set_title(_label(a, model), fontsize=9)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes), shrink=0.8, label="pp vs the model trained at the test level")
+    fig.suptitle(f"Train × test level: accuracy difference to the matched cell (δ = {a.tolerance_pp:g} pp)",
+                 fontsize=10)
+    return fig
+
+
 _BUILDERS = {
     "difference_vs_bits": (difference_vs_bits, "Accuracy difference to the original vs measured bits: verdicts, "
                                                "N_approx and the collapse point"),
     "accuracy_vs_q": (accuracy_vs_q, "Accuracy vs compression, with the paper's fitted curve"),
     "epochs_vs_q": (epochs_vs_q, "Epochs to converge vs compression"),
     "accuracy_vs_params": (accuracy_vs_params, "Accuracy vs parameters at the pre-set comparison level"),
+    MATRIX_FIGURE: (train_test_matrix, "Train level × test level: what deploying on other data costs, with verdicts"),
 }
 
 
@@ -298,7 +349,7 @@ def write_figures(a: Analysis, out_dir: Path) -> list[FigureFiles]:
     files = []
     # a fixed hash salt and no date make the SVGs byte-identical for the same data (diffable reports)
     with matplotlib.rc_context({"svg.hashsalt": "helmholtz", "svg.fonttype": "path"}):
-        for name in FIGURES:
+        for name in FIGURES + ((MATRIX_FIGURE,) if a.matrix is not None and a.matrix.cells else ()):
             build, title = _BUILDERS[name]
             fig = build(a)
             buf = io.BytesIO()

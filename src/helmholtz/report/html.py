@@ -23,6 +23,7 @@ from helmholtz.report.summary import (
     collapse_table,
     comparison_table,
     epoch_table,
+    matrix_table,
     n_approx_table,
     napprox_by_codec_table,
     recipe_lines,
@@ -186,6 +187,13 @@ def render_html(a: Analysis, figures: Sequence[FigureFiles], *, meta: Mapping[st
         "provenance": ("Code, libraries and hardware", _provenance(meta)),
     }
     order = list(SECTIONS)
+    if a.matrix is not None and a.matrix.cells:
+        sections["matrix"] = ("Train level × test level (deploying on other data)", _table(matrix_table(a)) + (
+            "<p class=\"note\">Each cell: models trained at the row's level, tested on the column's test split, minus "
+            "the models trained and tested at the column's level; paired over seeds and test items, verdicts at "
+            f"δ = {a.tolerance_pp:g} pp by the N_approx rule. The walk down the test levels stops at the first that "
+            "does not hold.</p>"))
+        order.insert(order.index("levels") + 1, "matrix")
     for sid, title, body in extra:
         sections[sid] = (title, body)
         # the codecs compared belong beside N_approx; other additions (timeline, capacity) before 'method'

@@ -96,6 +96,23 @@ def verdict_table(a: Analysis) -> Table:
             rows)
 
 
+def matrix_table(a: Analysis) -> Table:
+    """The train × test-level matrix: each cell against the model trained at its test level."""
+    m, obs = a.matrix, a.obs
+    rows = []
+    for c in (m.cells if m is not None else ()):
+        if c.verdict == "matched":
+            continue
+        rows.append([c.model, obs.level(c.train).display, obs.level(c.test).display, num(c.acc, 4), pp(c.diff),
+                     _ci(c.ci), c.verdict, str(c.n_seeds), c.reason])
+    for s in (m.serving if m is not None else ()):
+        lowest = obs.level(s.lowest).display if s.lowest else "—"
+        stop = f"; stops at {obs.level(s.stopped_at).display} ({s.stop_verdict})" if s.stopped_at else ""
+        rows.append([s.model, obs.level(s.train).display, "serves down to", lowest, "", "", "", "", stop.lstrip("; ")])
+    return (("model", "trained at", "tested at", "acc", "diff to matched", "90% CI (pp)", "verdict", "seeds", "note"),
+            rows)
+
+
 def n_approx_table(a: Analysis) -> Table:
     unit = a.obs.unit
     rows = [[x.model, x.codec, x.status, x.display, short(x.bits), short(x.bits_total),
