@@ -115,3 +115,48 @@ def test_bad_tables_get_one_line(tmp_path, capsys, case, message):
         return
     code, _, err = run_cli(["inspect", _bad(tmp_path, pa.table(columns))], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_image_and_label_columns_override_the_detection_through_cli_and_sweep(tmp_path, capsys):
+    """Two image columns and two label columns: detection takes 'image' and 'label'; --image-column/--label-column
+    take the others, and a sweep records them in its spec (so a resume reads the same columns)."""
+    import json
+
+    x, y = _images(48, 3, size=8)
+    x2 = 255 - x
+    split = ["test" if i % 4 == 0 else "train" for i in range(48)]
+    path = tmp_path / "two.parquet"
+    pq.write_table(pa.table({"image": pa.array([_png(a) for a in x], type=pa.binary()),
+                             "thumb": pa.array([_png(a) for a in x2], type=pa.binary()),
+                             "label": pa.array(y, type=pa.int64()), "coarse": pa.array(y % 2, type=pa.int64()),
+                             "split": split}), path)
+    code, out, err = run_cli(["inspect", str(path), "--json"], capsys)
+    default = json.loads(out)
+    code2, out2, err2 = run_cli(["inspect", str(path), "--image-column", "thumb", "--label-column", "coarse",
+                                 "--json"], capsys)
+    assert code == code2 == 0, err + err2
+    chosen = json.loads(out2)
+    assert default["n_classes"] == 3 and chosen["n_classes"] == 2
+    assert default["content_hash"] != chosen["content_hash"]
+    import helmholtz as hz
+
+    ds = hz.load_dataset(path, image_column="thumb", label_column="coarse")
+    assert ds.content_hash == chosen["content_hash"]
+    assert (ds.x_test.astype(int) + hz.load_dataset(path).x_test == 255).all()   # the inverted column (same rows)
+    code, _, err = run_cli(["sweep", str(path), "--out", str(tmp_path / "s"), "--image-column", "thumb",
+                            "--label-column", "coarse", "--archs", "A", "--width", "0.125", "--levels", "none",
+                            "--seeds", "1", "--epochs", "1", "--recipe", "fast", "--precision", "fp32",
+                            "--keep-weights", "no", "--quiet"], capsys)
+    assert code == 0, err
+    from helmholtz.sweep.store import Store
+
+    with Store(tmp_path / "s") as store:
+        data = store.spec()["data"]
+        assert (data["image_column"], data["label_column"]) == ("thumb", "coarse")
+        assert data["data_hash"] == chosen["content_hash"] and not (tmp_path / "s" / "weights").exists()
+    code, _, err = run_cli(["inspect", str(path), "--image-column", "nope"], capsys)
+    assert code == 2 and "no column 'nope'" in err
+    npz = tmp_path / "d.npz"
+    np.savez(npz, x_train=x[:, :, :, None], y_train=y, x_test=x[:8, :, :, None], y_test=y[:8])
+    code, _, err = run_cli(["inspect", str(npz), "--label-column", "coarse"], capsys)
+    assert code == 2 and "--label-column applies to Parquet tables" in err

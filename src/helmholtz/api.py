@@ -52,13 +52,25 @@ def load_dataset(
     split_seed: int = 0,
     sample_rate: int = 44100,
     duration_s: float = 2.0,
+    image_column: str | None = None,
+    label_column: str | None = None,
 ) -> Dataset:
     """A known name (``fashion-mnist``, ``mnist``, ``cifar10``) or a path → a `Dataset` with fixed splits
-    (`helmholtz inspect`). Every option is checked before anything is read."""
+    (`helmholtz inspect`); ``image_column``/``label_column`` name a Parquet table's columns. Every option is
+    checked before anything is read."""
     from helmholtz.data import load_dataset as _load
 
     return _load(source, train_size=train_size, test_size=test_size, val_fraction=val_fraction,
-                 split_seed=split_seed, sample_rate=sample_rate, duration_s=duration_s)
+                 split_seed=split_seed, sample_rate=sample_rate, duration_s=duration_s, image_column=image_column,
+                 label_column=label_column)
+
+
+_COLUMNS = ("image_column", "label_column")
+
+
+def _columns(image_column: str | None, label_column: str | None) -> dict[str, str]:
+    """The Parquet column overrides that were given (a Dataset passed in takes none)."""
+    return {k: v for k, v in (("image_column", image_column), ("label_column", label_column)) if v}
 
 
 def _dataset(source: Any, **load: Any) -> Dataset:
@@ -66,9 +78,10 @@ def _dataset(source: Any, **load: Any) -> Dataset:
     from helmholtz.data import check_split_options
     from helmholtz.data.dataset import Dataset
 
-    check_split_options(**load)
+    check_split_options(**{k: v for k, v in load.items() if k not in _COLUMNS})
     if isinstance(source, Dataset):
-        given = {k: v for k, v in load.items() if k in ("train_size", "test_size", "val_fraction") and v is not None}
+        given = {k: v for k, v in load.items() if k in ("train_size", "test_size", "val_fraction", *_COLUMNS)
+                 and v is not None}
         if given:
             raise ConfigError(f"{', '.join(given)} cannot re-split a Dataset that is already loaded",
                               fix="pass these to hz.load_dataset, or pass the name or path instead of the Dataset")
@@ -317,6 +330,8 @@ def train(
     split_seed: int = 0,
     sample_rate: int = 44100,
     duration_s: float = 2.0,
+    image_column: str | None = None,
+    label_column: str | None = None,
     on_epoch: Callable[[EpochRow], None] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     on_start: Callable[[RunSpec], None] | None = None,
@@ -351,7 +366,7 @@ def train(
     from helmholtz.train.device import resolve_device
 
     dev = resolve_device(device)
-    ds = _dataset(dataset, **load)
+    ds = _dataset(dataset, **load, **_columns(image_column, label_column))
     from helmholtz.codecs.registry import CODECS as _REGISTRY
 
     if codec in _REGISTRY and _REGISTRY[codec].modality != ds.modality:
@@ -370,6 +385,7 @@ def train(
         val_fraction=float(ds.info.get("val_fraction") or val_fraction or 0.1), split_seed=split_seed,
         sample_rate=sample_rate if audio and sample_rate != DEFAULT_SAMPLE_RATE else None,
         duration_s=duration_s if audio and duration_s != DEFAULT_DURATION_S else None,
+        image_column=image_column or None, label_column=label_column or None,
     )
     spec = RunSpec(data=data_ref, codec=codec, level=level, arch=arch, seed=seed, options=opts, modality=ds.modality)
     compressed, stats = compress_dataset(ds, codec=codec, level=level)
@@ -535,6 +551,8 @@ def sweep(
     split_seed: int = 0,
     sample_rate: int = 44100,
     duration_s: float = 2.0,
+    image_column: str | None = None,
+    label_column: str | None = None,
     run_fn: Callable[..., Any] | None = None,
     until_decided: bool = False,
     max_runs: int | None = None,
@@ -598,7 +616,7 @@ def sweep(
     out_dir = Path(out)
     check_out_dir(out_dir)
     check_threads(threads_per_run, workers, engine=engine)
-    ds = _dataset(dataset, **load)
+    ds = _dataset(dataset, **load, **_columns(image_column, label_column))
     if until_decided and level_map is None:
         level_map = {c: list(coarse_levels(c)) for c in codecs or (default_codec(ds.modality),)}
     spec = make_sweep_spec(
@@ -607,6 +625,7 @@ def sweep(
         test_size=test_size, val_fraction=ds.info.get("val_fraction", val_fraction), split_seed=split_seed,
         data_hash=ds.content_hash, sample_rate=sample_rate if ds.modality == "audio" else None,
         duration_s=duration_s if ds.modality == "audio" else None,
+        image_column=image_column, label_column=label_column,
     )
     options = dict(engine=engine, workers=workers, address=address, gpus_per_run=gpus_per_run, extend=extend,
                    quiet=quiet, on_event=on_event, dataset=ds, threads_per_run=threads_per_run,

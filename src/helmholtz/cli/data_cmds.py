@@ -9,7 +9,9 @@ import typer
 from helmholtz.cli.options import (
     DatasetArg,
     Duration,
+    ImageColumn,
     Json,
+    LabelColumn,
     SampleRate,
     SplitSeed,
     TestSize,
@@ -90,6 +92,8 @@ def register(app: typer.Typer) -> None:
         split_seed: SplitSeed = 0,
         sample_rate: SampleRate = 44100,
         duration: Duration = 2.0,
+        image_column: ImageColumn = None,
+        label_column: LabelColumn = None,
         json_out: Json = False,
     ) -> None:
         """Show a dataset's format, item shape, classes, counts per split and class, and content hash."""
@@ -98,7 +102,8 @@ def register(app: typer.Typer) -> None:
         from helmholtz.data import describe_dataset
 
         ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction,
-                          split_seed=split_seed, sample_rate=sample_rate, duration_s=duration)
+                          split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,
+                          image_column=image_column, label_column=label_column)
         info = describe_dataset(ds)
         if json_out:
             print_json(info)

@@ -46,3 +46,5 @@ Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON 
 train_options = checked_options
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Your own model: MODULE:FACTORY, called as factory(input_shape=(C, H, W), n_classes=K, width=w) and returning an nn.Module (logits); a comma list may mix in built-ins (A..F, R8, R20). NAME@W fixes a width.")]
 Widths = Annotated[str | None, typer.Option("--widths", help="A family of sizes from each model: 0.25,0.5,1 (each member's parameter count is reported).")]
+ImageColumn = Annotated[str | None, typer.Option("--image-column", help="Parquet: the column holding the images (default: detected: a struct with bytes, or raw encoded bytes).")]
+LabelColumn = Annotated[str | None, typer.Option("--label-column", help="Parquet: the column holding the labels (default: label/labels/class/target, else the only integer or string column).")]

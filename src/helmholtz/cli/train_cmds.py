@@ -110,6 +110,8 @@ def register(app: typer.Typer) -> None:
         device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N (without it: the first GPU if there is one, else the CPU).")] = None,
         sample_rate: o.SampleRate = 44100,
         duration: o.Duration = 2.0,
+        image_column: o.ImageColumn = None,
+        label_column: o.LabelColumn = None,
         json_out: o.Json = False,
     ) -> None:
         """Train one model on one compression level of a dataset and print what it measured."""
@@ -123,7 +125,7 @@ def register(app: typer.Typer) -> None:
         )
         kwargs = dict(codec=codec, level=level, arch=arch, model=model, seed=seed, device=device, train_size=train_size,
                       test_size=test_size, val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate,
-                      duration_s=duration, **recipe)
+                      duration_s=duration, image_column=image_column, label_column=label_column, **recipe)
         outcome = api.train(dataset, **kwargs) if json_out else _train_with_progress(dataset, kwargs)
         if json_out:
             print_json(outcome.to_dict())

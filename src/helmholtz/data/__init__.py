@@ -43,12 +43,17 @@ def _read_audio(path: Path, *, sample_rate: int, duration_s: float) -> RawData:
 
 
 def read_source(
-    path: str | os.PathLike, *, name: str | None = None, sample_rate: int = 44100, duration_s: float = 2.0
+    path: str | os.PathLike, *, name: str | None = None, sample_rate: int = 44100, duration_s: float = 2.0,
+    image_column: str | None = None, label_column: str | None = None,
 ) -> RawData:
     """Read an existing path in whatever format it holds. ``name='fashion-mnist'`` forces Fashion-MNIST's class
-    names on an IDX folder."""
+    names on an IDX folder; ``image_column``/``label_column`` override a Parquet table's detected columns."""
     path = Path(path)
     fmt: SourceFormat | None = detect_format(path)
+    if (image_column or label_column) and fmt != "parquet":
+        option = "--image-column" if image_column else "--label-column"
+        raise DataError(f"{option} applies to Parquet tables; this source is {fmt or 'not a dataset'}",
+                        where=str(path), fix=f"drop {option}, or point at a .parquet file or folder")
     if fmt == "cifar10-python":
         return read_cifar10_dir(path)
     if fmt == "idx":
@@ -62,7 +67,7 @@ def read_source(
     if fmt == "parquet":
         from helmholtz.data.parquet_reader import read_parquet
 
-        return read_parquet(path)
+        return read_parquet(path, image_column=image_column, label_column=label_column)
     fix = ("use a CIFAR-10 batches folder, a folder of IDX files, a folder with one subfolder per class "
            "(images or WAV), a Parquet table of images and labels, or an .npz with x and y")
     from helmholtz.checks import check_regular_file
@@ -85,6 +90,8 @@ def load_dataset(
     split_seed: int = 0,
     sample_rate: int = 44100,
     duration_s: float = 2.0,
+    image_column: str | None = None,
+    label_column: str | None = None,
 ) -> Dataset:
     """A known name (``fashion-mnist``, ``mnist``, ``cifar10``) or a path → a `Dataset` with fixed splits.
 
@@ -97,7 +104,8 @@ def load_dataset(
     check_split_options(train_size=train_size, test_size=test_size, val_fraction=val_fraction, split_seed=split_seed,
                         sample_rate=sample_rate, duration_s=duration_s)
     name, path, _ = resolve(source)
-    raw = read_source(path, name=name, sample_rate=sample_rate, duration_s=duration_s)
+    raw = read_source(path, name=name, sample_rate=sample_rate, duration_s=duration_s, image_column=image_column,
+                      label_column=label_column)
     default_val, test_fraction = _SPLIT_DEFAULTS[raw.modality]
     ds = make_dataset(
         raw, name=name, source=str(path), train_size=train_size, test_size=test_size,

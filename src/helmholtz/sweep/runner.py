@@ -106,14 +106,11 @@ def check_out_dir(out_dir: Path) -> None:
         raise StoreError("the results store is not writable", where=str(store), fix="fix its permissions or use a new --out")
 
 
-def audio_options(data) -> dict[str, Any]:
-    """The load_dataset keywords a DataRef fixes for audio (absent: the defaults, 44.1 kHz and 2 s)."""
-    out: dict[str, Any] = {}
-    if getattr(data, "sample_rate", None) is not None:
-        out["sample_rate"] = data.sample_rate
-    if getattr(data, "duration_s", None) is not None:
-        out["duration_s"] = data.duration_s
-    return out
+def load_options(data) -> dict[str, Any]:
+    """The load_dataset keywords a DataRef fixes beyond the splits: audio's rate and length (absent: 44.1 kHz and
+    2 s), a Parquet table's named columns (absent: detected)."""
+    return {k: getattr(data, k) for k in ("sample_rate", "duration_s", "image_column", "label_column")
+            if getattr(data, k, None) is not None}
 
 
 def same_data_as_stored(spec: SweepSpec, stored: dict[str, Any] | None) -> SweepSpec:
@@ -346,7 +343,7 @@ def run_sweep(
 
         d = spec.data
         dataset = load_dataset(d.dataset, train_size=d.train_size, test_size=d.test_size, val_fraction=d.val_fraction,
-                               split_seed=d.split_seed, **audio_options(d))
+                               split_seed=d.split_seed, **load_options(d))
     _check_dataset(spec, dataset)
     spec = spec.with_data_hash(dataset.content_hash)
 

@@ -176,6 +176,8 @@ def make_sweep_spec(
     data_hash: str = "",
     sample_rate: int | None = None,
     duration_s: float | None = None,
+    image_column: str | None = None,
+    label_column: str | None = None,
 ) -> SweepSpec:
     """A `SweepSpec` with the modality's defaults filled in, for programmatic use (demos, notebooks).
 
@@ -201,6 +203,7 @@ def make_sweep_spec(
             val_fraction=DEFAULT_VAL_FRACTION[modality] if val_fraction is None else val_fraction,
             split_seed=split_seed, sample_rate=None if sample_rate == DEFAULT_SAMPLE_RATE else sample_rate,
             duration_s=None if duration_s == DEFAULT_DURATION_S else duration_s,
+            image_column=image_column or None, label_column=label_column or None,
         ),
         codec=first, levels=first_levels, archs=tuple(archs), seeds=seed_tuple, options=options, modality=modality,
         more_codecs=more,

@@ -35,11 +35,13 @@ class DataRef:
     split_seed: int = 0
     sample_rate: int | None = None    # audio: clips resampled to this rate (Hz); None = the default 44.1 kHz
     duration_s: float | None = None   # audio: clips cut or padded to this length (s); None = the default 2 s
+    image_column: str | None = None   # Parquet: the image column named by the user (None: detected)
+    label_column: str | None = None   # Parquet: the label column named by the user (None: detected)
 
 
 #: DataRef fields added after stores existed: left out of a spec's dict (and so of its hash) while unset, so the
 #: run ids of earlier sweeps stay the same
-OPTIONAL_DATA_FIELDS = ("sample_rate", "duration_s")
+OPTIONAL_DATA_FIELDS = ("sample_rate", "duration_s", "image_column", "label_column")
 
 
 def data_dict(d: dict[str, Any]) -> dict[str, Any]:
