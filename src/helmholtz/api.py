@@ -353,7 +353,10 @@ def train(
     if model is not None and arch not in (None, "A"):
         raise ConfigError("--arch and --model both name the model", where="--model", fix="give one of them")
     (arch,) = model_list(None, model if model is not None else arch, None)
-    if ":" not in arch and arch.partition("@")[0] not in builtin_archs("image"):   # both modalities share the names
+    from helmholtz.models.names import parse_model
+
+    named = parse_model(arch)
+    if not named.is_factory and named.base not in builtin_archs("image"):   # both modalities share the names
         raise ConfigError(f"--arch got {arch!r}; expected one of {', '.join(builtin_archs('image'))}",
                           fix="e.g. --arch A, or --model MODULE:FACTORY")
     seed = check_seed(seed, option="--seed")

@@ -75,7 +75,7 @@ def model_cmd(
     paper_shape, paper_classes = PAPER_INPUT[modality]
     shape = parse_shape(input_shape) if input_shape is not None else paper_shape
     k = paper_classes if classes is None else classes
-    if model is not None:
+    if model is not None:   # a factory is traced (torch); the built-ins stay torch-free shape arithmetic
         from helmholtz.capacity.mec_module import model_mec
 
         rows = [model_mec(n, modality=modality, input_shape=shape, n_classes=k, width=width) for n in names]
