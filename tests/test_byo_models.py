@@ -176,6 +176,30 @@ def test_r20_has_resnet20s_layers_and_parameter_count():
             assert count_params(m) == mec_bits(name, input_shape=(1, 28, 28), n_classes=10, width=w).params
 
 
+def test_the_residual_shortcut_is_a_strided_1x1_conv_without_calling_one():
+    """R8's projection shortcut equals nn.Conv2d(1×1, stride 2) with the same weight, and R8 at ¼ width (4 input
+    channels to the first projection) trains a step in channels_last: torch 2.13's strided 1×1 conv backward there
+    hangs or corrupts the heap on an AVX2 CPU, which the subsampled form never calls."""
+    import torch
+    from torch import nn
+
+    from helmholtz.models.builder import StridedPointwise
+    from helmholtz.models.factory import build
+
+    torch.manual_seed(0)
+    mine = StridedPointwise(4, 8, 2)
+    ref = nn.Conv2d(4, 8, 1, stride=2, bias=False)
+    ref.weight.data.copy_(mine.weight.data)
+    x = torch.rand(3, 4, 15, 15)
+    assert torch.allclose(mine(x), ref(x), atol=1e-6) and mine(x).shape == ref(x).shape == (3, 8, 8, 8)
+    model = build("R8@0.25", modality="image", input_shape=(1, 28, 28), n_classes=10)
+    assert not [m for m in model.modules() if type(m) is nn.Conv2d and m.kernel_size == (1, 1) and m.stride != (1, 1)]
+    model = model.to(memory_format=torch.channels_last)
+    loss = model(torch.rand(8, 1, 28, 28).contiguous(memory_format=torch.channels_last)).logsumexp(1).sum()
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
 @pytest.mark.parametrize("arch", ["A", "F", "R8", "R20"])
 def test_mec_of_a_traced_module_equals_the_shape_arithmetic(arch):
     from helmholtz.capacity.mec import mec_bits

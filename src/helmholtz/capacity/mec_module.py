@@ -55,13 +55,26 @@ def _shape(t: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in t.shape[1:]) if isinstance(t, torch.Tensor) else ()
 
 
+def _layer_tracer_base() -> type:
+    from torch.fx import Tracer
+
+    class LayerTracer(Tracer):
+        """torch.fx's tracer, keeping subclasses of the layer types counted here (a strided 1×1 conv written as a
+        Conv2d subclass, for example) as one layer instead of tracing into their forward."""
+
+        def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+            return isinstance(m, _WEIGHTED + _BN + _POOL) or super().is_leaf_module(m, qualname)
+
+    return LayerTracer
+
+
 def _trace(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, nn.Module | None, Any]] | None:
     """(kind, label, module or None, output tensor) in execution order through torch.fx; None when untraceable."""
     try:
-        from torch.fx import symbolic_trace
+        from torch.fx import GraphModule
         from torch.fx.passes.shape_prop import ShapeProp
 
-        gm = symbolic_trace(model)
+        gm = GraphModule(model, _layer_tracer_base()().trace(model))
         interp_nodes = list(gm.graph.nodes)
         ShapeProp(gm).propagate(x)
     except Exception:  # noqa: BLE001 - any model the tracer cannot follow falls back to hooks
