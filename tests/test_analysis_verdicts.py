@@ -202,3 +202,40 @@ def test_cell_level_chance_flag_uses_two_standard_errors():
     assert chance_threshold(None, 100) is None
     cell = Cell("A", REFERENCE, (0,), np.array([0.105]), None, 10000)
     assert cell.mean <= chance_threshold(10, 10000)
+
+
+def _lower(obs: Observations, losses: dict[str, int]) -> Observations:
+    """Lower each named level's accuracy in every seed by flipping that many correct items to wrong."""
+    from dataclasses import replace
+
+    cells = dict(obs.cells)
+    for m in obs.models:
+        for key, n in losses.items():
+            c = cells[(m, key)]
+            corr = c.correct.copy()
+            for row in corr:
+                row[np.flatnonzero(row)[:n]] = False
+            cells[(m, key)] = replace(c, correct=corr, acc=corr.mean(axis=1))
+    return replace(obs, cells=cells)
+
+
+def test_a_level_that_loses_delta_itself_is_the_boundary_when_the_next_level_drops():
+    # q 20 loses exactly δ = 1 pp (40 of 4000 items) in every seed, q 10 loses 4 pp: no seed count decides q 20,
+    # and it is the boundary within the noise; q 50 holds and q 10 drops, so the bracket is decided
+    obs = simulate(Truth("flat"), levels=(10, 20, 50, 90, None), seeds=5, n_items=4000, **QUIET)
+    a = analyze(_lower(obs, {"20": 40, "10": 160}), n_boot=800)
+    na = a.n_approx
+    v20 = next(v for v in na.verdicts if v.level == "20")
+    assert v20.verdict == "inconclusive" and v20.more_seeds is None and v20.ci[0] > -0.02 and v20.ci[1] < 0
+    assert na.status == "found" and na.level == "50" and na.boundary == ("50", "10") and na.margin_levels == ("20",)
+    assert "q 20 (" in na.decide and "loses about δ itself" in na.decide and "q 50 holds and q 10 drops" in na.decide
+    assert a.headline.startswith(f"{a.headline_model} needs ≈ 2 bits/pixel (q 50") and "q 20 (" in a.headline
+
+    # the same margin level with nothing below it stays undecided, and says so
+    no_q10 = _drop_cells(_lower(obs, {"20": 40}), lambda m, lv: lv != "10")
+    b = analyze(no_q10, n_boot=800).n_approx
+    assert b.status == "undecided" and b.margin_levels == () and b.open_level == "20"
+    assert "no affordable number of seeds" in b.decide
+    # a level that loses 2δ or more is no margin level: it drops
+    c = analyze(_lower(obs, {"20": 120, "10": 160}), n_boot=800).n_approx
+    assert c.status == "found" and c.boundary == ("50", "20") and c.margin_levels == ()

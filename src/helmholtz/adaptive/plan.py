@@ -7,6 +7,8 @@ answer's open parts get work, in this order of priority:
    its first codec, and the other codecs keep their grid):
    - *undecided* — the level at the boundary is inconclusive: seeds for it and for its reference (the paired cells),
      as many as the power estimate asks for (at most `MAX_SEEDS_PER_STEP` per step, so the estimate is renewed);
+   - *found* with a level at the margin (it loses about δ itself, `analysis.verdicts.at_margin`): nothing, the
+     boundary is at that level within the noise, which no bisection narrows;
    - *found* but the two levels around the boundary are not adjacent: a level between them, by bisection in the
      codec's level space (a JPEG quality step ≤ 5, or neighbouring valid bitrates; `CodecSpec.between`), trained
      with the seeds of the reference; the same when already the first level drops (between it and the best quality);
@@ -152,7 +154,7 @@ def _boundary_items(a: Analysis) -> list[Item]:
         return [Item("boundary seeds", f"{where}: inconclusive, {_seeds(v.more_seeds)}",
                      tuple(_seeds_for_pair(obs, (m, v.level), (m, ref), k)),
                      total_runs=len(_seeds_for_pair(obs, (m, v.level), (m, ref), max(1, v.more_seeds))))]
-    if na.status == "found" and na.boundary is not None:
+    if na.status == "found" and na.boundary is not None and not na.margin_levels:
         hold, drop = na.boundary
         drop_level = obs.level(drop).level
         hold_level = _best_level(na.codec) if hold == REFERENCE else obs.level(hold).level

@@ -3,6 +3,8 @@
 Forms of its first clause, by N_approx's status:
 - found: "A needs ≈ 1.2 bits/pixel (q 20; CI 0.79–1.5); collapse at 0.9 bits/pixel [0.7, 1.1]" — or, without a
   collapse, "no collapse within the grid: accuracy falls smoothly, 2.1 pp per halving of the bits [1.5, 2.8]";
+  with a level at the margin, "…; q 25 (−0.9 pp [−1.7, −0.2]) loses about δ itself: the boundary sits there
+  within the noise, which no number of seeds narrows; q 50 holds and q 5 drops";
 - holds_everywhere: "A holds down to the lowest level tried, 0.4 bits/pixel: the task needs at most that";
 - undecided: "A: undecided between q 10 and q 20: 4 more seeds at q 10 and the original would decide".
 With several codecs, then N_approx per codec and each codec's BD-rate against the first ("AVIF keeps A's accuracy at
@@ -64,11 +66,14 @@ def n_approx_text(a: Analysis, na: NApprox | None = None) -> str:
     if na.status == "holds_everywhere":
         return (f"{who} holds down to the lowest level tried, {na.display} = {short(na.bits)} {unit}: the task needs "
                 "at most that")
+    margin = f": {na.decide}" if na.margin_levels else ""
     if na.level == REFERENCE:
         first = obs.level(na.boundary[1]).display if na.boundary else "the first level"
+        if margin:
+            return f"{who} needs about the original's bits{margin}"
         return f"{who} needs the original's bits: already {first} drops by more than δ"
     ci = f"; CI {bits_range(na.ci_bits)}" if na.ci_bits else ""
-    return f"{who} needs ≈ {short(na.bits)} {unit} ({na.display}{ci})"
+    return f"{who} needs ≈ {short(na.bits)} {unit} ({na.display}{ci}){margin}"
 
 
 def collapse_text(a: Analysis, col: Collapse | None = None) -> str:

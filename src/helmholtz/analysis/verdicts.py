@@ -14,6 +14,13 @@ For one architecture and one codec:
   does not hold). Status: ``found`` when the first level that does not hold *drops* (the boundary is bracketed);
   ``holds_everywhere`` when every level holds (the task needs at most the lowest level's bits: a bound, not a knee);
   ``undecided`` when an inconclusive level sits at the boundary — then `decide` says what would decide it.
+- **At the margin**: on a smooth decline some level loses about δ itself, and no number of seeds decides on which
+  side of δ it lies. Such a level — its 90 % interval inside (−2δ, 0), so it certainly loses accuracy and certainly
+  less than 2δ, and no affordable seed count (`power.more_seeds`) decides it — *is* the boundary, to the precision
+  the data allows. The walk passes it (and any further such levels) to the next level: when that one drops, the
+  status is ``found``, bracketed by the last level that holds and the level that drops, with the margin levels
+  named (``margin_levels``). N_approx stays the last level shown to hold: the claim is never "holds" for a level
+  that was not shown to hold. Without a dropping level below, the status stays ``undecided``.
 - **CI in bits**: in each bootstrap draw the same walk is made on the drawn differences (holds ⇔ d_b > −δ); the
   2.5–97.5 % quantiles of the boundary's bits over the draws, widened to include the estimate.
 """
@@ -21,6 +28,7 @@ For one architecture and one codec:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from itertools import takewhile
 from typing import Any, Literal
 
 import numpy as np
@@ -91,6 +99,7 @@ class NApprox:
     decide: str                        # what would decide (undecided) or narrow (found) the answer
     verdicts: tuple[LevelVerdict, ...] = field(default=())
     draws_holding: float | None = None # share of bootstrap draws whose boundary is at or below N_approx
+    margin_levels: tuple[str, ...] = ()  # levels between the boundary's two that lose about δ itself (found)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -156,20 +165,49 @@ def _boundary_bits(boot: PairedBootstrap, obs: Observations, model: str, ref: st
     return bits[first]          # first − 1 + 1: position 0 is the reference
 
 
+def at_margin(v: LevelVerdict, delta: float) -> bool:
+    """The level loses about δ itself: its 90 % interval inside (−2δ, 0) and no affordable seed count decides it."""
+    return (v.verdict == "inconclusive" and v.ci is not None and v.more_seeds is None
+            and -2 * delta < v.ci[0] and v.ci[1] < 0)
+
+
+def margin_text(margins: tuple[LevelVerdict, ...]) -> str:
+    """'q 25 loses about δ itself (−0.9 pp [−1.7, −0.2]): the boundary sits there within the noise'."""
+    if not margins:
+        return ""
+    each = ", ".join(f"{v.display} ({100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}])"
+                     for v in margins if v.diff is not None and v.ci is not None)
+    one = len(margins) == 1
+    return (f"{each} lose{'s' if one else ''} about δ itself: the boundary sits "
+            f"{'there' if one else 'among them'} within the noise, which no number of seeds narrows")
+
+
 def _decide_text(obs: Observations, status: Status, open_v: LevelVerdict | None, boundary: tuple[str, str] | None,
-                 ref: str) -> str:
+                 ref: str, margins: tuple[LevelVerdict, ...] = ()) -> str:
+    if margins:
+        held = obs.level(boundary[0]).display if boundary else obs.level(ref).display
+        text = margin_text(margins)
+        if status == "found" and boundary is not None:
+            return f"{text}; {held} holds and {obs.level(boundary[1]).display} drops"
+        if open_v is not None and open_v.more_seeds is not None:
+            where = f"{open_v.display} and {obs.level(ref).display}"
+            return f"{text}; {_n_seeds(open_v.more_seeds)} at {where} would show whether {open_v.display} drops"
     if status == "undecided" and open_v is not None:
         where = f"{open_v.display} and {obs.level(ref).display}"
         if open_v.reason and open_v.more_seeds is None:
             return open_v.reason
         if open_v.more_seeds is not None:
-            return f"{open_v.more_seeds} more seed{'s' if open_v.more_seeds != 1 else ''} at {where} would decide"
+            return f"{_n_seeds(open_v.more_seeds)} at {where} would decide"
         return (f"{open_v.display} loses about the margin δ: no affordable number of seeds decides it (the boundary "
                 f"is near {open_v.display}; more test items or a larger --tolerance would)")
     if status == "found" and boundary is not None:
         hold, drop = (obs.level(k).display for k in boundary)
         return f"the boundary lies between {hold} and {drop}"
     return ""
+
+
+def _n_seeds(n: int) -> str:
+    return f"{n} more seed{'s' if n != 1 else ''}"
 
 
 def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> NApprox | None:
@@ -181,12 +219,19 @@ def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> 
         return None
     walk = [lv for lv in family if lv.key != ref and obs.cell(model, lv.key) is not None]
     verdicts = tuple(level_verdict(boot, model, lv, ref, delta) for lv in walk)
-    last_hold, stop = obs.level(ref), None
-    for lv, v in zip(walk, verdicts, strict=True):
-        if v.verdict != "holds":
-            stop = v
-            break
-        last_hold = lv
+    at = next((i for i, v in enumerate(verdicts) if v.verdict != "holds"), len(verdicts))
+    last_hold = walk[at - 1] if at > 0 else obs.level(ref)
+    stop = verdicts[at] if at < len(verdicts) else None
+    margins: tuple[LevelVerdict, ...] = ()
+    if stop is not None and at_margin(stop, delta):
+        margins = tuple(takewhile(lambda v: at_margin(v, delta), verdicts[at:]))
+        after = verdicts[at + len(margins)] if at + len(margins) < len(verdicts) else None
+        if after is not None and after.verdict == "drops":
+            stop = after
+        elif after is not None and after.verdict == "inconclusive" and after.more_seeds is not None:
+            stop = after             # decidable: seeds there can bracket the margin levels
+        else:
+            margins = ()             # no level below shown to drop: the first margin level stays open
     if stop is None:
         status: Status = "holds_everywhere"
     elif stop.verdict == "drops":
@@ -204,5 +249,6 @@ def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> 
         model=model, codec=codec, status=status, level=last_hold.key, display=last_hold.display, bits=last_hold.bits,
         bits_total=last_hold.bits_total, compression_ratio=last_hold.compression_ratio, ci_bits=ci, reference=ref,
         reference_note=note, boundary=boundary, open_level=stop.level if status == "undecided" else None,
-        decide=_decide_text(obs, status, stop, boundary, ref), verdicts=verdicts, draws_holding=share,
+        decide=_decide_text(obs, status, stop, boundary, ref, margins), verdicts=verdicts, draws_holding=share,
+        margin_levels=tuple(v.level for v in margins),
     )
