@@ -107,6 +107,27 @@ def test_test_split_is_read_once_and_only_at_the_end(ds):
     assert 0.0 <= result.test_acc <= 1.0
 
 
+def test_select_best_tests_the_best_validation_epoch_and_last_the_last(ds):
+    # keras_decay does not depend on the cap, so a run cut at epoch e is the first e epochs of a longer one: the
+    # "best" weights must be those of the run cut at its best epoch, the "last" weights those of the full run
+    def preds(seed, epochs, select):
+        spec = _spec(ds, seed=seed, epochs=epochs, patience=5, select=select, optimizer="adam", lr=3e-3, width=0.25,
+                     batch_size=16)
+        result, _ = train_run(spec, ds)
+        return result, (result.test_loss, result.test_acc, tuple(np.asarray(result.test_predictions)))
+
+    for seed in range(10):
+        best, p_best = preds(seed, 4, "best")
+        if best.best_epoch < 4:
+            break
+    assert best.best_epoch < 4, "no seed in 0..9 was best before its last epoch"
+    last, p_last = preds(seed, 4, "last")
+    _, p_cut = preds(seed, best.best_epoch, "last")
+    assert p_best == p_cut and p_last != p_best
+    assert last.best_epoch == best.best_epoch and last.best_val_acc == best.best_val_acc   # selection still reported
+    assert _spec(ds, select="last").run_id != _spec(ds).run_id == _spec(ds, select="best").run_id
+
+
 def test_same_seed_same_history_other_seed_differs(ds):
     def history(seed):
         _, rows = train_run(_spec(ds, seed=seed, epochs=2), ds)

@@ -294,6 +294,7 @@ def recipe_of(spec: RunSpec) -> dict[str, Any]:
         "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.resolved_lr_decay, "batch_size": opts.batch_size,
         "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
         "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
+        "select": opts.select,
     }
     if opts.optimizer == "sgd":
         out["momentum"] = f"{opts.momentum} (Nesterov)"
@@ -580,7 +581,7 @@ def sweep(
     coarse levels) it adds seeds and levels where the answer is open, until it is decided or ``max_runs`` / ``max_time``
     (summed training time: seconds, or '30m', '2h') is spent; ``tolerance`` (δ, percentage points) and
     ``compare_at`` (the headline comparison's level) are the decisions' settings; ``focus`` starts from the grid the
-    question needs (the first of ``archs`` at every level, the others at the comparison level and the original);
+    question needs (the first of ``archs`` at every level, the others only at the comparison level);
     ``budget_check``: once decided, with over a quarter of the runs still improving, train the boundary and
     comparison cells again at twice the epoch cap into ``out/budget-2x`` (within ``max_runs``, each counted twice),
     which `helmholtz report` then compares."""

@@ -7,7 +7,7 @@ needed, or that the answer is decided, or what is still open and what closing it
 
 The table's levels are read as levels of ``codec`` (JPEG quality, MP3 bitrate, …): the planner bisects in that
 codec's level space. With no table yet, the step is the starting grid: the question grid of the adaptive sweep
-(the first architecture at every level, the others at the pre-set comparison level and the original).
+(the first architecture at every level, the others only at the pre-set comparison level).
 """
 
 from __future__ import annotations

@@ -88,15 +88,16 @@ def compare_point(spec, compare_level: str | None = None) -> tuple[str, int | No
 def question_grid(spec, compare_level: str | None = None):
     """The starting grid that serves the adaptive sweep's two questions, as a filter of ``spec``'s runs: the first
     architecture (the headline's) at every level, for its N_approx, and the other architectures only at the
-    comparison level and on the original (the reference that the comparison's effect split needs). None — the whole
-    grid — when the sweep has one architecture or its grid lacks the comparison level."""
+    comparison level, the one cell each that the comparison pairs with the headline's (their originals serve no
+    question the sweep decides: only the recommendation's effect split, which the report gives when they exist).
+    None — the whole grid — when the sweep has one architecture or its grid lacks the comparison level."""
     point = compare_point(spec, compare_level)
     if len(spec.archs) < 2 or point is None:
         return None
     head = spec.archs[0]
 
     def keep(run) -> bool:
-        return run.arch == head or run.level is None or (run.codec, run.level) == point
+        return run.arch == head or (run.codec, run.level) == point
 
     return keep
 
@@ -160,7 +161,7 @@ def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None 
                       focus: bool = False, budget_check: bool = False, **sweep_options: Any):
     """Run the sweep ``spec`` adaptively into ``out_dir`` (see the module docstring); returns the `SweepSummary`.
     ``focus`` starts from the question grid (`question_grid`: the first architecture everywhere, the others at the
-    comparison level and the original) and decides the first architecture's N_approx; without it the whole grid
+    comparison level only) and decides the first architecture's N_approx; without it the whole grid
     is the start and the headline is the most accurate architecture on the original. ``sweep_options`` go to
     `helmholtz.sweep.runner.run_sweep` (engine, workers, quiet, dataset, …). ``budget_check``: once decided, train
     the training-budget check the answer owes (`run_budget_check`, into ``out_dir/budget-2x``) within the budget."""

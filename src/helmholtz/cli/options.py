@@ -31,6 +31,7 @@ Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (the peak 
 LrDecay = Annotated[float | None, typer.Option("--lr-decay", help="Keras-style decay per step: lr / (1 + decay·step), schedule keras_decay \\[default: 1e-6 for sgd (the paper), 0 for adadelta and adam (Keras)].")]
 Schedule = Annotated[str | None, typer.Option("--schedule", help="keras_decay | onecycle | cosine: lr schedule; onecycle and cosine "
                                                                  "anneal to 0 at the epoch cap \\[default: the recipe's].")]
+Select = Annotated[str | None, typer.Option("--select", help="The weights tested: best (the best validation epoch, the paper's) or last (the last epoch: an annealed schedule's endpoint) \\[default: the recipe's].")]
 WarmupEpochs = Annotated[float | None, typer.Option("--warmup-epochs", help="Linear lr warm-up from 0 over this many epochs \\[default: the recipe's].")]
 Momentum = Annotated[float | None, typer.Option("--momentum", help="Nesterov momentum for sgd.")]
 BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Items per step \\[default: the recipe's; paper 128 images, 50 audio; fast 128 images, 32 audio].")]

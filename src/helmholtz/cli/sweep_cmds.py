@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         max_time: Annotated[str | None, typer.Option("--max-time", help="Adaptive: at most this much summed training time, e.g. 30m or 2h.")] = None,
         tolerance: Annotated[float, typer.Option("--tolerance", help="Adaptive: margin δ in percentage points (as in `helmholtz report`).")] = 1.0,
         compare_at: Annotated[str | None, typer.Option("--compare-at", help="Adaptive: level of the headline model comparison (default: the paper's q 25 / Q 0.75).")] = None,
-        focus: Annotated[bool, typer.Option("--focus", help="Adaptive: start from the grid the question needs: the first of --archs at every level, the others only at the comparison level and the original.")] = False,
+        focus: Annotated[bool, typer.Option("--focus", help="Adaptive: start from the grid the question needs: the first of --archs at every level, the others only at the comparison level.")] = False,
         budget_check: Annotated[bool, typer.Option("--budget-check", help="Adaptive: once decided, with over a quarter of the runs still improving at the cap, train the boundary and comparison cells again at twice the cap (same seeds) into OUT/budget-2x; the report compares the verdicts.")] = False,
         train_size: o.TrainSize = None,
         test_size: o.TestSize = None,
@@ -65,6 +65,7 @@ def register(app: typer.Typer) -> None:
         lr_decay: o.LrDecay = None,
         schedule: o.Schedule = None,
         warmup_epochs: o.WarmupEpochs = None,
+        select: o.Select = None,
         momentum: o.Momentum = None,
         batch_size: o.BatchSize = None,
         width: o.Width = 1.0,
@@ -88,7 +89,8 @@ def register(app: typer.Typer) -> None:
 
         recipe = dict(
             recipe=recipe_name, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
-            schedule=schedule, warmup_epochs=warmup_epochs, momentum=momentum, batch_size=batch_size, width=width,
+            schedule=schedule, warmup_epochs=warmup_epochs, select=select, momentum=momentum, batch_size=batch_size,
+            width=width,
             weight_decay=weight_decay, label_smoothing=label_smoothing, augment=augment, precision=precision,
             compile=compile_,
         )

@@ -246,7 +246,7 @@ def train_run(
             with _autocast(dev, precision):
                 recalibrate_batchnorm(model, (train.batch(i) for i in calibration_indices(n, device=dev)))
         val_loss, val_acc = evaluate(step_model, val, device=dev, precision=precision)
-        if stopper.update(val_acc, epoch):
+        if stopper.update(val_acc, epoch) or opts.select == "last":
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         row = EpochRow(
             epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,

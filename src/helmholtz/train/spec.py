@@ -17,6 +17,7 @@ Precision = Literal["auto", "fp32", "bf16"]
 Schedule = Literal["keras_decay", "onecycle", "cosine"]
 
 #: learning rate used when ``TrainOptions.lr`` is None (the paper's: SGD 0.01, Keras Adadelta 1.0)
+Select = Literal["best", "last"]
 DEFAULT_LR: dict[str, float] = {"sgd": 0.01, "adadelta": 1.0, "adam": 1e-3}
 # Keras-style per-step decay: the paper set 1e-6 for its SGD; Keras' Adadelta and Adam default to none
 DEFAULT_LR_DECAY: dict[str, float] = {"sgd": 1e-6, "adadelta": 0.0, "adam": 0.0}
@@ -71,6 +72,7 @@ class TrainOptions:
     recipe: str = "paper"             # the named preset that filled these values (explicit options override it)
     schedule: Schedule = "keras_decay"  # keras_decay: lr/(1+decay·step); onecycle/cosine: anneal to 0 at the cap
     warmup_epochs: float = 0.0        # linear warm-up of the lr from 0 over this many epochs (fractions allowed)
+    select: Select = "best"           # the weights tested: best validation epoch (Algorithm 7.1) or the last epoch
 
     @property
     def resolved_lr(self) -> float:
@@ -91,7 +93,8 @@ class TrainOptions:
 
 
 #: options added after results stores keyed by run id existed, with the defaults that keep the old behaviour
-ADDED_OPTION_DEFAULTS: dict[str, Any] = {"recipe": "paper", "schedule": "keras_decay", "warmup_epochs": 0.0}
+ADDED_OPTION_DEFAULTS: dict[str, Any] = {"recipe": "paper", "schedule": "keras_decay", "warmup_epochs": 0.0,
+                                         "select": "best"}
 
 
 def _stable_hash(obj: Any) -> str:
