@@ -198,3 +198,18 @@ def test_a_focused_decision_decides_the_first_architecture_even_when_another_is_
                headline="A")
     assert d.state.startswith("A:")
     assert all(r.arch == "A" or r.level in (25, None) for r in d.runs)
+
+
+def test_what_the_budget_left_can_close_goes_before_what_it_cannot():
+    from helmholtz.adaptive.plan import Item, _closable_first
+
+    boundary = Item("boundary seeds", "A at q 50: 28 more seeds", tuple(Run("A", 50, s) for s in range(12)),
+                    total_runs=56)
+    comparison = Item("comparison seeds", "A vs F: 4 more seeds", tuple(Run("F", 25, s) for s in range(8)),
+                      total_runs=8)
+    stuck = Item("boundary seeds", "q 25 loses about δ", (), closable=False)
+    # 12 runs left: the comparison (8 in all) fits and goes first; the boundary (56 in all) gets what remains
+    assert _closable_first([boundary, comparison, stuck], 12) == [comparison, boundary, stuck]
+    # with room for both, or no run budget, the order of priority stands
+    assert _closable_first([boundary, comparison], 80) == [boundary, comparison]
+    assert _closable_first([boundary, comparison], None) == [boundary, comparison]

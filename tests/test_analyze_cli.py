@@ -88,10 +88,19 @@ BAD = [
     (lambda r: [{k: v for k, v in x.items() if k != "seed"} for x in r], "missing column 'seed'"),
     (lambda r: [{**x, "correct": x["correct"][:-1]} if i == 3 else x for i, x in enumerate(r)], "ragged 'correct'"),
     (lambda r: r + [r[0]], "duplicate run: model"),
-    (lambda r: [x for x in r if not (x["model"] == "F" and x["level"] == "original")], "no reference level"),
+    (lambda r: [x for x in r if x["level"] != "original"], "no reference level"),
     (lambda r: [{**x, "correct": "01x"} if i == 0 else x for i, x in enumerate(r)], "string of 0 and 1"),
     (lambda r: [{k: v for k, v in x.items() if k != "correct"} for x in r], "neither a 'correct' column"),
 ]
+
+
+def test_a_model_without_its_own_original_still_enters_the_comparisons(sim, tmp_path):
+    rows = [x for x in table_rows(sim) if not (x["model"] == "F" and x["level"] == "original")]
+    a = analyze(read_table(write_csv(tmp_path / "runs.csv", rows)), n_boot=400, model="A", compare_level="q20")
+    assert a.n_approx.model == "A" and a.headline_comparison is not None
+    assert {a.headline_comparison.a, a.headline_comparison.b} == {"A", "F"} and a.headline_comparison.ci is not None
+    f = next(x for x in a.n_approx_all if x.model == "F")       # F's own N_approx is relative to its best level
+    assert f.reference != "none" and "no original in this sweep" in f.reference_note
 
 
 @pytest.mark.parametrize("mutate,message", BAD)

@@ -14,6 +14,8 @@ answer's open parts get work, in this order of priority:
      with the seeds of the reference; the same when already the first level drops (between it and the best quality);
 2. **the headline comparison** at the pre-set level, when inconclusive: seeds for both architectures there.
 
+Within a run budget, the parts the budget left can close (by the power estimate) go first, the rest after them.
+
 The sweep stops when N_approx is bracketed between adjacent levels (or holds everywhere) and the headline comparison
 is decided — or when the budget in **runs** cannot pay for the next step; then `Decision.open` says what is still open
 and what it would cost. The plan depends on the stored results, the spec and the run budget only, never on how fast
@@ -227,7 +229,7 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
     taken: list[Run] = []
     why: list[str] = []
     reasons, kinds, left = [], set(), []
-    for item in items:
+    for item in _closable_first(items, room_runs):
         if not item.closable:
             left.append(item.reason)
             continue
@@ -250,6 +252,16 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
         return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, decided, tuple(left),
                         tuple(why))
     return Decision((), "stop", "", state, decided, tuple(left))
+
+
+def _closable_first(items: list[Item], room_runs: int | None) -> list[Item]:
+    """The items in their order of priority, except that those the power estimate says the budget left can close
+    (``total_runs`` within ``room_runs``) come before those it cannot: a budget that cannot pay for the boundary
+    should still decide the comparison, instead of going to seeds that leave both open."""
+    if room_runs is None:
+        return items
+    fits = [it for it in items if it.closable and max(it.total_runs, len(it.runs)) <= room_runs]
+    return fits + [it for it in items if it not in fits]
 
 
 def _cost(runs: int, mean_run_s: float | None) -> str:

@@ -254,11 +254,12 @@ def _build(rows: Sequence[tuple[int, Mapping[str, Any]]], *, path: Path, per_ite
                                 f"({k:.2f} of {n_test} items); check the accuracy and n_test columns")
             into.setdefault(cell_key, []).append((seed, acc, None, n_test))
     models = sorted(params, key=lambda m: (params[m] is None, params[m] or 0, m))
-    no_ref = [m for m in models if (m, REFERENCE) not in values]
-    if no_ref:
-        raise DataError(f"no reference level ('none' or 'original') for model{'s' if len(no_ref) > 1 else ''} "
-                        f"{', '.join(no_ref)}", where=str(path),
-                        fix="add rows for the uncompressed original with level 'none' for every model")
+    # a model without its own original still enters the comparisons at the levels it shares (a focused start
+    # trains the comparison model only there); N_approx needs an original, so at least one model must have it
+    if not any((m, REFERENCE) in values for m in models):
+        raise DataError("no reference level ('none' or 'original') for any model", where=str(path),
+                        fix="add rows for the uncompressed original with level 'none' (for every model whose "
+                            "N_approx you want)")
     labels = [lv for lv in bits if lv != REFERENCE]
     if any(bits[lv] is None for lv in labels) and not all(_is_number(lv) for lv in labels):
         raise DataError("levels without 'bits' must be numbers (a larger number keeps more bits)", where=str(path),
