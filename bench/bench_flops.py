@@ -38,12 +38,22 @@ EMULATE = {"native": {}, "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABI
 # ---------------------------------------------------------------- peak FLOP/s from the instruction set (pure)
 
 
-def peak_flop_per_cycle(flags: frozenset[str] | set[str], dtype: str) -> tuple[int, str]:
+def half_width_fp(cpu_id: tuple[str, int, int] | None) -> bool:
+    """AMD Zen 1 / Zen+ (family 0x17, model below 0x30) execute a 256-bit AVX2 op as two 128-bit halves: two FMA
+    pipes of 4 fp32 lanes, so 16 fp32 FLOP/cycle, half of Zen 2 / Zen 3. ``cpu_id`` = (vendor, family, model)."""
+    return cpu_id is not None and cpu_id[0] == "AuthenticAMD" and cpu_id[1] == 0x17 and cpu_id[2] < 0x30
+
+
+def peak_flop_per_cycle(flags: frozenset[str] | set[str], dtype: str,
+                        cpu_id: tuple[str, int, int] | None = None) -> tuple[int, str]:
     """FLOPs per cycle per core at ``dtype`` ('fp32' or 'bf16') for a CPU with these /proc/cpuinfo flags, and the
-    instruction set it assumes. bf16 without native instructions → (0, 'none'): it is emulated through fp32."""
+    instruction set it assumes. bf16 without native instructions → (0, 'none'): it is emulated through fp32.
+    ``cpu_id`` (vendor, family, model) only matters for AMD Zen 1, whose FP units are 128 bits wide."""
     if dtype == "fp32":
         if "avx512f" in flags:
             return 64, "AVX-512 FMA"
+        if {"avx2", "fma"} <= flags and half_width_fp(cpu_id):
+            return 16, "AVX2+FMA on 128-bit units (Zen 1)"
         if {"avx2", "fma"} <= flags:
             return 32, "AVX2+FMA"
         if "avx" in flags:
@@ -78,6 +88,19 @@ def isa_summary(flags: frozenset[str] | set[str]) -> str:
     """The flags that matter for these kernels, in one short string, e.g. 'avx2 fma avx512f avx512_bf16 amx_bf16'."""
     keep = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
     return " ".join(f for f in keep if f in flags) or "no AVX2"
+
+
+def cpu_identity(cpuinfo: str) -> tuple[str, int, int] | None:
+    """(vendor_id, cpu family, model) of the first CPU in /proc/cpuinfo, or None when a field is missing."""
+    fields = {}
+    for ln in cpuinfo.splitlines():
+        key, _, value = ln.partition(":")
+        if key.strip() in ("vendor_id", "cpu family", "model") and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    try:
+        return fields["vendor_id"], int(fields["cpu family"]), int(fields["model"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _host() -> tuple[frozenset[str], float, str]:
@@ -180,7 +203,8 @@ def _worker(cfg: dict) -> dict:
 
 def _row(res: dict, flags: frozenset[str], mhz: float, cpu: str) -> dict:
     dtype = res["precision"]
-    per_cycle, isa = peak_flop_per_cycle(cap_flags(flags, res["isa"]), dtype)
+    per_cycle, isa = peak_flop_per_cycle(cap_flags(flags, res["isa"]), dtype,
+                                         cpu_identity(Path("/proc/cpuinfo").read_text()))
     peak = per_cycle * mhz * 1e6
     gflops = res["img_per_s"] * res["flop_per_image"] / 1e9
     layout = "channels_last" if res["channels_last"] else "NCHW"

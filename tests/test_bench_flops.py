@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from bench_flops import cap_flags, clock_mhz, peak_flop_per_cycle  # noqa: E402
+from bench_flops import cap_flags, clock_mhz, cpu_identity, peak_flop_per_cycle  # noqa: E402
 
 XEON = {"fma", "avx", "avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}
 ZEN3 = {"fma", "avx", "avx2"}
@@ -35,3 +35,14 @@ def test_clock_takes_the_largest():
     assert clock_mhz("cpu MHz\t\t: 2000.000\ncpu MHz\t\t: 1999.9\n") == 2000.0
     assert clock_mhz("cpu MHz : 2000.0", "  CPU max MHz:   3500.0000") == 3500.0
     assert clock_mhz("") == 0.0
+
+
+def test_zen1_has_half_the_avx2_peak_of_zen2_and_later():
+    info = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 23\nmodel\t\t: 1\nmodel name\t: AMD EPYC\n"
+    zen1 = cpu_identity(info)
+    assert zen1 == ("AuthenticAMD", 23, 1)
+    assert peak_flop_per_cycle(ZEN3, "fp32", zen1) == (16, "AVX2+FMA on 128-bit units (Zen 1)")
+    assert peak_flop_per_cycle(ZEN3, "fp32", ("AuthenticAMD", 23, 49)) == (32, "AVX2+FMA")    # Zen 2 (0x31)
+    assert peak_flop_per_cycle(ZEN3, "fp32", ("AuthenticAMD", 25, 1)) == (32, "AVX2+FMA")     # Zen 3
+    assert peak_flop_per_cycle(ZEN3, "fp32", ("GenuineIntel", 6, 143)) == (32, "AVX2+FMA")
+    assert cpu_identity("model name : x\n") is None

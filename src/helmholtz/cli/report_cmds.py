@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of a progress display.")] = False,
         json_out: Json = False,
     ) -> None:
-        """An adaptive sweep on real Fashion-MNIST until the answer is decided or 48 runs are spent, then the report.
+        """An adaptive sweep on real Fashion-MNIST until the answer is decided or 30 runs are spent, then the report.
 
         Archs A and F at ¼ width, the fast recipe in fp32, 10k training images, the whole 10k test split; starts from JPEG
         q 5, 25, 50, 90 and the original with 3 seeds, and adds seeds and levels where the answer is open (see
