@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent("""
     build_report(run, n_boot=50)
     assert "<section" in render_html(a, figs, meta={}) and render_markdown(a)
     import helmholtz as hz                      # `helmholtz plan` is analysis + the planner: no torch either
-    assert len(hz.plan(archs="A,F", seeds=3).runs) == 21
+    assert len(hz.plan(archs="A,F", seeds=3).runs) == 18
     print(len(names), "torch" in sys.modules)
     # control: the same probe sees torch once a torch stage is imported, so the check above can fail
     importlib.import_module("helmholtz.train.loop")
