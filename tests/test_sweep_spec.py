@@ -302,3 +302,13 @@ def test_a_sweep_stored_before_the_recipes_resumes_as_the_same_sweep(tmp_path):
     fast = make_sweep_spec("d.npz", modality="image", levels=[10, None], archs=["A"], seeds=2, data_hash="h",
                            options=train_options(modality="image", recipe="fast"))
     assert fast.to_dict()["options"]["recipe"] == "fast"
+
+
+def test_a_stored_sweep_that_predates_an_option_names_its_default_and_how_to_resume():
+    from helmholtz.sweep.spec import spec_differences
+
+    diffs = spec_differences({"options": {"epochs": 6}}, {"options": {"epochs": 6, "select": "last"}})
+    assert diffs == ["options.select: stored 'best', given 'last' (the sweep predates --select: pass --select best "
+                     "to resume)"]
+    assert spec_differences({"options": {"epochs": 6}}, {"options": {"epochs": 7}}) == [
+        "options.epochs: stored 6, given 7"]

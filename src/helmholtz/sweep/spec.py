@@ -28,7 +28,7 @@ from helmholtz.checks import (
 from helmholtz.codecs.registry import CODECS, REFERENCE, codecs_for, level_label
 from helmholtz.errors import ConfigError, StoreError
 from helmholtz.sweep.grid import LevelsArg, default_levels, invalid_levels, resolve_grid
-from helmholtz.train.spec import DataRef, RunSpec, TrainOptions, data_dict
+from helmholtz.train.spec import ADDED_OPTION_DEFAULTS, DataRef, RunSpec, TrainOptions, data_dict
 
 Modality = Literal["image", "audio"]
 #: one point of the grid: (codec, level); the original is (REFERENCE, None)
@@ -386,7 +386,11 @@ def spec_differences(stored: dict[str, Any], given: dict[str, Any]) -> list[str]
             for sub in sorted(set(a) | set(b)):
                 if a.get(sub) != b.get(sub):
                     note = " (the dataset's content changed)" if (key, sub) == ("data", "data_hash") else ""
-                    out.append(f"{key}.{sub}: stored {a.get(sub)!r}, given {b.get(sub)!r}{note}")
+                    was = a.get(sub)
+                    if key == "options" and sub not in a and sub in ADDED_OPTION_DEFAULTS:
+                        was, flag = ADDED_OPTION_DEFAULTS[sub], "--" + sub.replace("_", "-")
+                        note = f" (the sweep predates {flag}: pass {flag} {was} to resume)"
+                    out.append(f"{key}.{sub}: stored {was!r}, given {b.get(sub)!r}{note}")
         elif a != b:
             out.append(f"{key}: stored {_show(a)}, given {_show(b)}")
     return out
