@@ -103,7 +103,7 @@ def cpu_identity(cpuinfo: str) -> tuple[str, int, int] | None:
         return None
 
 
-def _host() -> tuple[frozenset[str], float, str]:
+def _host() -> tuple[frozenset[str], float, str, tuple[str, int, int] | None]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     flags = next((frozenset(ln.split(":", 1)[1].split()) for ln in cpuinfo.splitlines() if ln.startswith("flags")),
                  frozenset())
@@ -112,7 +112,7 @@ def _host() -> tuple[frozenset[str], float, str]:
     except (OSError, subprocess.CalledProcessError):
         lscpu = ""
     name = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")), "CPU")
-    return flags, clock_mhz(cpuinfo, lscpu), name
+    return flags, clock_mhz(cpuinfo, lscpu), name, cpu_identity(cpuinfo)
 
 
 def _load() -> str:
@@ -201,10 +201,9 @@ def _worker(cfg: dict) -> dict:
 # ---------------------------------------------------------------- the table
 
 
-def _row(res: dict, flags: frozenset[str], mhz: float, cpu: str) -> dict:
+def _row(res: dict, flags: frozenset[str], mhz: float, cpu: str, cpu_id: tuple[str, int, int] | None) -> dict:
     dtype = res["precision"]
-    per_cycle, isa = peak_flop_per_cycle(cap_flags(flags, res["isa"]), dtype,
-                                         cpu_identity(Path("/proc/cpuinfo").read_text()))
+    per_cycle, isa = peak_flop_per_cycle(cap_flags(flags, res["isa"]), dtype, cpu_id)
     peak = per_cycle * mhz * 1e6
     gflops = res["img_per_s"] * res["flop_per_image"] / 1e9
     layout = "channels_last" if res["channels_last"] else "NCHW"
@@ -239,8 +238,8 @@ def configs(flags: frozenset[str], *, quick: bool) -> list[dict]:
 
 
 def run(*, quick: bool = False) -> list[dict]:
-    flags, mhz, cpu = _host()
-    return [_row(_worker(cfg), flags, mhz, cpu) for cfg in configs(flags, quick=quick)]
+    flags, mhz, cpu, cpu_id = _host()
+    return [_row(_worker(cfg), flags, mhz, cpu, cpu_id) for cfg in configs(flags, quick=quick)]
 
 
 if __name__ == "__main__":

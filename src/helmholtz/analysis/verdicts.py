@@ -184,14 +184,13 @@ def margin_text(margins: tuple[LevelVerdict, ...]) -> str:
 
 def _decide_text(obs: Observations, status: Status, open_v: LevelVerdict | None, boundary: tuple[str, str] | None,
                  ref: str, margins: tuple[LevelVerdict, ...] = ()) -> str:
-    if margins:
-        held = obs.level(boundary[0]).display if boundary else obs.level(ref).display
-        text = margin_text(margins)
-        if status == "found" and boundary is not None:
-            return f"{text}; {held} holds and {obs.level(boundary[1]).display} drops"
+    if margins and boundary is not None:      # margins come with a stop below them: a drop, or a decidable level
+        hold, below = (obs.level(k).display for k in boundary)
+        if status == "found":
+            return f"{margin_text(margins)}; {hold} holds and {below} drops"
         if open_v is not None and open_v.more_seeds is not None:
-            where = f"{open_v.display} and {obs.level(ref).display}"
-            return f"{text}; {_n_seeds(open_v.more_seeds)} at {where} would show whether {open_v.display} drops"
+            return (f"{margin_text(margins)}; {_n_seeds(open_v.more_seeds)} at {below} and "
+                    f"{obs.level(ref).display} would show whether {below} drops")
     if status == "undecided" and open_v is not None:
         where = f"{open_v.display} and {obs.level(ref).display}"
         if open_v.reason and open_v.more_seeds is None:

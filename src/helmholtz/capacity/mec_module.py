@@ -55,26 +55,20 @@ def _shape(t: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in t.shape[1:]) if isinstance(t, torch.Tensor) else ()
 
 
-def _layer_tracer_base() -> type:
-    from torch.fx import Tracer
+class _LayerTracer(torch.fx.Tracer):
+    """torch.fx's tracer, keeping subclasses of the layer types counted here (a strided 1×1 conv written as a Conv2d
+    subclass, for example) as one layer instead of tracing into their forward."""
 
-    class LayerTracer(Tracer):
-        """torch.fx's tracer, keeping subclasses of the layer types counted here (a strided 1×1 conv written as a
-        Conv2d subclass, for example) as one layer instead of tracing into their forward."""
-
-        def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-            return isinstance(m, _WEIGHTED + _BN + _POOL) or super().is_leaf_module(m, qualname)
-
-    return LayerTracer
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return isinstance(m, _WEIGHTED + _BN + _POOL) or super().is_leaf_module(m, qualname)
 
 
 def _trace(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, nn.Module | None, Any]] | None:
     """(kind, label, module or None, output tensor) in execution order through torch.fx; None when untraceable."""
     try:
-        from torch.fx import GraphModule
         from torch.fx.passes.shape_prop import ShapeProp
 
-        gm = GraphModule(model, _layer_tracer_base()().trace(model))
+        gm = torch.fx.GraphModule(model, _LayerTracer().trace(model))
         interp_nodes = list(gm.graph.nodes)
         ShapeProp(gm).propagate(x)
     except Exception:  # noqa: BLE001 - any model the tracer cannot follow falls back to hooks

@@ -246,7 +246,7 @@ def train_run(
             with _autocast(dev, precision):
                 recalibrate_batchnorm(model, (train.batch(i) for i in calibration_indices(n, device=dev)))
         val_loss, val_acc = evaluate(step_model, val, device=dev, precision=precision)
-        if stopper.update(val_acc, epoch) or opts.select == "last":
+        if stopper.update(val_acc, epoch) and opts.select == "best":
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         row = EpochRow(
             epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
@@ -258,8 +258,10 @@ def train_run(
         if stopper.should_stop:
             break
 
-    assert best_state is not None, "at least one epoch ran"
-    model.load_state_dict(best_state)
+    assert history, "at least one epoch ran"
+    if opts.select == "best":
+        assert best_state is not None
+        model.load_state_dict(best_state)   # "last": the weights as the last epoch left them
     # The test split is touched here and nowhere else: one read, one evaluation, with the selected weights.
     test = DeviceSplit(data.x_test, data.y_test, device=dev, channels_last=channels_last)
     test_loss, test_acc, test_pred = evaluate(step_model, test, device=dev, precision=precision, predictions=True)

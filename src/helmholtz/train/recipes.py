@@ -38,8 +38,7 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
         # cost 1.5–15 pp up to 12 epochs; label smoothing 0.1 and a cosine anneal were neutral at 3 and 6
         # Both test the last epoch's weights (select "last"): the one-cycle anneal ends at lr 0 there, and picking
         # among its last epochs on a 500-image validation split only added noise: on the 5,000-image demo (AVX2
-        # EPYC, 3–7 seeds) two runs best at epoch 4 of 6 lost 2 pp against their seed's other levels, and the
-        # seed-to-seed spread of paired differences came to 0.9 pp, against 0.4 pp for the runs best at the cap
+        # EPYC Zen 1, 3–7 seeds) two runs best at epoch 4 of 6 lost about 2 pp against their seed's other levels
         "image": {"epochs": 24, "patience": 6, "optimizer": "adam", "lr": 4e-3, "lr_decay": 0.0, "batch_size": 128,
                   "augment": False, "label_smoothing": 0.0, "schedule": "onecycle", "warmup_epochs": 1.0,
                   "select": "last"},

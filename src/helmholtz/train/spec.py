@@ -15,9 +15,9 @@ Codec = str
 Optimizer = Literal["sgd", "adadelta", "adam"]
 Precision = Literal["auto", "fp32", "bf16"]
 Schedule = Literal["keras_decay", "onecycle", "cosine"]
+Select = Literal["best", "last"]
 
 #: learning rate used when ``TrainOptions.lr`` is None (the paper's: SGD 0.01, Keras Adadelta 1.0)
-Select = Literal["best", "last"]
 DEFAULT_LR: dict[str, float] = {"sgd": 0.01, "adadelta": 1.0, "adam": 1e-3}
 # Keras-style per-step decay: the paper set 1e-6 for its SGD; Keras' Adadelta and Adam default to none
 DEFAULT_LR_DECAY: dict[str, float] = {"sgd": 1e-6, "adadelta": 0.0, "adam": 0.0}
