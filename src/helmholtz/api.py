@@ -295,6 +295,7 @@ def recipe_of(spec: RunSpec) -> dict[str, Any]:
         "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
         "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
         "select": opts.select,
+        **({"n_mels": opts.n_mels, "fmax_hz": opts.fmax_hz} if spec.modality == "audio" else {}),
     }
     if opts.optimizer == "sgd":
         out["momentum"] = f"{opts.momentum} (Nesterov)"
@@ -378,6 +379,10 @@ def train(
         raise ConfigError(f"--codec {codec} does not apply to {ds.modality} data", where=ds.source,
                           fix=f"use one of {good}, or none")
     opts = train_options(modality=ds.modality, **recipe)
+    if ds.modality == "audio":
+        from helmholtz.sweep.spec import check_fmax
+
+        check_fmax(opts.fmax_hz, sample_rate=sample_rate)
     from helmholtz.codecs.cache import compress_dataset
     from helmholtz.sweep.spec import DEFAULT_DURATION_S, DEFAULT_SAMPLE_RATE
     from helmholtz.train.inputs import prepare_inputs
@@ -399,7 +404,8 @@ def train(
     if on_start is not None:
         on_start(spec)
     # as many torch threads as idle CPUs (oversubscribed intra-op threads stall each other), restored afterwards
-    result, history = execute_run(spec.to_dict(), prepare_inputs(compressed), threads=idle_cpus(), device=dev,
+    inputs = prepare_inputs(compressed, n_mels=opts.n_mels, fmax_hz=opts.fmax_hz)
+    result, history = execute_run(spec.to_dict(), inputs, threads=idle_cpus(), device=dev,
                                   on_epoch=on_epoch, on_progress=on_progress)
     return TrainOutcome(result=result, epochs=history, level_stats=stats, recipe=recipe_of(spec), spec=spec)
 

@@ -105,6 +105,7 @@ class AudioDemoSize:
     width: float
     max_runs: int
     max_time_s: float | None = None   # a guard only (stops between steps)
+    settings: str = "idmt"            # the synth variant (`helmholtz synth guitar-fx --settings`)
 
 
 AUDIO_SIZES: dict[str, AudioDemoSize] = {

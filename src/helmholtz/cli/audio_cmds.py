@@ -20,6 +20,9 @@ NotesPerClass = Annotated[int, typer.Option("--notes-per-class", help="Files per
 Paired = Annotated[bool, typer.Option(
     "--paired/--independent", help="Paired (IDMT-like): the same N notes through every effect. Independent: a fresh "
                                    "note for every file.")]
+SettingsOpt = Annotated[str, typer.Option(
+    "--settings", help="idmt: IDMT's protocol, three fixed settings per effect, guitar and bass notes (the README "
+                       "lists every value). random: every effect parameter drawn from a range, guitar only (harder).")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of every random draw (notes, effect parameters, output peak levels).")]
 SampleRate = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAVs (Hz).")]
 Duration = Annotated[float, typer.Option("--duration", help="Length of every note (s).")]
@@ -46,31 +49,31 @@ def _summary(manifest: dict[str, Any], out: Path, seconds: float) -> dict[str, A
     return {
         "out": str(out), "manifest": str(out / "synth.json"), "n_files": manifest["n_files"],
         "classes": manifest["classes"], "notes_per_class": manifest["notes_per_class"], "paired": manifest["paired"],
-        "seed": manifest["seed"],
+        "seed": manifest["seed"], "settings": manifest["settings"],
         "sample_rate": manifest["sample_rate"], "duration_s": manifest["duration_s"],
         "soundfont": manifest["soundfont"]["path"], "seconds": round(seconds, 2),
     }
 
 
-def _ensure_demo_data(data_dir: Path, *, notes_per_class: int, seed: int, quiet: bool) -> None:
+def _ensure_demo_data(data_dir: Path, *, notes_per_class: int, seed: int, settings: str, quiet: bool) -> None:
     """Generate the demo's synth set, or reuse the one already there when it was made with the same settings."""
     from helmholtz.errors import ConfigError
-    from helmholtz.synth.guitar import read_manifest
+    from helmholtz.synth.guitar import manifest_settings, read_manifest
 
     manifest = read_manifest(data_dir)
     if manifest is not None:
-        same = (manifest.get("notes_per_class"), manifest.get("seed"), manifest.get("paired")) == (notes_per_class, seed, False)
-        if same:
+        made = (manifest.get("notes_per_class"), manifest.get("seed"), manifest_settings(manifest), manifest.get("paired"))
+        if made == (notes_per_class, seed, settings, False):
             return
         raise ConfigError(
-            f"the demo data there was made with --notes-per-class {manifest.get('notes_per_class')} "
-            f"--seed {manifest.get('seed')}{' --paired' if manifest.get('paired') else ''}, not {notes_per_class} / {seed}",
+            f"the demo data there was made with --notes-per-class {made[0]} --seed {made[1]} --settings {made[2]}"
+            f"{' --paired' if made[3] else ''}, not {notes_per_class} / {seed} / {settings}",
             where=str(data_dir),
             fix="pass the same sizes to resume, or a new --out",
         )
     t0 = time.perf_counter()
     summary = _summary(_synth_with_progress(data_dir, quiet=quiet, notes_per_class=notes_per_class, seed=seed,
-                                            force=True), data_dir, 0.0)
+                                            settings=settings, force=True), data_dir, 0.0)
     if not quiet:
         from helmholtz.cli.common import err_console
 
@@ -87,6 +90,7 @@ def register(app: typer.Typer) -> None:
         out: Out,
         notes_per_class: NotesPerClass = 100,
         seed: Seed = 0,
+        settings: SettingsOpt = "idmt",
         sample_rate: SampleRate = 44100,
         duration: Duration = 2.0,
         force: Force = False,
@@ -94,8 +98,9 @@ def register(app: typer.Typer) -> None:
         paired: Paired = False,
         json_out: Json = False,
     ) -> None:
-        """Guitar notes (Fluid R3 GM recordings) through the 12 IDMT-SMT-Audio-Effects classes, as 16-bit mono WAVs
-        in the IDMT layout: OUT/Gitarre monophon/Samples/<Effect>/*.wav plus OUT/synth.json.
+        """Guitar and bass notes (Fluid R3 GM recordings) through the 12 IDMT-SMT-Audio-Effects classes, as 16-bit
+        mono WAVs in the IDMT layout: OUT/Gitarre monophon/Samples/<Effect>/*.wav (and Bass monophon with --settings
+        idmt) plus OUT/synth.json.
 
         Same --seed, same bytes. Programs 29/30 (recorded with distortion) are not used as clean sources. With
         --paired every note goes through all 12 effects (IDMT's structure; a random split then puts the same note
@@ -105,7 +110,7 @@ def register(app: typer.Typer) -> None:
 
         t0 = time.perf_counter()
         manifest = _synth_with_progress(
-            out, quiet=json_out, notes_per_class=notes_per_class, seed=seed, sample_rate=sample_rate,
+            out, quiet=json_out, notes_per_class=notes_per_class, seed=seed, settings=settings, sample_rate=sample_rate,
             duration_s=duration, force=force, soundfont=soundfont, paired=paired,
         )
         summary = _summary(manifest, out, time.perf_counter() - t0)
@@ -114,8 +119,9 @@ def register(app: typer.Typer) -> None:
             return
         console.print(
             f"wrote {summary['n_files']} WAVs ({len(summary['classes'])} classes × {notes_per_class} {'paired' if paired else 'independent'} notes, "
-            f"{sample_rate} Hz, {duration:g} s, 16-bit mono) in {summary['seconds']:.1f} s\n"
-            f"  dataset:  {out}/Gitarre monophon/Samples/<Effect>/\n  manifest: {summary['manifest']}\n"
+            f"--settings {settings}, {sample_rate} Hz, {duration:g} s, 16-bit mono) in {summary['seconds']:.1f} s\n"
+            f"  dataset:  {out}/{'{Gitarre,Bass} monophon' if settings == 'idmt' else 'Gitarre monophon'}/Samples/<Effect>/\n"
+            f"  manifest: {summary['manifest']}\n"
             f"  use it:   helmholtz sweep {out} --codec mp3"
         )
 
@@ -149,7 +155,7 @@ def register(app: typer.Typer) -> None:
         size = replace(size, **{k: v for k, v in given.items() if v is not None})
         t0 = time.perf_counter()
         files = audio_demo(out, size, quiet=quiet, ensure_data=lambda d: _ensure_demo_data(
-            d, notes_per_class=size.notes_per_class, seed=seed, quiet=quiet))
+            d, notes_per_class=size.notes_per_class, seed=seed, settings=size.settings, quiet=quiet))
         console.print(f"[bold]{escape(files.headline)}[/bold]")
         console.print(f"demo-audio sweep + report in {time.perf_counter() - t0:.0f} s\n"
                       f"  report: {escape(str(files.html))} (self-contained, opens offline)\n"

@@ -111,6 +111,7 @@ def log_mel(
     pad_mode: PadMode = "constant",
     amin: float = 1e-10,
     top_db: float | None = None,
+    fmax: float | None = None,
 ) -> np.ndarray:
     """Log-mel spectrograms in dB (ref 1.0) of mono clips: float32 N × n_mels × (1 + T // hop).
 
@@ -118,16 +119,20 @@ def log_mel(
     zeros — librosa's default since 0.10 — or "reflect"). ``top_db`` clips each clip at its maximum minus top_db
     dB as ``librosa.power_to_db`` can; the default None keeps the plain 10·log10(max(amin, S)). ``batch`` clips go
     through torch at a time, on ``device`` ("cpu", "cuda", "cuda:1", ...); None picks 8 on the CPU, where a
-    batch that fits the cache is ~4× faster than 256 clips (1.4 MB of spectrum each), and 256 elsewhere.
+    batch that fits the cache is ~4× faster than 256 clips (1.4 MB of spectrum each), and 256 elsewhere. ``fmax``
+    is the top of the mel filterbank in Hz (default None: sr/2, librosa's and so the paper's).
     """
     if batch is None:
         batch = _CPU_BATCH if str(device).startswith("cpu") else _ACCEL_BATCH
     w = _check(waves, sr=sr, n_mels=n_mels, n_fft=n_fft, hop=hop, batch=batch, pad_mode=pad_mode, top_db=top_db)
+    if fmax is not None and not 0 < fmax <= sr / 2:
+        raise ConfigError(f"log_mel fmax must be in (0, sr/2 = {sr / 2:g}] Hz; got {fmax!r}", where="features.mel",
+                          fix="pass e.g. fmax=16000, or None for sr/2")
     import torch  # features is one of the stages allowed to import torch; lazily, so `helmholtz --help` stays fast
 
     try:
         dev = torch.device(device)
-        fb = torch.tensor(mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels), dtype=torch.float32, device=dev)
+        fb = torch.tensor(mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmax=fmax), dtype=torch.float32, device=dev)
         window = torch.hann_window(n_fft, periodic=True, dtype=torch.float32, device=dev)  # librosa's 'hann' is periodic
     except (RuntimeError, ValueError, AssertionError) as exc:  # a CPU-only torch asserts on "cuda"
         raise ConfigError(f"cannot use device {device!r}: {str(exc).splitlines()[0]}", where="features.mel",

@@ -287,6 +287,8 @@ def validate_sweep(spec: SweepSpec, *, known_archs: Iterable[str] | None = None)
             raise ConfigError(f"--seeds: a seed must be an integer in 0..{SEED_MAX}; got {seed!r}", fix="e.g. --seeds 0,5,7")
     _validate_data_ref(spec.data)
     _validate_options(spec.options)
+    if spec.modality == "audio":
+        check_fmax(spec.options.fmax_hz, sample_rate=spec.data.sample_rate or DEFAULT_SAMPLE_RATE)
 
 
 def _validate_grid(spec: SweepSpec) -> None:
@@ -349,10 +351,18 @@ def _validate_options(o: TrainOptions) -> None:
         ("--momentum", o.momentum, 0 <= o.momentum < 1, "a number in [0, 1)"),
         ("--weight-decay", o.weight_decay, o.weight_decay >= 0, "a number ≥ 0"),
         ("--label-smoothing", o.label_smoothing, 0 <= o.label_smoothing < 1, "a number in [0, 1)"),
+        ("--n-mels", o.n_mels, isinstance(o.n_mels, int) and 8 <= o.n_mels <= 256, "an integer in 8..256"),
     )
     for flag, value, ok, expected in checks:
         if not ok:
             raise ConfigError(f"{flag} must be {expected}; got {value}", fix=f"pass a valid {flag}")
+
+
+def check_fmax(fmax_hz: float | None, *, sample_rate: int) -> None:
+    """The mel filterbank's top ``fmax_hz`` must lie in 1 kHz..sr/2 (None: sr/2)."""
+    if fmax_hz is not None and not 1000 <= fmax_hz <= sample_rate / 2:
+        raise ConfigError(f"--fmax must be in 1000..{sample_rate / 2:g} Hz (half the sample rate {sample_rate} Hz); "
+                          f"got {fmax_hz:g}", fix=f"pass --fmax at most {sample_rate / 2:g}, or leave it out for sr/2")
 
 
 def run_spec_for(spec: SweepSpec, *, level: int | None, arch: str, seed: int, codec: str | None = None) -> RunSpec:

@@ -1,12 +1,22 @@
-"""A regenerable stand-in for IDMT-SMT-Audio-Effects: real guitar notes through 12 real effect classes.
+"""A regenerable stand-in for IDMT-SMT-Audio-Effects: real guitar and bass notes through 12 real effect classes.
 
-The paper's audio task classifies which of 12 effects (Chorus … Vibrato) was applied to a single monophonic guitar
-note (2 s, 44.1 kHz, 16-bit mono WAV). Each class gets ``notes_per_class`` files, ``12 × notes_per_class`` in all.
+The paper's audio task classifies which of 12 effects (Chorus … Vibrato) was applied to a single monophonic note
+(2 s, 44.1 kHz, 16-bit mono WAV). Each class gets ``notes_per_class`` files, ``12 × notes_per_class`` in all.
 
-Two designs:
+Two variants (``settings``):
 
-* independent (default): every file is its own random note (program, pitch, velocity, release drawn afresh), so the
-  notes of every class come from the same distribution and a note heard in training is not heard again in test.
+* ``idmt`` (default), IDMT's protocol: each effect is applied with one of three fixed settings
+  (`effects.IDMT_SETTINGS`; setting ``i % 3 + 1`` for note ``i``, so the settings are balanced), to guitar and bass
+  notes (half each) across both ranges: GM guitar programs 24–28 and 31, bass programs 32–35, every string, frets
+  0–12, three plucking strengths. Files go to ``Gitarre monophon`` and ``Bass monophon`` with IDMT's file names
+  (below).
+* ``random``: the harder variant of earlier versions, byte for byte: guitar notes only, every effect parameter
+  drawn from a range (`effects` module doc), files named ``<note:05d>-p<program>-n<pitch>.wav``.
+
+Two designs of the source notes:
+
+* independent (default): every file is its own random note, so the notes of every class come from the same
+  distribution and a note heard in training is not heard again in test.
 * paired (``paired=True``, IDMT-like): every clean note is played through *all 12* effects, so the classes differ
   only by their effect. With a random (not note-grouped) split, as the paper and our loaders use, the same note then
   sits in training and test under different labels: a model that memorises notes is pushed *below* chance on
@@ -14,12 +24,18 @@ Two designs:
 
 Layout written (the IDMT layout, readable by `helmholtz.data.audio_readers.read_wav_folder`)::
 
-    OUT/Gitarre monophon/Samples/<Effect>/<note:05d>-p<program>-n<pitch>.wav
-    OUT/synth.json      seed, options, per-file parameters, soundfont path/size/sha256, library versions
+    OUT/Gitarre monophon/Samples/<Effect>/G<make><style>-<pitch:02d><string><fret:02d>-<group><effect:02d><setting>-<note:05d>.wav
+    OUT/Bass monophon/Samples/<Effect>/B…                  (idmt only)
+    OUT/synth.json      seed, variant, options, per-file parameters, soundfont path/size/sha256, library versions
 
-Deterministic: every random draw comes from its own ``SeedSequence``: ``[seed, i, effect, 1]`` (independent) or
-``[seed, i]`` (paired) for the source note, ``[seed, i, effect]`` for the effect parameters and output level, so the
-same seed gives
+IDMT's file name ``ABC-DDEFF-GHHI-KKKKK``: instrument (G guitar, B bass), make (here the program's index, 1-based),
+plucking style (1–3), MIDI pitch, string (1 = lowest), fret, effect group and effect (`EFFECT_CODES`: ours, in
+IDMT's form), setting (1–3), file id (here the note index). E.g. ``G43-52112-3312-00004.wav``: guitar program 27,
+style 3, pitch 52 on string 1 fret 12, Chorus setting 2, note 4.
+
+Deterministic: every random draw comes from its own ``SeedSequence``: ``[seed, i, effect, 1]`` (random, independent),
+``[seed, i, effect, 2]`` (idmt, independent) or ``[seed, i]`` / ``[seed, i, 2]`` (paired) for the source note,
+``[seed, i, effect]`` for the effect parameters (random) and the output level, so the same seed gives
 byte-identical WAVs with the same library versions (recorded in the manifest), whatever the order of rendering.
 
 Loudness: each file is peak-normalised to a level drawn uniformly in -6…-1 dBFS, the same range for every class, so
@@ -35,18 +51,30 @@ import shutil
 import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from helmholtz.errors import ConfigError
-from helmholtz.synth.effects import EFFECT_CLASSES, PEAK_DBFS_RANGE, apply_effect, normalise_peak, to_pcm16
+from helmholtz.synth.effects import (
+    EFFECT_CLASSES,
+    IDMT_SETTINGS,
+    PEAK_DBFS_RANGE,
+    apply_effect,
+    idmt_setting,
+    normalise_peak,
+    to_pcm16,
+)
 from helmholtz.synth.notes import (
+    BASS_PROGRAMS,
+    OPEN_STRINGS,
     PITCH_RANGE,
     SOURCE_PROGRAMS,
+    STYLE_VELOCITIES,
     VELOCITY_RANGE,
     NoteRenderer,
     NoteSpec,
+    draw_idmt_note,
     draw_note,
     fluidsynth_version,
     soundfont_info,
@@ -54,15 +82,30 @@ from helmholtz.synth.notes import (
 )
 
 SET_NAME = "Gitarre monophon"   # the IDMT folder name of the monophonic guitar set
+BASS_SET_NAME = "Bass monophon"  # … and of the monophonic bass set (idmt variant)
+SET_NAMES = {"G": SET_NAME, "B": BASS_SET_NAME}
+Settings = Literal["idmt", "random"]
+SETTINGS: tuple[str, ...] = ("idmt", "random")
+#: effect group and effect code of IDMT's file names (GHH): our numbering, in IDMT's form (1 none, 2 filter,
+#: 3 modulation, 4 delay and ambience, 5 nonlinear)
+EFFECT_CODES: dict[str, tuple[int, int]] = {
+    "NoFX": (1, 11), "EQ": (2, 21), "Chorus": (3, 31), "Flanger": (3, 32), "Phaser": (3, 33), "Tremolo": (3, 34),
+    "Vibrato": (3, 35), "FeedbackDelay": (4, 41), "SlapbackDelay": (4, 42), "Reverb": (4, 43),
+    "Overdrive": (5, 51), "Distortion": (5, 52),
+}
+assert tuple(sorted(EFFECT_CODES)) == EFFECT_CLASSES
 MANIFEST = "synth.json"
 FORMAT_VERSION = 1              # bump when the same seed would give different audio
 _PARTIAL_PREFIX = ".synth-partial-"
 INPUT_PEAK_DBFS = -6.0          # peak of every clean note going into the effects
 
 
-def _check_options(notes_per_class: int, seed: int, sample_rate: int, duration_s: float) -> None:
+def _check_options(notes_per_class: int, seed: int, sample_rate: int, duration_s: float, settings: str) -> None:
     from helmholtz.checks import SEED_MAX
 
+    if settings not in SETTINGS:
+        raise ConfigError(f"--settings must be one of {', '.join(SETTINGS)}; got {settings!r}", where="synth guitar-fx",
+                          fix="pass --settings idmt (IDMT's three fixed settings per effect) or --settings random")
     checks = (
         ("--notes-per-class", notes_per_class, notes_per_class >= 1, "an integer ≥ 1"),
         ("--seed", seed, 0 <= seed <= SEED_MAX, f"an integer in 0..{SEED_MAX}"),
@@ -92,7 +135,7 @@ def _prepare_out(out: Path, *, force: bool) -> None:
             raise ConfigError("the output directory is not empty", where=str(out),
                               fix="pass an empty or new --out, or --force to replace a previous synth set")
         for child in out.iterdir():
-            if child.name in (SET_NAME, MANIFEST) or child.name.startswith(_PARTIAL_PREFIX):
+            if child.name in (SET_NAME, BASS_SET_NAME, MANIFEST) or child.name.startswith(_PARTIAL_PREFIX):
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -106,23 +149,30 @@ def make_guitar_fx(
     *,
     notes_per_class: int = 100,
     seed: int = 0,
+    settings: Settings = "idmt",
     sample_rate: int = 44100,
     duration_s: float = 2.0,
     force: bool = False,
     soundfont: str | os.PathLike | None = None,
-    programs: tuple[int, ...] = SOURCE_PROGRAMS,
+    programs: tuple[int, ...] | None = None,
     paired: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Write the guitar-effects dataset to ``out`` and return its manifest (also written to ``out/synth.json``).
 
-    Each of the 12 effect classes gets ``notes_per_class`` notes (GM guitar programs ``programs``, MIDI pitch E2–E5,
-    random velocity and release): fresh notes for every file, or with ``paired`` the same ``notes_per_class`` notes
-    through every effect (see the module doc). ``on_progress(done, total)`` is called after each note index.
-    The WAVs are written to a hidden folder first and moved into place at the end, and the manifest is written
-    last, so a killed run never leaves a set that looks complete.
+    Each of the 12 effect classes gets ``notes_per_class`` notes: with ``settings="idmt"`` guitar and bass notes
+    through each effect's three fixed settings, with ``"random"`` guitar notes (GM programs ``programs``, default
+    24–28 and 31; MIDI pitch E2–E5, random velocity and release) through random parameters. Fresh notes for every
+    file, or with ``paired`` the same ``notes_per_class`` notes through every effect (see the module doc).
+    ``on_progress(done, total)`` is called after each note index. The WAVs are written to a hidden folder first and
+    moved into place at the end, and the manifest is written last, so a killed run never leaves a set that looks
+    complete.
     """
-    _check_options(notes_per_class, seed, sample_rate, duration_s)
+    _check_options(notes_per_class, seed, sample_rate, duration_s, settings)
+    if programs is not None and settings == "idmt":
+        raise ConfigError("programs applies to --settings random only (idmt uses its own guitar and bass programs)",
+                          where="synth guitar-fx", fix="drop programs, or pass settings='random'")
+    programs = SOURCE_PROGRAMS if programs is None else tuple(programs)
     if not programs or any(not 0 <= p <= 127 for p in programs):
         raise ConfigError(f"programs must be General MIDI numbers 0..127; got {programs!r}", where="synth guitar-fx",
                           fix=f"e.g. the clean guitars {SOURCE_PROGRAMS}")
@@ -130,47 +180,68 @@ def make_guitar_fx(
     sf_path = soundfont_path(soundfont)   # fail on a missing soundfont before touching --out
     _prepare_out(out, force=force)
     partial = out / f"{_PARTIAL_PREFIX}{os.getpid()}"
-    samples = partial / SET_NAME / "Samples"
-    for name in EFFECT_CLASSES:
-        (samples / name).mkdir(parents=True, exist_ok=True)
+    sets = tuple(SET_NAMES.values()) if settings == "idmt" else (SET_NAME,)
+    for set_name in sets:
+        for name in EFFECT_CLASSES:
+            (partial / set_name / "Samples" / name).mkdir(parents=True, exist_ok=True)
     files: list[dict[str, Any]] = []
+    idmt = settings == "idmt"
     try:
         with NoteRenderer(sample_rate=sample_rate, soundfont=sf_path) as renderer:
-            def clean_note(key: list[int]) -> tuple[NoteSpec, np.ndarray]:
-                note = draw_note(np.random.default_rng(np.random.SeedSequence(key)), duration_s=duration_s,
-                                 programs=programs)
-                # a fixed input level, as from a guitar pickup: drive effects saturate by their drive alone
-                return note, normalise_peak(renderer.render(note, duration_s=duration_s), peak_dbfs=INPUT_PEAK_DBFS)
+            def clean_note(key: list[int]) -> tuple[NoteSpec, Any, np.ndarray]:
+                rng = np.random.default_rng(np.random.SeedSequence(key))
+                if idmt:
+                    note, position = draw_idmt_note(rng, duration_s=duration_s)
+                else:
+                    note, position = draw_note(rng, duration_s=duration_s, programs=programs), None
+                # a fixed input level, as from a pickup: drive effects saturate by their drive alone
+                wave = normalise_peak(renderer.render(note, duration_s=duration_s), peak_dbfs=INPUT_PEAK_DBFS)
+                return note, position, wave
 
+            variant_key = [2] if idmt else []
             for i in range(notes_per_class):
                 if paired:
-                    note, clean = clean_note([seed, i])
+                    note, position, clean = clean_note([seed, i, *variant_key])
                 for k, name in enumerate(EFFECT_CLASSES):
                     if not paired:
-                        note, clean = clean_note([seed, i, k, 1])
-                    stem = f"{i:05d}-p{note.program}-n{note.pitch}"
+                        note, position, clean = clean_note([seed, i, k, 2 if idmt else 1])
                     rng = np.random.default_rng(np.random.SeedSequence([seed, i, k]))
-                    wet, params = apply_effect(name, clean, sample_rate=sample_rate, rng=rng)
+                    entry: dict[str, Any] = {"label": name, "note": i, **note.to_dict()}
+                    if idmt:
+                        setting = i % len(IDMT_SETTINGS[name]) + 1
+                        wet, params = apply_effect(name, clean, sample_rate=sample_rate, params=idmt_setting(name, setting))
+                        rel = f"{SET_NAMES[position.instrument]}/Samples/{name}/{_idmt_stem(note, position, name, setting, i)}.wav"
+                        entry.update(position.to_dict(), setting=setting)
+                    else:
+                        wet, params = apply_effect(name, clean, sample_rate=sample_rate, rng=rng)
+                        rel = f"{SET_NAME}/Samples/{name}/{i:05d}-p{note.program}-n{note.pitch}.wav"
                     peak_dbfs = round(float(rng.uniform(*PEAK_DBFS_RANGE)), 3)
-                    rel = f"{SET_NAME}/Samples/{name}/{stem}.wav"
                     _write_wav(partial / rel, to_pcm16(normalise_peak(wet, peak_dbfs=peak_dbfs)), sample_rate)
-                    files.append({"file": rel, "label": name, "note": i, **note.to_dict(),
-                                  "effect": params, "peak_dbfs": peak_dbfs})
+                    files.append({"file": rel, **entry, "effect": params, "peak_dbfs": peak_dbfs})
                 if on_progress is not None:
                     on_progress(i + 1, notes_per_class)
-        (partial / SET_NAME).rename(out / SET_NAME)
+        for set_name in sets:
+            (partial / set_name).rename(out / set_name)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    manifest = _manifest(seed=seed, notes_per_class=notes_per_class, sample_rate=sample_rate, duration_s=duration_s,
-                         programs=programs, paired=paired, soundfont=soundfont_info(sf_path), files=files)
+    manifest = _manifest(seed=seed, settings=settings, notes_per_class=notes_per_class, sample_rate=sample_rate,
+                         duration_s=duration_s, programs=programs, paired=paired, soundfont=soundfont_info(sf_path),
+                         files=files)
     tmp = out / f"{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=1) + "\n")
     tmp.replace(out / MANIFEST)
     return manifest
 
 
-def _manifest(*, seed: int, notes_per_class: int, sample_rate: int, duration_s: float, programs: tuple[int, ...],
-              paired: bool, soundfont: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
+def _idmt_stem(note: NoteSpec, position: Any, effect: str, setting: int, note_index: int) -> str:
+    """IDMT's file name ABC-DDEFF-GHHI-KKKKK (see the module doc), without the suffix."""
+    group, code = EFFECT_CODES[effect]
+    return (f"{position.instrument}{position.make}{position.style}-{note.pitch:02d}{position.string}{position.fret:02d}"
+            f"-{group}{code:02d}{setting}-{note_index:05d}")
+
+
+def _manifest(*, seed: int, settings: str, notes_per_class: int, sample_rate: int, duration_s: float,
+              programs: tuple[int, ...], paired: bool, soundfont: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
     import importlib.metadata
 
     from helmholtz.provenance import code_version
@@ -181,9 +252,22 @@ def _manifest(*, seed: int, notes_per_class: int, sample_rate: int, duration_s: 
         except importlib.metadata.PackageNotFoundError:
             return None
 
+    if settings == "idmt":
+        source = {
+            "instruments": {"G": {"set": SET_NAME, "programs": list(SOURCE_PROGRAMS), "open_strings": list(OPEN_STRINGS["G"])},
+                            "B": {"set": BASS_SET_NAME, "programs": list(BASS_PROGRAMS), "open_strings": list(OPEN_STRINGS["B"])}},
+            "frets": [0, 12], "style_velocities": list(STYLE_VELOCITIES),
+            "effect_codes": {k: list(v) for k, v in EFFECT_CODES.items()},
+            "settings": {k: list(v) for k, v in IDMT_SETTINGS.items()},
+        }
+        layout = "<set>/Samples/<Effect>/<A><make><style>-<pitch><string><fret>-<group><effect><setting>-<note>.wav"
+    else:
+        source = {"programs": list(programs), "pitch_range": list(PITCH_RANGE), "velocity_range": list(VELOCITY_RANGE)}
+        layout = f"{SET_NAME}/Samples/<Effect>/<note>-p<program>-n<pitch>.wav"
     return {
-        "dataset": "helmholtz guitar-fx (stand-in for IDMT-SMT-Audio-Effects, monophonic guitar)",
+        "dataset": "helmholtz guitar-fx (stand-in for IDMT-SMT-Audio-Effects, monophonic notes)",
         "format_version": FORMAT_VERSION,
+        "settings": settings,
         "seed": seed,
         "notes_per_class": notes_per_class,
         "paired": paired,
@@ -192,9 +276,9 @@ def _manifest(*, seed: int, notes_per_class: int, sample_rate: int, duration_s: 
         "sample_rate": sample_rate,
         "duration_s": duration_s,
         "sample_format": "PCM_16 mono WAV",
-        "layout": f"{SET_NAME}/Samples/<Effect>/<note>-p<program>-n<pitch>.wav",
+        "layout": layout,
         "source": {
-            "programs": list(programs), "pitch_range": list(PITCH_RANGE), "velocity_range": list(VELOCITY_RANGE),
+            **source,
             "excluded_programs": {"29": "Overdriven Guitar", "30": "Distortion Guitar"},
             "why_excluded": "recorded through distortion; they would confound NoFX with Overdrive/Distortion",
             "fluidsynth_reverb_chorus": "off",
@@ -206,6 +290,11 @@ def _manifest(*, seed: int, notes_per_class: int, sample_rate: int, duration_s: 
                      "pedalboard": version("pedalboard"), "numpy": np.__version__, "helmholtz": code_version()},
         "files": files,
     }
+
+
+def manifest_settings(manifest: dict[str, Any]) -> str:
+    """The variant a manifest describes (sets written before the idmt variant existed are ``random``)."""
+    return manifest.get("settings", "random")
 
 
 def read_manifest(out: str | os.PathLike) -> dict[str, Any] | None:

@@ -61,7 +61,8 @@ class NoteSpec:
     note_off_s: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "program_name": GM_GUITAR_NAMES.get(self.program, "?")}
+        name = GM_GUITAR_NAMES.get(self.program) or GM_BASS_NAMES.get(self.program, "?")
+        return {**asdict(self), "program_name": name}
 
 
 def draw_note(rng: np.random.Generator, *, duration_s: float, programs: tuple[int, ...] = SOURCE_PROGRAMS) -> NoteSpec:
@@ -73,6 +74,51 @@ def draw_note(rng: np.random.Generator, *, duration_s: float, programs: tuple[in
         velocity=int(rng.integers(VELOCITY_RANGE[0], VELOCITY_RANGE[1] + 1)),
         note_off_s=round(float(rng.uniform(lo, hi)) * duration_s, 4),
     )
+
+
+# ── the `idmt` variant's notes: guitar and bass, string and fret, three plucking strengths ─────────────────────────
+
+#: General MIDI bass programs used as clean sources: acoustic, fingered, picked, fretless (slap and synth basses are
+#: left out: not the plucked notes IDMT recorded)
+BASS_PROGRAMS: tuple[int, ...] = (32, 33, 34, 35)
+GM_BASS_NAMES: dict[int, str] = {32: "Acoustic Bass", 33: "Electric Bass (finger)", 34: "Electric Bass (pick)",
+                                 35: "Fretless Bass"}
+#: open-string MIDI pitches, low string first: a standard-tuned guitar (E2 A2 D3 G3 B3 E4) and 4-string bass (E1 A1 D2 G2)
+OPEN_STRINGS: dict[str, tuple[int, ...]] = {"G": (40, 45, 50, 55, 59, 64), "B": (28, 33, 38, 43)}
+FRETS = 12                      # frets 0..12 of every string, as IDMT recorded them
+#: plucking styles 1, 2, 3 as MIDI velocities (IDMT: finger soft, finger hard, pick)
+STYLE_VELOCITIES: tuple[int, ...] = (70, 100, 124)
+INSTRUMENT_PROGRAMS: dict[str, tuple[int, ...]] = {"G": SOURCE_PROGRAMS, "B": BASS_PROGRAMS}
+
+
+@dataclass(frozen=True)
+class NotePosition:
+    """Where an `idmt` note is played: instrument (G guitar, B bass), make (the program's 1-based index in its
+    instrument's programs), plucking style 1..3, string (1 = lowest) and fret. IDMT encodes these in its file names."""
+
+    instrument: str
+    make: int
+    style: int
+    string: int
+    fret: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def draw_idmt_note(rng: np.random.Generator, *, duration_s: float) -> tuple[NoteSpec, NotePosition]:
+    """A guitar or bass note (each half of the time): program, string, fret 0..12 and plucking style drawn
+    uniformly; the pitch follows from string and fret; the key is released as in `draw_note`."""
+    instrument = "G" if rng.random() < 0.5 else "B"
+    programs = INSTRUMENT_PROGRAMS[instrument]
+    make = int(rng.integers(len(programs))) + 1
+    string = int(rng.integers(len(OPEN_STRINGS[instrument]))) + 1
+    fret = int(rng.integers(FRETS + 1))
+    style = int(rng.integers(len(STYLE_VELOCITIES))) + 1
+    lo, hi = NOTE_OFF_FRACTION
+    note = NoteSpec(program=programs[make - 1], pitch=OPEN_STRINGS[instrument][string - 1] + fret,
+                    velocity=STYLE_VELOCITIES[style - 1], note_off_s=round(float(rng.uniform(lo, hi)) * duration_s, 4))
+    return note, NotePosition(instrument, make, style, string, fret)
 
 
 def soundfont_path(path: str | os.PathLike | None = None) -> Path:
