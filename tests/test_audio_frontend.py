@@ -42,9 +42,9 @@ def test_fmax_sets_the_top_of_the_filterbank() -> None:
 
 def test_front_end_is_in_the_spec_but_out_of_the_run_id_at_its_defaults() -> None:
     default = TrainOptions()
-    assert "n_mels" not in default.identity_dict() and "fmax_hz" not in default.identity_dict()
-    cut = TrainOptions(fmax_hz=16000.0, n_mels=64)
-    assert cut.identity_dict()["fmax_hz"] == 16000.0 and cut.identity_dict()["n_mels"] == 64
+    assert not {"n_mels", "fmax_hz", "hop"} & set(default.identity_dict())
+    cut = TrainOptions(fmax_hz=16000.0, n_mels=64, hop=1024)
+    assert (cut.identity_dict()["fmax_hz"], cut.identity_dict()["n_mels"], cut.identity_dict()["hop"]) == (16000.0, 64, 1024)
 
 
 def test_bad_front_end_values_are_refused() -> None:
@@ -53,6 +53,8 @@ def test_bad_front_end_values_are_refused() -> None:
 
     with pytest.raises(ConfigError, match="--n-mels must be an integer in 8..256"):
         checked_options(modality="audio", recipe="fast", n_mels=4)
+    with pytest.raises(ConfigError, match="--hop must be an integer in 64..8192"):
+        checked_options(modality="audio", recipe="fast", hop=10)
     with pytest.raises(ConfigError, match=r"--fmax must be in 1000..22050 Hz"):
         check_fmax(30000.0, sample_rate=SR)
     check_fmax(22050.0, sample_rate=SR)
@@ -70,7 +72,9 @@ def _audio_dataset(n_per_class: int = 8) -> object:
 def test_features_are_extracted_once_then_read_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     ds = _audio_dataset()
     first = inputs.prepare_inputs(ds, n_mels=32, fmax_hz=16000.0)
-    assert first.x_train.shape[1:3] == (1, 32) and first.info["fmax_hz"] == 16000.0
+    assert first.x_train.shape[1:] == (1, 32, 1 + ds.x_train.shape[1] // 512) and first.info["fmax_hz"] == 16000.0
+    # --hop sets the frame rate: half the frames at twice the hop
+    assert inputs.prepare_inputs(ds, n_mels=32, hop=1024).x_train.shape[-1] == 1 + ds.x_train.shape[1] // 1024
     path = inputs.feature_cache_path(ds, n_mels=32, fmax_hz=16000.0)
     assert path.is_file()
 

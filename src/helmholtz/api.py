@@ -295,7 +295,7 @@ def recipe_of(spec: RunSpec) -> dict[str, Any]:
         "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience, "augment": opts.augment,
         "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing, "compile": opts.compile,
         "select": opts.select,
-        **({"n_mels": opts.n_mels, "fmax_hz": opts.fmax_hz} if spec.modality == "audio" else {}),
+        **({"n_mels": opts.n_mels, "fmax_hz": opts.fmax_hz, "hop": opts.hop} if spec.modality == "audio" else {}),
     }
     if opts.optimizer == "sgd":
         out["momentum"] = f"{opts.momentum} (Nesterov)"
@@ -404,7 +404,7 @@ def train(
     if on_start is not None:
         on_start(spec)
     # as many torch threads as idle CPUs (oversubscribed intra-op threads stall each other), restored afterwards
-    inputs = prepare_inputs(compressed, n_mels=opts.n_mels, fmax_hz=opts.fmax_hz)
+    inputs = prepare_inputs(compressed, n_mels=opts.n_mels, fmax_hz=opts.fmax_hz, hop=opts.hop)
     result, history = execute_run(spec.to_dict(), inputs, threads=idle_cpus(), device=dev,
                                   on_epoch=on_epoch, on_progress=on_progress)
     return TrainOutcome(result=result, epochs=history, level_stats=stats, recipe=recipe_of(spec), spec=spec)

@@ -34,6 +34,7 @@ Schedule = Annotated[str | None, typer.Option("--schedule", help="keras_decay | 
 Select = Annotated[str | None, typer.Option("--select", help="The weights tested: best (the best validation epoch, the paper's) or last (the last epoch: an annealed schedule's endpoint) \\[default: the recipe's].")]
 NMels = Annotated[int | None, typer.Option("--n-mels", help="Audio: log-mel bands of the features \\[default: the recipe's; 96, the paper's].")]
 Fmax = Annotated[float | None, typer.Option("--fmax", help="Audio: top of the mel filterbank in Hz \\[default: sr/2, 22050 at 44.1 kHz: librosa's, the paper's].")]
+Hop = Annotated[int | None, typer.Option("--hop", help="Audio: STFT hop of the features in samples \\[default: the recipe's; 512, librosa's: 2 s → 173 frames].")]
 WarmupEpochs = Annotated[float | None, typer.Option("--warmup-epochs", help="Linear lr warm-up from 0 over this many epochs \\[default: the recipe's].")]
 Momentum = Annotated[float | None, typer.Option("--momentum", help="Nesterov momentum for sgd.")]
 BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Items per step \\[default: the recipe's; paper 128 images, 50 audio; fast 128 images, 32 audio].")]

@@ -102,6 +102,7 @@ def register(app: typer.Typer) -> None:
         select: o.Select = None,
         n_mels: o.NMels = None,
         fmax: o.Fmax = None,
+        hop: o.Hop = None,
         momentum: o.Momentum = None,
         batch_size: o.BatchSize = None,
         width: o.Width = 1.0,
@@ -122,7 +123,7 @@ def register(app: typer.Typer) -> None:
 
         recipe = dict(
             recipe=recipe_name, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
-            schedule=schedule, warmup_epochs=warmup_epochs, select=select, n_mels=n_mels, fmax_hz=fmax, momentum=momentum,
+            schedule=schedule, warmup_epochs=warmup_epochs, select=select, n_mels=n_mels, fmax_hz=fmax, hop=hop, momentum=momentum,
             batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
             augment=augment, precision=precision, compile=compile_,
         )

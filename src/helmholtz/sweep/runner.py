@@ -147,9 +147,9 @@ class _Levels:
     models; stores the LevelStats row. Keeps only the current level in memory. The engines ask by run spec
     (`get(spec)`), so JPEG q 20 and WebP q 20 are different levels."""
 
-    def __init__(self, ds: Dataset, store: Store, emit: EventFn, *, n_mels: int = 96, fmax_hz: float | None = None) -> None:
+    def __init__(self, ds: Dataset, store: Store, emit: EventFn, *, front_end: dict[str, Any] | None = None) -> None:
         self.ds, self.store, self.emit = ds, store, emit
-        self.front_end = {"n_mels": n_mels, "fmax_hz": fmax_hz}   # audio: the sweep's mel features (one per sweep)
+        self.front_end = front_end or {}   # audio: the sweep's mel features (one per sweep)
         self.current: tuple[tuple[str, int | None], Dataset] | None = None
 
     def get(self, spec: RunSpec) -> Dataset:
@@ -383,7 +383,8 @@ def run_sweep(
               "n_levels": len(stored.points), "n_archs": len(stored.archs), "n_seeds": len(stored.seeds),
               "epochs": stored.options.epochs, "width": stored.options.width,
               "gpus": n_gpus if engine == "local" else None})
-        levels = _Levels(dataset, store, emit, n_mels=stored.options.n_mels, fmax_hz=stored.options.fmax_hz)
+        opts = stored.options
+        levels = _Levels(dataset, store, emit, front_end={"n_mels": opts.n_mels, "fmax_hz": opts.fmax_hz, "hop": opts.hop})
         skipped = len(runs) - len(todo)
         sink = _Sink(store, emit, n_total=len(runs), n_skipped=skipped, weights_dir=out if keep_weights else None)
         from helmholtz.sweep.engine_local import execute_run, run_in_pool, run_in_process

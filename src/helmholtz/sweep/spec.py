@@ -352,6 +352,7 @@ def _validate_options(o: TrainOptions) -> None:
         ("--weight-decay", o.weight_decay, o.weight_decay >= 0, "a number ≥ 0"),
         ("--label-smoothing", o.label_smoothing, 0 <= o.label_smoothing < 1, "a number in [0, 1)"),
         ("--n-mels", o.n_mels, isinstance(o.n_mels, int) and 8 <= o.n_mels <= 256, "an integer in 8..256"),
+        ("--hop", o.hop, isinstance(o.hop, int) and 64 <= o.hop <= 8192, "an integer in 64..8192 samples"),
     )
     for flag, value, ok, expected in checks:
         if not ok:

@@ -32,11 +32,12 @@ def is_prepared(ds: Dataset) -> bool:
     return ds.modality == "image" or ds.x_train.ndim == 4
 
 
-def feature_cache_path(ds: Dataset, *, n_mels: int, fmax_hz: float | None, cache_dir: str | Path | None = None) -> Path:
+def feature_cache_path(ds: Dataset, *, n_mels: int, fmax_hz: float | None, hop: int = 512,
+                       cache_dir: str | Path | None = None) -> Path:
     """Where the log-mel features of ``ds`` with these settings are cached."""
     from helmholtz.codecs.cache import cache_dir_default
 
-    key = json.dumps([_FORMAT_VERSION, ds.content_hash, ds.sample_rate, n_mels, fmax_hz, 2048, 512], sort_keys=True)
+    key = json.dumps([_FORMAT_VERSION, ds.content_hash, ds.sample_rate, n_mels, fmax_hz, 2048, hop], sort_keys=True)
     root = Path(cache_dir).expanduser() if cache_dir is not None else cache_dir_default() / "mel"
     return root / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
 
@@ -70,9 +71,10 @@ def _store(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
 
 
 def prepare_inputs(ds: Dataset, *, device: str = "cpu", n_mels: int = 96, fmax_hz: float | None = None,
-                   cache: bool = True) -> Dataset:
-    """Images: returned as they are. Audio: waves N×T → normalised log-mel float32 N×1×n_mels×T' with the mel
-    filterbank up to ``fmax_hz`` (None: sr/2), from the disk cache when ``cache`` and it holds them (idempotent)."""
+                   hop: int = 512, cache: bool = True) -> Dataset:
+    """Images: returned as they are. Audio: waves N×T → normalised log-mel float32 N×1×n_mels×(1 + T // hop) with
+    the mel filterbank up to ``fmax_hz`` (None: sr/2), from the disk cache when ``cache`` and it holds them
+    (idempotent)."""
     if is_prepared(ds):
         return ds
     if ds.x_train.ndim != 2:
@@ -82,7 +84,7 @@ def prepare_inputs(ds: Dataset, *, device: str = "cpu", n_mels: int = 96, fmax_h
         )
     if not ds.sample_rate:
         raise DataError("audio dataset has no sample_rate", where=ds.source, fix="load it with load_dataset(..., sample_rate=44100)")
-    path = feature_cache_path(ds, n_mels=n_mels, fmax_hz=fmax_hz) if cache else None
+    path = feature_cache_path(ds, n_mels=n_mels, fmax_hz=fmax_hz, hop=hop) if cache else None
     cached = _load(path, ds) if path is not None else None
     if cached is not None:
         out, meta = {s: cached[s] for s in SPLITS}, cached["meta"]
@@ -91,7 +93,7 @@ def prepare_inputs(ds: Dataset, *, device: str = "cpu", n_mels: int = 96, fmax_h
 
         mels = {
             split: log_mel(np.asarray(getattr(ds, f"x_{split}"), dtype=np.float32), sr=ds.sample_rate, n_mels=n_mels,
-                           fmax=fmax_hz, device=device)
+                           fmax=fmax_hz, hop=hop, device=device)
             for split in SPLITS
         }
         mean = float(mels["train"].mean(dtype=np.float64))
@@ -102,4 +104,4 @@ def prepare_inputs(ds: Dataset, *, device: str = "cpu", n_mels: int = 96, fmax_h
         if path is not None:
             _store(path, out, meta)
     return ds.with_arrays(x_train=out["train"], x_val=out["val"], x_test=out["test"], features="log-mel",
-                          n_mels=n_mels, fmax_hz=fmax_hz or ds.sample_rate / 2, **meta)
+                          n_mels=n_mels, fmax_hz=fmax_hz or ds.sample_rate / 2, hop=hop, **meta)

@@ -114,6 +114,7 @@ def checked_options(
     select: str | None = None,
     n_mels: int | None = None,
     fmax_hz: float | None = None,
+    hop: int | None = None,
     momentum: float | None = None,
     batch_size: int | None = None,
     width: float = 1.0,
@@ -142,6 +143,7 @@ def checked_options(
         ("--weight-decay", weight_decay, weight_decay is None or weight_decay >= 0, "a number ≥ 0"),
         ("--label-smoothing", label_smoothing, label_smoothing is None or 0 <= label_smoothing < 1, "a number in [0, 1)"),
         ("--n-mels", n_mels, n_mels is None or 8 <= n_mels <= 256, "an integer in 8..256"),
+        ("--hop", hop, hop is None or 64 <= hop <= 8192, "an integer in 64..8192 samples"),
         ("--fmax", fmax_hz, fmax_hz is None or 1000 <= fmax_hz <= 48000, "a frequency in 1000..48000 Hz (at most half the sample rate)"),
     )
     for flag, value, ok, expected in checks:
@@ -149,7 +151,8 @@ def checked_options(
             raise ConfigError(f"{flag} must be {expected}; got {value}", fix=f"pass a valid {flag}")
     return resolve_recipe(
         recipe, modality, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
-        schedule=schedule, warmup_epochs=warmup_epochs, select=select, n_mels=n_mels, fmax_hz=fmax_hz, momentum=momentum,
+        schedule=schedule, warmup_epochs=warmup_epochs, select=select, n_mels=n_mels, fmax_hz=fmax_hz, hop=hop,
+        momentum=momentum,
         batch_size=batch_size,
         width=width, weight_decay=weight_decay, label_smoothing=label_smoothing, augment=augment, precision=precision,
         compile=compile,

@@ -73,10 +73,12 @@ class TrainOptions:
     schedule: Schedule = "keras_decay"  # keras_decay: lr/(1+decay·step); onecycle/cosine: anneal to 0 at the cap
     warmup_epochs: float = 0.0        # linear warm-up of the lr from 0 over this many epochs (fractions allowed)
     select: Select = "best"           # the weights tested: best validation epoch (Algorithm 7.1) or the last epoch
-    # The audio front end (images ignore them): log-mel bands and the top of the mel filterbank in Hz (None: sr/2,
-    # librosa's default and so the paper's 96-band features up to 22.05 kHz). Out of the run id at these defaults.
+    # The audio front end (images ignore them): log-mel bands, the top of the mel filterbank in Hz (None: sr/2,
+    # librosa's default and so the paper's 96-band features up to 22.05 kHz) and the STFT hop in samples (librosa's
+    # 512: 2 s at 44.1 kHz → 173 frames). Out of the run id at these defaults.
     n_mels: int = 96
     fmax_hz: float | None = None
+    hop: int = 512
 
     @property
     def resolved_lr(self) -> float:
@@ -98,7 +100,8 @@ class TrainOptions:
 
 #: options added after results stores keyed by run id existed, with the defaults that keep the old behaviour
 ADDED_OPTION_DEFAULTS: dict[str, Any] = {"recipe": "paper", "schedule": "keras_decay", "warmup_epochs": 0.0,
-                                         "select": "best", "n_mels": 96, "fmax_hz": None}
+                                         "select": "best", "n_mels": 96, "fmax_hz": None,
+                                         "hop": 512}
 
 
 def _stable_hash(obj: Any) -> str:
