@@ -329,3 +329,44 @@ def test_batchnorm_recalibration_gives_exact_training_statistics():
     # the average of per-batch unbiased variances ≈ the pooled variance
     assert torch.allclose(bn.running_var, feats.var(dim=(0, 2, 3)), rtol=0.05)
     assert bn.momentum == 0.01 and not model.training
+
+
+def test_batchnorm_recalibration_stops_at_the_last_batchnorm_with_the_same_statistics():
+    """The pass runs a Sequential only up to its last BatchNorm: the statistics are bit-identical to a whole forward
+    (the layers after it cannot change them), the layers after it never run, and a model whose BatchNorms sit
+    inside blocks (the residual R8) still gets every one of them recomputed."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    from helmholtz.models.archs import ARCHS, builtin_archs
+    from helmholtz.models.builder import build_sequential
+    from helmholtz.train.batchnorm import recalibrate_batchnorm
+
+    torch.manual_seed(0)
+    model = build_sequential(ARCHS["audio"]["A"], input_shape=(1, 24, 40), n_classes=12, width=0.25)
+    x = [torch.randn(16, 1, 24, 40) for _ in range(3)]
+    calls: list[str] = []
+    model[-1].register_forward_hook(lambda *a: calls.append("last layer"))
+    whole = copy.deepcopy(model)
+    recalibrate_batchnorm(model, x)
+    assert calls == [], "the layers after the BatchNorm ran"
+    whole.train()
+    for m in whole.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    with torch.no_grad():
+        for batch in x:
+            whole(batch)
+    bn, bn_whole = (next(m for m in mm.modules() if isinstance(m, nn.BatchNorm2d)) for mm in (model, whole))
+    assert torch.equal(bn.running_mean, bn_whole.running_mean) and torch.equal(bn.running_var, bn_whole.running_var)
+
+    r8 = build_sequential(builtin_archs("audio")["R8"], input_shape=(1, 24, 40), n_classes=12, width=0.25)
+    nested = [m for m in r8.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(nested) > 1
+    for m in nested:
+        m.running_mean.fill_(123.0)
+    recalibrate_batchnorm(r8, x)
+    assert all(float(m.running_mean.abs().max()) < 100 for m in nested), "a nested BatchNorm kept stale statistics"
