@@ -1,8 +1,8 @@
 """`helmholtz synth guitar-fx` (the regenerable guitar-effects dataset) and `helmholtz demo-audio` (the audio demo).
 
 `demo-audio` is the paper's audio experiment (Sec. 5.3, Fig. 7) in miniature on CPU: synthesise a small
-guitar-effects set, sweep MP3 bitrates × archs A and C (the paper's Fig. 7 pair) × seeds through `run_sweep`, then
-render the report. Every size is an option, so the same command scales up to a GPU run.
+guitar-effects set, sweep MP3 bitrates × archs A and F (the smallest and the largest audio model, the paper's Fig. 9
+question) × seeds through the adaptive sweep, then render the report. Every size is an option, so the same command scales up to a GPU run.
 """
 
 from __future__ import annotations
@@ -132,15 +132,16 @@ def register(app: typer.Typer) -> None:
         notes_per_class: Annotated[int | None, typer.Option("--notes-per-class", help="Synth notes per class (default: 200, quick 8).")] = None,
         epochs: Annotated[int | None, typer.Option("--epochs", help="The fast recipe's epoch cap (default: 12, quick 1).")] = None,
         width: Annotated[float | None, typer.Option("--width", help="Width multiplier (default: 0.5).")] = None,
-        max_runs: Annotated[int | None, typer.Option("--max-runs", help="The adaptive sweep's run budget (default: 40).")] = None,
+        max_runs: Annotated[int | None, typer.Option("--max-runs", help="The adaptive sweep's run budget (default: 24).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the synth data (the sweep's seeds are 0, 1, 2, …).")] = 0,
         quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of progress bars.")] = False,
     ) -> None:
         """The paper's audio experiment in miniature, adaptive: synth guitar effects → MP3 sweep until decided → report.
 
-        Archs A and D at ½ width, the fast audio recipe, MP3 16, 40 (the paper's Q 0.75), 112 kbps and the original,
-        3 seeds to start; seeds and levels are added where the answer is open, within 40 runs / 60 min of summed
-        training time (≈ 30 min on 2 cores, 2 runs at a time).
+        The idmt synth set (200 notes per class, three fixed settings per effect), archs A and F (the smallest and
+        the largest audio model) at ½ width, the fast audio recipe capped at 12 epochs, MP3 16, 40 (the paper's
+        Q 0.75), 112 kbps and the original, 3 seeds to start (A at every level, F at 40 kbps); seeds and levels are
+        added where the answer is open, within a budget of 24 runs (2 at a time).
         Resumable: re-run the same command and finished runs are kept.
         """
         from dataclasses import replace
