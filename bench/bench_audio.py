@@ -46,8 +46,8 @@ def _hardware() -> str:
     """The device and its instruction set (bf16 and fp32 speeds differ by CPU kind), e.g. 'cpu (AMD EPYC, 2 threads)
     [avx2 fma; AuthenticAMD family 23 model 1]'."""
     import torch
-    from bench_flops import _host, isa_summary
 
+    from bench_flops import _host, isa_summary
     from helmholtz.train.device import describe_device
 
     flags, _, _, cpu_id = _host()
