@@ -110,6 +110,10 @@ def test_train_and_sweep_take_the_sample_rate_and_duration(tmp_path, capsys):
 
     root, _ = _wav_folder(tmp_path / "wavs")
     common = ["--sample-rate", "22050", "--duration", "1", "--epochs", "1", "--width", "0.25", "--batch-size", "8"]
+    # 1 s at the fast recipe's hop of 1024 is 22 frames: too few for A's four pools, and the error says what to change
+    code, _, err = run_cli(["train", str(root), "--codec", "none", *common], capsys)
+    assert code == 2 and "1×48×22 is too small for audio arch A" in err and "a smaller --hop" in err, err
+    common += ["--hop", "512"]
     code, out, err = run_cli(["train", str(root), "--codec", "none", *common, "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["result"]["spec"]["data"]["sample_rate"] == 22050

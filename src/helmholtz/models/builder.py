@@ -104,7 +104,10 @@ def build_sequential(spec: ArchSpec, *, input_shape: tuple[int, int, int], n_cla
             raise ConfigError(
                 f"input {'×'.join(map(str, input_shape))} is too small for {spec.modality} arch {spec.name}: "
                 f"layer {i + 1} ({kind}) would output {h}×{w}",
-                where="input_shape", fix="use larger inputs or an architecture with fewer downsampling layers",
+                where="input_shape",
+                fix=("use longer clips (--duration), a smaller --hop or more --n-mels, or an architecture with "
+                     "fewer downsampling layers" if spec.modality == "audio"
+                     else "use larger inputs or an architecture with fewer downsampling layers"),
             )
     assert flat == n_classes, f"{spec.name}: the last layer must produce the logits"
     return keras_init_(nn.Sequential(*modules))
