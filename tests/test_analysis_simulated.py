@@ -38,7 +38,7 @@ def test_a_sharp_knee_is_detected_and_its_ci_covers_the_true_boundary(oc):
     r = oc(Setting("knee", Truth("knee"), seeds=5, seed_sd=0.015, n_items=ITEMS))
     assert r.ci_covers >= 0.90
     assert r.collapse_rate >= 0.8          # a 3 pp step plus 3 pp per halving is a clear collapse
-    assert r.right == 1.0 or r.right != r.right   # every decided N_approx is the true one (nan: none decided)
+    assert r.right == 1.0 or r.right != r.right   # every decided bracket holds the true N_approx (nan: none decided)
 
 
 def test_a_truly_worse_model_is_not_called_equivalent(oc):

@@ -170,3 +170,28 @@ def test_a_decided_adaptive_sweep_with_runs_still_improving_trains_its_own_budge
     code, stdout, _ = run_cli(["report", str(out), "--bootstrap", "200", "--json"], capsys)
     check = json.loads(stdout)["budget_check"]
     assert code == 0 and check["primary_epochs"] == 2 and check["checked_epochs"] == [4]
+
+
+def test_a_check_replaces_the_under_trained_warning_and_the_headline_states_it():
+    # runs that all end at their best epoch carry the blanket warning; the check answers its question, so with a
+    # check attached the warning goes and the headline says what the check found
+    from dataclasses import replace
+
+    from helmholtz.analysis import analyze, with_budget_check
+    from helmholtz.analysis.observations import RunInfo
+
+    knee = Truth("knee", step_pp=4.0)
+
+    def improving(obs, cap):
+        runs = tuple(RunInfo(model=m, level=key, seed=s, epochs_run=cap, epoch_cap=cap, best_epoch=cap,
+                             epochs_to_converge=None, censored=True, censored_at=None, still_improving=True)
+                     for (m, key), c in obs.cells.items() for s in c.seeds)
+        return replace(obs, runs=runs)
+
+    short, long_ = improving(_sweep(knee, 1), 6), improving(_sweep(knee, 2), 12)
+    alone = analyze(short, n_boot=400)
+    assert alone.warnings[0].startswith("under-trained: 36 of 36 runs") and "--budget-check" in alone.warnings[0]
+    checked = with_budget_check(alone, {6: short, 12: long_})
+    assert checked.budget_check.status == "robust"
+    assert not any(w.startswith("under-trained") for w in checked.warnings)
+    assert "Training budget: budget-robust: the same verdicts at 12 epochs" in checked.headline

@@ -26,6 +26,8 @@ from helmholtz.errors import ConfigError
 
 #: the coarse starting grid per codec: the original plus about four levels spread over the measured bits, with the
 #: paper's pre-set comparison level (JPEG q 25; for MP3, 40 kbps is Q 0.75 on 16..112 kbps)
+#: what one run of the training-budget check costs in the run budget: it trains twice the epochs
+CHECK_COST = 2
 COARSE_LEVELS: dict[str, tuple[int, ...]] = {"jpeg": (5, 25, 50, 90), "mp3": (16, 40, 64, 112)}
 
 
@@ -103,10 +105,12 @@ def question_grid(spec, compare_level: str | None = None):
 
 
 def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: str | None = None,
-                 headline: str | None = None, keep=None
+                 headline: str | None = None, keep=None, budget_check: bool = False
                  ) -> Callable[[Any, Any, Callable[[dict[str, Any]], None]], bool]:
     """The `run_sweep` planner of an adaptive sweep (see the module docstring); ``headline`` fixes the architecture
-    whose N_approx is decided (a focused grid's first), ``keep`` is the grid's filter (`question_grid`)."""
+    whose N_approx is decided (a focused grid's first), ``keep`` is the grid's filter (`question_grid`).
+    ``budget_check``: once the answer is decided, the training-budget check it owes is paid for first — narrowing
+    (bisection) gets only the runs the check leaves of the budget."""
 
     def planner(store, spec, emit) -> bool:
         from helmholtz.analysis.observations import read_store
@@ -116,8 +120,14 @@ def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: st
         done = [r for r in runs if r.get("status") == "done" and r.get("wall_s") is not None]
         spent = sum(float(r["wall_s"]) for r in done)
         planned = len(all_runs(spec, store, keep))
+        reserve = 0
+        if budget_check and budget.max_runs is not None:
+            owed = budget_check_runs(spec, obs, tolerance_pp=tolerance_pp, compare_level=compare_level,
+                                     headline=headline)
+            reserve = CHECK_COST * owed[2] if owed is not None else 0
         d = decide(obs, budget=budget, planned_runs=planned, mean_run_s=spent / len(done) if done else None,
-                   spent_s=spent, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline)
+                   spent_s=spent, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline,
+                   reserve_runs=reserve)
         emit({"event": "decision", "state": d.state, "reason": d.reason, "n_runs": len(d.runs),
               "decided": d.decided, "open": list(d.open)})
         if d.runs:
@@ -172,7 +182,7 @@ def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None 
     keep = question_grid(spec, compare_level) if focus else None
     headline = spec.archs[0] if keep is not None else None
     planner = make_planner(budget, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline,
-                           keep=keep)
+                           keep=keep, budget_check=budget_check)
 
     def record(store, stored, emit) -> bool:
         meta = {"max_runs": max_runs, "max_time_s": max_time_s, "tolerance_pp": tolerance_pp,
@@ -220,6 +230,9 @@ def budget_check_runs(spec, obs, *, tolerance_pp: float = 1.0, compare_level: st
     c = a.headline_comparison
     if c is not None:
         cells |= {(c.a, c.level), (c.b, c.level), (c.a, na.reference), (c.b, na.reference)}
+    # only cells the answer has: a focused grid trains the comparison architecture at its level alone, and a
+    # longer-budget cell without its primary twin would compare with nothing
+    cells = {cell for cell in cells if obs.cell(*cell) is not None}
     ref_cell = obs.cell(na.model, na.reference)
     seeds = tuple(ref_cell.seeds[:MIN_SEEDS])
     levels = {key: obs.level(key) for _, key in cells}
@@ -266,8 +279,8 @@ def run_budget_check(spec, out_dir: str | os.PathLike, *, max_runs: int | None, 
     longer, keep, n, why = plan
     done = sum(1 for r in runs if r.get("status") == "done")
     target = out / BUDGET_DIR
-    if max_runs is not None and done + 2 * n > max_runs and not (target / "results.sqlite").exists():
-        return (f"budget check not run: {why}, which costs {2 * n} run-equivalents and {max_runs - done} are left "
-                f"of the {max_runs}-run budget; raise --max-runs to {done + 2 * n} to have it")
+    if max_runs is not None and done + CHECK_COST * n > max_runs and not (target / "results.sqlite").exists():
+        return (f"budget check not run: {why}, which costs {CHECK_COST * n} run-equivalents and {max_runs - done} "
+                f"are left of the {max_runs}-run budget; raise --max-runs to {done + CHECK_COST * n} to have it")
     run_sweep(longer, target, keep=keep, **sweep_options)
     return f"budget check: {why} (in {target})"

@@ -9,6 +9,8 @@ answer's open parts get work, in this order of priority:
      as many as the power estimate asks for (at most `MAX_SEEDS_PER_STEP` per step, so the estimate is renewed);
    - *found* with a level at the margin (it loses about δ itself, `analysis.verdicts.at_margin`): nothing, the
      boundary is at that level within the noise, which no bisection narrows;
+   - *found* with an open level inside the bracket (inconclusive, but seeds would place it): seeds for it and its
+     reference — narrowing, since the bracket already stands;
    - *found* but the two levels around the boundary are not adjacent: a level between them, by bisection in the
      codec's level space (a JPEG quality step ≤ 5, or neighbouring valid bitrates; `CodecSpec.between`), trained
      with the seeds of the reference; the same when already the first level drops (between it and the best quality);
@@ -146,6 +148,16 @@ def _boundary_items(a: Analysis) -> list[Item]:
     if na is None:
         return []
     m, ref = na.model, na.reference
+    if na.status == "found" and na.open_levels:
+        # the bracket stands; seeds place the open level inside it (narrowing, after the check a budget owes)
+        v = next(v for v in na.verdicts if v.level == na.open_levels[0])
+        where = f"{na.model} at {v.display} against {obs.level(ref).display}"
+        if v.more_seeds is None:
+            return []
+        k = max(1, min(v.more_seeds, MAX_SEEDS_PER_STEP))
+        return [Item("narrowing seeds", f"{where}: open inside the bracket, {_seeds(v.more_seeds)}",
+                     tuple(_seeds_for_pair(obs, (m, v.level), (m, ref), k)),
+                     total_runs=len(_seeds_for_pair(obs, (m, v.level), (m, ref), max(1, v.more_seeds))))]
     if na.status == "undecided" and na.open_level is not None:
         v = next(v for v in na.verdicts if v.level == na.open_level)
         where = f"{na.model} at {v.display} against {obs.level(ref).display}"
@@ -210,10 +222,13 @@ def state_text(a: Analysis) -> str:
 
 
 def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: float | None, spent_s: float,
-           tolerance_pp: float = 1.0, compare_level: str | None = None, headline: str | None = None) -> Decision:
+           tolerance_pp: float = 1.0, compare_level: str | None = None, headline: str | None = None,
+           reserve_runs: int = 0) -> Decision:
     """The next step, from the stored results (`obs`), the runs already planned and the run budget (``mean_run_s``
     and ``spent_s`` only price what is left, and ``spent_s`` meets the time guard). ``headline`` fixes the
-    architecture whose N_approx is decided (default: the most accurate on the original)."""
+    architecture whose N_approx is decided (default: the most accurate on the original). ``reserve_runs``: runs of
+    the budget kept for work after the sweep (the training-budget check a decided answer owes): narrowing a
+    decided answer gets only what is left beyond them."""
     model = headline if headline is not None and headline in obs.models else None
     a = analyze(obs, tolerance_pp=tolerance_pp, n_boot=DECISION_BOOT, seed=DECISION_SEED, compare_level=compare_level,
                 codec_intervals=False, model=model)
@@ -226,6 +241,8 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
     if budget.max_time_s is not None and spent_s >= budget.max_time_s and any(it.runs for it in items):
         return Decision((), "stop", "", state, decided, _time_guard(items, planned_runs, budget, mean_run_s))
     room_runs = None if budget.max_runs is None else budget.max_runs - planned_runs
+    if decided and room_runs is not None:
+        room_runs -= reserve_runs          # what is open now only narrows a decided answer: the check comes first
     taken: list[Run] = []
     why: list[str] = []
     reasons, kinds, left = [], set(), []
@@ -247,7 +264,9 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
             kinds.add("level" if item.what == "bisection" else "seeds")
         if fits < len(runs):
             rest = max(item.total_runs - fits, len(runs) - fits)
-            left.append(f"{item.reason} — {_cost(rest, mean_run_s)} beyond the budget")
+            kept = (f" left after the {reserve_runs} kept for the training-budget check" if decided and reserve_runs
+                    else "")
+            left.append(f"{item.reason} — {_cost(rest, mean_run_s)} beyond the budget{kept}")
     if taken:
         return Decision(tuple(taken), "+".join(sorted(kinds)), " · ".join(reasons), state, decided, tuple(left),
                         tuple(why))

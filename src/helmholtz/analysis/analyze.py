@@ -26,7 +26,7 @@ from helmholtz.analysis.compare import (
     default_pair,
     recommend,
 )
-from helmholtz.analysis.epochs import epoch_summaries, under_trained_warning
+from helmholtz.analysis.epochs import UNDER_TRAINED, epoch_summaries, under_trained_warning
 from helmholtz.analysis.fit import LogFit, fit_log_curve
 from helmholtz.analysis.headline import headline
 from helmholtz.analysis.observations import REFERENCE, Observations
@@ -189,7 +189,9 @@ def with_budget_check(result: Analysis, by_budget: dict[int, Observations]) -> A
     check = budget_check(by_budget, delta=result.tolerance_pp / 100, n_boot=result.n_boot, seed=result.seed)
     if check is None:
         return result
-    warnings = ((check.text,) if check.status == "sensitive" else ()) + result.warnings
+    # the check answers what the under-trained warning asks ("would longer training change this?"): it replaces it
+    kept = tuple(w for w in result.warnings if not w.startswith(UNDER_TRAINED))
+    warnings = ((check.text,) if check.status == "sensitive" else ()) + kept
     notes = result.notes + (() if check.status == "sensitive" else (check.text,))
     result = replace(result, budget_check=check, warnings=warnings, notes=notes)
     return replace(result, headline=headline(result))

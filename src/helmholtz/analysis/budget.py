@@ -48,7 +48,8 @@ class BudgetCheck:
 
 
 def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int) -> dict[tuple[str, str], tuple[str, str]]:
-    """(model, level key) → (verdict, display) for every level with its model's reference."""
+    """(model, level key) → (verdict, display) for every level with its model's reference; the display carries the
+    difference and its interval when there is one ('q 5 −2.2 pp [−3.8, −0.5], 3 seeds')."""
     boot = PairedBootstrap(obs, n_boot=n_boot, seed=seed)
     out = {}
     for model in obs.models:
@@ -58,8 +59,15 @@ def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int) -> dic
                 continue
             for lv in obs.family(codec):
                 if lv.key != ref and obs.cell(model, lv.key) is not None:
-                    out[(model, lv.key)] = (level_verdict(boot, model, lv, ref, delta).verdict, lv.display)
+                    v = level_verdict(boot, model, lv, ref, delta)
+                    out[(model, lv.key)] = (v.verdict, lv.display, _numbers(v))
     return out
+
+
+def _numbers(v) -> str:
+    if v.diff is None or v.ci is None:
+        return f"{v.n_seeds} seed{'s' if v.n_seeds != 1 else ''}"
+    return (f"{100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}], {v.n_seeds} seeds").replace("-", "−")
 
 
 def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot: int = N_BOOT,
@@ -71,12 +79,14 @@ def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot:
     primary, *longer = sorted(by_budget)
     base = _verdicts(by_budget[primary], delta=delta, n_boot=n_boot, seed=seed)
     same, differ, open_ = [], [], []
+    seen: dict[tuple[int, str, str], str] = {}
     for b in longer:
         other = _verdicts(by_budget[b], delta=delta, n_boot=n_boot, seed=seed)
         for key in sorted(set(base) & set(other)):
-            (v0, display), (v1, _) = base[key], other[key]
+            (v0, display, _), (v1, _, numbers) = base[key], other[key]
             if "inconclusive" in (v0, v1):
                 open_.append((b, key[0], display))
+                seen[(b, key[0], display)] = f"{v0} at {primary}, {v1} at {b} ({numbers})"
             elif v0 == v1:
                 same.append((b, key[0], display, v0))
             else:
@@ -94,7 +104,8 @@ def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot:
             text += "; open at one budget: " + ", ".join(f"{m} at {d}" for _, m, d in open_)
     else:
         status = "open"
-        text = (f"budget check: no verdict is decided at both {primary} and {at}, so it says nothing yet; "
-                "more seeds at the longer budget would decide it")
+        text = (f"budget check: no verdict is decided at both {primary} and {at}, so it confirms nothing and "
+                "contradicts nothing yet (" + "; ".join(f"{m} at {d}: {seen[(b, m, d)]}" for b, m, d in open_)
+                + "); more seeds at the longer budget would decide it")
     return BudgetCheck(primary=primary, budgets=budgets, same=tuple(same), differ=tuple(differ),
                        open=tuple(open_), status=status, text=text)

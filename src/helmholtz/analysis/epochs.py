@@ -7,7 +7,8 @@
   are censored the median itself is only a bound ("≥ N"). No t-intervals of epoch counts; no value is dropped — the
   summary says how many runs had none.
 - When more than a quarter of the runs were still improving at the cap, the analysis warns that the curve may
-  reflect the training budget rather than the data.
+  reflect the training budget rather than the data — unless a training-budget check is attached
+  (`analysis.budget`): then its statement (robust, sensitive or open) answers the question the warning asks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from helmholtz.analysis.observations import Observations, RunInfo
 
 #: share of still-improving runs above which the headline carries the under-trained warning
 UNDER_TRAINED_SHARE = 0.25
+#: how that warning begins (a training-budget check, when attached, replaces it)
+UNDER_TRAINED = "under-trained:"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def under_trained(obs: Observations) -> tuple[int, int]:
 def under_trained_warning(obs: Observations) -> str | None:
     improving, total = under_trained(obs)
     if total and improving > UNDER_TRAINED_SHARE * total:
-        return (f"under-trained: {improving} of {total} runs were still improving at the epoch cap, so the curve "
-                "may reflect the training budget rather than the data")
+        return (f"{UNDER_TRAINED} {improving} of {total} runs were still improving at the epoch cap, so the curve "
+                "may reflect the training budget rather than the data; a training-budget check (--budget-check on "
+                "an adaptive sweep, or the same cells at twice the epochs) tells whether the verdicts change")
     return None

@@ -155,10 +155,12 @@ class OC:
     sims: int
     collapse_rate: float              # share of (sweep, model) collapse tests that claimed a collapse
     status: dict[str, float]          # share of each N_approx status (model F, the larger)
-    right: float                      # share where a decided N_approx equals the true one, among decided sweeps
+    right: float                      # share of decided sweeps whose bracket holds the true N_approx: it is
+    #                                   N_approx itself, or one of the open / margin levels between it and the drop
     ci_covers: float                  # share whose N_approx CI (bits) contains the true N_approx's bits
     equivalent: float                 # share of "equivalent" at the comparison level (A vs F)
     compare: dict[str, float]         # share of each comparison verdict there
+    exact: float = float("nan")       # share of decided sweeps whose N_approx is the true one (a narrowed bracket)
 
 
 def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000, delta: float = 0.01,
@@ -172,7 +174,7 @@ def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000
     t = setting.truth
     truth_key = true_n_approx(t, setting.levels, model_index=1, delta=delta)
     truth_bits = _level(None if truth_key == REFERENCE else int(truth_key)).bits
-    collapses = statuses_n = right = decided = covers = 0
+    collapses = statuses_n = right = exact = decided = covers = 0
     statuses: dict[str, int] = {}
     verdicts: dict[str, int] = {}
     for i in range(sims):
@@ -185,7 +187,8 @@ def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000
         statuses_n += 1
         if na.status != "undecided":
             decided += 1
-            right += na.level == truth_key
+            right += truth_key in (na.level, *na.open_levels, *na.margin_levels)
+            exact += na.level == truth_key
         if na.ci_bits is not None and na.ci_bits[0] - 1e-9 <= truth_bits <= na.ci_bits[1] + 1e-9:
             covers += 1
         cmp = compare(boot, "A", "F", compare_level, delta=delta)
@@ -193,6 +196,7 @@ def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000
     return OC(
         name=setting.name, sims=sims, collapse_rate=collapses / (sims * 2),
         status={k: v / statuses_n for k, v in sorted(statuses.items())}, right=right / decided if decided else float("nan"),
+        exact=exact / decided if decided else float("nan"),
         ci_covers=covers / sims, equivalent=verdicts.get("equivalent", 0) / sims,
         compare={k: v / sims for k, v in sorted(verdicts.items())},
     )

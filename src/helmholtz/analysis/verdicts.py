@@ -21,6 +21,11 @@ For one architecture and one codec:
   status is ``found``, bracketed by the last level that holds and the level that drops, with the margin levels
   named (``margin_levels``). N_approx stays the last level shown to hold: the claim is never "holds" for a level
   that was not shown to hold. Without a dropping level below, the status stays ``undecided``.
+- **Open inside the bracket**: the same holds for any inconclusive levels followed by one that drops: the boundary
+  is bracketed (``found``) by the last level that holds and that drop, whatever the open levels between them turn
+  out to be; they are named (``open_levels``, with the seeds that would place each), and narrowing them is work
+  for a budget that has runs left, not a condition of the answer. The claims are the fixed sequence's "holds" and
+  one "drops" (the first decided level below the open ones), each at α = 5 %.
 - **CI in bits**: in each bootstrap draw the same walk is made on the drawn differences (holds ⇔ d_b > −δ); the
   2.5–97.5 % quantiles of the boundary's bits over the draws, widened to include the estimate.
 """
@@ -100,6 +105,7 @@ class NApprox:
     verdicts: tuple[LevelVerdict, ...] = field(default=())
     draws_holding: float | None = None # share of bootstrap draws whose boundary is at or below N_approx
     margin_levels: tuple[str, ...] = ()  # levels between the boundary's two that lose about δ itself (found)
+    open_levels: tuple[str, ...] = ()    # other inconclusive levels between them (found): seeds would place them
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -182,8 +188,20 @@ def margin_text(margins: tuple[LevelVerdict, ...]) -> str:
             f"{'there' if one else 'among them'} within the noise, which no number of seeds narrows")
 
 
+def open_text(inside: tuple[LevelVerdict, ...]) -> str:
+    """'q 15 is open (−0.6 pp [−1.2, −0.0]; 1 more seed would place it)': inconclusive levels inside a bracket."""
+    each = ", ".join(f"{v.display} ({100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}]"
+                     + (f"; {_n_seeds(v.more_seeds)} would place it)" if v.more_seeds is not None else ")")
+                     for v in inside if v.diff is not None and v.ci is not None)
+    return f"{each} {'is' if len(inside) == 1 else 'are'} still open inside the bracket" if each else ""
+
+
 def _decide_text(obs: Observations, status: Status, open_v: LevelVerdict | None, boundary: tuple[str, str] | None,
-                 ref: str, margins: tuple[LevelVerdict, ...] = ()) -> str:
+                 ref: str, margins: tuple[LevelVerdict, ...] = (), inside: tuple[LevelVerdict, ...] = ()) -> str:
+    if status == "found" and inside and boundary is not None:
+        hold, below = (obs.level(k).display for k in boundary)
+        said = "; ".join(t for t in (margin_text(margins), open_text(inside)) if t)
+        return f"{hold} holds and {below} drops; {said}"
     if margins and boundary is not None:      # margins come with a stop below them: a drop, or a decidable level
         hold, below = (obs.level(k).display for k in boundary)
         if status == "found":
@@ -222,15 +240,18 @@ def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> 
     last_hold = walk[at - 1] if at > 0 else obs.level(ref)
     stop = verdicts[at] if at < len(verdicts) else None
     margins: tuple[LevelVerdict, ...] = ()
-    if stop is not None and at_margin(stop, delta):
-        margins = tuple(takewhile(lambda v: at_margin(v, delta), verdicts[at:]))
-        after = verdicts[at + len(margins)] if at + len(margins) < len(verdicts) else None
+    inside: tuple[LevelVerdict, ...] = ()
+    if stop is not None and stop.verdict == "inconclusive":
+        run = tuple(takewhile(lambda v: v.verdict == "inconclusive", verdicts[at:]))
+        after = verdicts[at + len(run)] if at + len(run) < len(verdicts) else None
+        edge = tuple(takewhile(lambda v: at_margin(v, delta), run))
         if after is not None and after.verdict == "drops":
-            stop = after
-        elif after is not None and after.verdict == "inconclusive" and after.more_seeds is not None:
-            stop = after             # decidable: seeds there can bracket the margin levels
-        else:
-            margins = ()             # no level below shown to drop: the first margin level stays open
+            inside, stop = run, after          # bracketed: the open levels lie between a hold and a drop
+        elif edge and len(edge) < len(run) and run[len(edge)].more_seeds is not None:
+            stop = run[len(edge)]              # decidable: seeds there can bracket the margin levels above it
+            margins = edge
+    margins = margins or tuple(v for v in inside if at_margin(v, delta))
+    open_inside = tuple(v for v in inside if not at_margin(v, delta))
     if stop is None:
         status: Status = "holds_everywhere"
     elif stop.verdict == "drops":
@@ -248,6 +269,7 @@ def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> 
         model=model, codec=codec, status=status, level=last_hold.key, display=last_hold.display, bits=last_hold.bits,
         bits_total=last_hold.bits_total, compression_ratio=last_hold.compression_ratio, ci_bits=ci, reference=ref,
         reference_note=note, boundary=boundary, open_level=stop.level if status == "undecided" else None,
-        decide=_decide_text(obs, status, stop, boundary, ref, margins), verdicts=verdicts, draws_holding=share,
-        margin_levels=tuple(v.level for v in margins),
+        decide=_decide_text(obs, status, stop, boundary, ref, margins, open_inside), verdicts=verdicts,
+        draws_holding=share, margin_levels=tuple(v.level for v in margins),
+        open_levels=tuple(v.level for v in open_inside),
     )
