@@ -170,15 +170,15 @@ def test_the_starting_grid_trains_the_comparison_architecture_only_where_the_com
     from helmholtz.adaptive.loop import compare_point, question_grid, starting_runs
     from helmholtz.demos import demo_spec
 
-    spec = demo_spec()                                          # A and F, q 5/15/25/50 + original, 3 seeds
-    assert spec.n_runs == 30 and compare_point(spec) == ("jpeg", 25)
+    spec = demo_spec()                                          # A and F, q 2/5/25 + original, 3 seeds
+    assert spec.n_runs == 24 and compare_point(spec) == ("jpeg", 25)
     keep = question_grid(spec)
     kept = {(a, lv) for _, lv in spec.points for a in spec.archs
             if keep(SimpleNamespace(arch=a, codec="jpeg" if lv is not None else "none", level=lv))}
-    assert {lv for a, lv in kept if a == "A"} == {5, 15, 25, 50, None}     # the headline's N_approx: every level
+    assert {lv for a, lv in kept if a == "A"} == {2, 5, 25, None}          # the headline's N_approx: every level
     assert {lv for a, lv in kept if a == "F"} == {25}                      # only the cell the comparison pairs
-    assert starting_runs(spec) == 18 and starting_runs(spec, focus=False) == 30
-    assert compare_point(spec, "50") == ("jpeg", 50) and compare_point(spec, "none") == ("none", None)
+    assert starting_runs(spec) == 15 and starting_runs(spec, focus=False) == 24
+    assert compare_point(spec, "5") == ("jpeg", 5) and compare_point(spec, "none") == ("none", None)
 
 
 def test_the_audio_comparison_point_is_q_075_of_the_bitrates():
