@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/helmholtz bits --dataset fashion-mnist --quality 5,10,20,25,50,75,95
+	$(VENV)/bin/helmholtz bits --dataset fashion-mnist --quality 2,5,10,20,25,50,75,95
 	$(VENV)/bin/helmholtz demo --out $(DEMO_OUT)
 
 demo-audio: setup
