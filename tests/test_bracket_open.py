@@ -95,3 +95,19 @@ def test_the_budget_check_of_a_focused_grid_trains_only_cells_the_answer_has(tmp
     assert kept == {("A", None), ("A", 25), ("A", 5), ("F", 25)} and longer.seeds == (0, 1, 2)
     assert n == 12 and longer.options.epochs == 6 and "12 runs at 6 epochs" in why
     assert CHECK_COST * n == 24
+
+
+def test_the_demos_hold_the_cpu_kernels_to_avx2_and_restore_the_environment(monkeypatch):
+    import os
+
+    from helmholtz.demos import DEMO_KERNELS, pinned_kernels
+    from helmholtz.provenance import host_info
+
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE")       # a user's own choice wins
+    with pinned_kernels() as kernels:
+        assert kernels == {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}
+        assert host_info()["kernel_caps"] == "ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX512_CORE"
+    assert "ATEN_CPU_CAPABILITY" not in os.environ and os.environ["ONEDNN_MAX_CPU_ISA"] == "AVX512_CORE"
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    assert "kernel_caps" not in host_info() and set(DEMO_KERNELS) == {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA"}

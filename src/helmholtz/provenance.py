@@ -48,8 +48,8 @@ def library_versions() -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
-def host_info() -> dict[str, str]:
-    """Host name, OS, machine, CPU model and core count."""
+def _host() -> dict[str, str]:
+    """Host name, OS, machine, CPU model and core count (fixed for the process: cached)."""
     cpu = platform.processor() or ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -67,3 +67,19 @@ def host_info() -> dict[str, str]:
         "cpu": cpu,
         "cpu_count": str(os.cpu_count() or 1),
     }
+
+
+def host_info() -> dict[str, str]:
+    """Host name, OS, machine, CPU model and core count, and the instruction set the CPU kernels are held to when
+    they are (``kernel_caps``; the demos hold them to AVX2, so AVX2-only and AVX-512 CPUs give the same runs)."""
+    import os
+
+    info = dict(_host())
+    caps = " ".join(f"{k}={os.environ[k]}" for k in KERNEL_CAPS if os.environ.get(k))
+    if caps:
+        info["kernel_caps"] = caps
+    return info
+
+
+#: environment variables that hold torch's CPU kernels (ATen) and oneDNN's to an instruction set
+KERNEL_CAPS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")

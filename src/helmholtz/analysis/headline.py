@@ -66,9 +66,11 @@ def n_approx_text(a: Analysis, na: NApprox | None = None) -> str:
     if na.status == "holds_everywhere":
         return (f"{who} holds down to the lowest level tried, {na.display} = {short(na.bits)} {unit}: the task needs "
                 "at most that")
-    margin = f": {na.decide}" if na.margin_levels else ""
+    margin = f": {na.decide}" if na.margin_levels or na.open_levels else ""
     if na.level == REFERENCE:
         first = obs.level(na.boundary[1]).display if na.boundary else "the first level"
+        if na.open_levels:      # no compressed level shown to hold, none shown to be at δ: only a bracket
+            return f"{who}: the boundary lies between the original and {first}{margin}"
         if margin:
             return f"{who} needs about the original's bits{margin}"
         return f"{who} needs the original's bits: already {first} drops by more than δ"

@@ -201,7 +201,7 @@ def _decide_text(obs: Observations, status: Status, open_v: LevelVerdict | None,
     if status == "found" and inside and boundary is not None:
         hold, below = (obs.level(k).display for k in boundary)
         said = "; ".join(t for t in (margin_text(margins), open_text(inside)) if t)
-        return f"{hold} holds and {below} drops; {said}"
+        return f"{below} drops; {said}" if boundary[0] == ref else f"{hold} holds and {below} drops; {said}"
     if margins and boundary is not None:      # margins come with a stop below them: a drop, or a decidable level
         hold, below = (obs.level(k).display for k in boundary)
         if status == "found":
