@@ -44,12 +44,20 @@ def half_width_fp(cpu_id: tuple[str, int, int] | None) -> bool:
     return cpu_id is not None and cpu_id[0] == "AuthenticAMD" and cpu_id[1] == 0x17 and cpu_id[2] < 0x30
 
 
+def double_pumped_avx512(cpu_id: tuple[str, int, int] | None) -> bool:
+    """AMD Zen 4 (family 0x19 with AVX-512) executes a 512-bit op as two 256-bit halves on its 256-bit FMA pipes:
+    its AVX-512 peak is the AVX2 one, 32 fp32 FLOP/cycle (and 64 for AVX512_BF16 dot products), not 64."""
+    return cpu_id is not None and cpu_id[0] == "AuthenticAMD" and cpu_id[1] == 0x19
+
+
 def peak_flop_per_cycle(flags: frozenset[str] | set[str], dtype: str,
                         cpu_id: tuple[str, int, int] | None = None) -> tuple[int, str]:
     """FLOPs per cycle per core at ``dtype`` ('fp32' or 'bf16') for a CPU with these /proc/cpuinfo flags, and the
     instruction set it assumes. bf16 without native instructions → (0, 'none'): it is emulated through fp32.
-    ``cpu_id`` (vendor, family, model) only matters for AMD Zen 1, whose FP units are 128 bits wide."""
+    ``cpu_id`` (vendor, family, model) only matters for AMD: Zen 1's FP units are 128 bits wide, Zen 4's 256."""
     if dtype == "fp32":
+        if "avx512f" in flags and double_pumped_avx512(cpu_id):
+            return 32, "AVX-512 FMA on 256-bit units (Zen 4)"
         if "avx512f" in flags:
             return 64, "AVX-512 FMA"
         if {"avx2", "fma"} <= flags and half_width_fp(cpu_id):
@@ -62,6 +70,8 @@ def peak_flop_per_cycle(flags: frozenset[str] | set[str], dtype: str,
     if dtype == "bf16":
         if "amx_bf16" in flags:
             return 1024, "AMX-BF16"
+        if "avx512_bf16" in flags and double_pumped_avx512(cpu_id):
+            return 64, "AVX512_BF16 on 256-bit units (Zen 4)"
         if "avx512_bf16" in flags:
             return 128, "AVX512_BF16"
         return 0, "none"

@@ -46,3 +46,12 @@ def test_zen1_has_half_the_avx2_peak_of_zen2_and_later():
     assert peak_flop_per_cycle(ZEN3, "fp32", ("AuthenticAMD", 25, 1)) == (32, "AVX2+FMA")     # Zen 3
     assert peak_flop_per_cycle(ZEN3, "fp32", ("GenuineIntel", 6, 143)) == (32, "AVX2+FMA")
     assert cpu_identity("model name : x\n") is None
+
+
+def test_zen4_runs_avx512_on_256_bit_units():
+    zen4 = ("AuthenticAMD", 25, 17)                       # EPYC 9004 (Genoa): family 0x19, model 0x11
+    flags = {"avx2", "fma", "avx512f", "avx512_bf16"}
+    assert peak_flop_per_cycle(flags, "fp32", zen4) == (32, "AVX-512 FMA on 256-bit units (Zen 4)")
+    assert peak_flop_per_cycle(flags, "bf16", zen4) == (64, "AVX512_BF16 on 256-bit units (Zen 4)")
+    assert peak_flop_per_cycle(flags, "fp32", ("GenuineIntel", 6, 143)) == (64, "AVX-512 FMA")
+    assert peak_flop_per_cycle(cap_flags(flags, "avx2"), "fp32", zen4) == (32, "AVX2+FMA")
