@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
         notes_per_class: Annotated[int | None, typer.Option("--notes-per-class", help="Synth notes per class (default: 200, quick 8).")] = None,
         epochs: Annotated[int | None, typer.Option("--epochs", help="The fast recipe's epoch cap (default: 12, quick 1).")] = None,
         width: Annotated[float | None, typer.Option("--width", help="Width multiplier (default: 0.5).")] = None,
-        max_runs: Annotated[int | None, typer.Option("--max-runs", help="The adaptive sweep's run budget (default: 24).")] = None,
+        max_runs: Annotated[int | None, typer.Option("--max-runs", help="The adaptive sweep's run budget (default: 33).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the synth data (the sweep's seeds are 0, 1, 2, …).")] = 0,
         quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of progress bars.")] = False,
     ) -> None:
