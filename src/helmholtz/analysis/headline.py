@@ -202,7 +202,7 @@ def headline(a: Analysis) -> str:
     # a sentence starts upper case, except with a model's name ('mynet:make' stays as the user spelled it)
     check = a.budget_check
     if check is not None and check.status != "sensitive":       # a sensitive check leads the warnings instead
-        parts.append(f"training budget: {check.text}")
+        parts.append(f"training budget: {check.text.removeprefix('budget check: ')}")
     text = ". ".join(p if p.startswith(names) else p[0].upper() + p[1:] for p in parts) + "."
     if a.warnings:
         text += " Warnings: " + "; ".join(a.warnings) + "."
