@@ -1,7 +1,7 @@
 """The demos (`helmholtz demo`, `make demo`): adaptive sweeps on real data, sized for 2 CPU cores, then the report.
 
 The image demo trains the paper's archs A and F at ¼ width with the fast recipe on a Fashion-MNIST subset, starting
-from the original and a JPEG grid around the knee (q 2, 5, 25, 50), and lets `helmholtz.adaptive` add seeds and levels
+from the original and a JPEG grid around the knee (q 2, 5, 25), and lets `helmholtz.adaptive` add seeds and levels
 until N_approx is bracketed and A-vs-F at the paper's q 25 is decided, or the budget is spent; then it writes the
 report. Every size is in `IMAGE_SIZES`, so a GPU user can run the same thing bigger through `helmholtz sweep`.
 The CLI is a thin layer over `image_demo` / `demo_spec`.
@@ -71,7 +71,7 @@ def _workers() -> tuple[int, int]:
     return max(1, min(2, available_cpus())), 1
 
 
-#: the instruction set the demos hold the CPU kernels to: every x86-64 CPU a user has runs AVX2, and with ATen's and
+#: the instruction set the demos hold the CPU kernels to: x86-64 CPUs of the last decade run AVX2, and with ATen's and
 #: oneDNN's kernels held there the same seed gives the same run bit for bit on an AVX2-only EPYC (Zen 1) and on an
 #: AVX-512 one (Zen 4), measured: test accuracy 0.7264 for A at q 25, seed 0, on both. With each machine's own
 #: kernels the rounding differs, the runs differ in their last digits, and a borderline verdict can come out

@@ -24,10 +24,10 @@ from helmholtz.analysis.analyze import check_tolerance
 from helmholtz.analysis.budget import BUDGET_DIR
 from helmholtz.errors import ConfigError
 
-#: the coarse starting grid per codec: the original plus about four levels spread over the measured bits, with the
-#: paper's pre-set comparison level (JPEG q 25; for MP3, 40 kbps is Q 0.75 on 16..112 kbps)
 #: what one run of the training-budget check costs in the run budget: it trains twice the epochs
 CHECK_COST = 2
+#: the coarse starting grid per codec: the original plus about four levels spread over the measured bits, with the
+#: paper's pre-set comparison level (JPEG q 25; for MP3, 40 kbps is Q 0.75 on 16..112 kbps)
 COARSE_LEVELS: dict[str, tuple[int, ...]] = {"jpeg": (5, 25, 50, 90), "mp3": (16, 40, 64, 112)}
 
 
@@ -110,7 +110,7 @@ def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: st
     """The `run_sweep` planner of an adaptive sweep (see the module docstring); ``headline`` fixes the architecture
     whose N_approx is decided (a focused grid's first), ``keep`` is the grid's filter (`question_grid`).
     ``budget_check``: once the answer is decided, the training-budget check it owes is paid for first — narrowing
-    (bisection) gets only the runs the check leaves of the budget."""
+    (seeds inside the bracket, bisection) gets only the runs the check leaves of the budget."""
 
     def planner(store, spec, emit) -> bool:
         from helmholtz.analysis.observations import read_store

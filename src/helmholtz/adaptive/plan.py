@@ -153,23 +153,18 @@ def _boundary_items(a: Analysis) -> list[Item]:
     if na.status == "found" and na.open_levels:
         # the bracket stands; seeds place the open level inside it (narrowing, after the check a budget owes)
         v = next(v for v in na.verdicts if v.level == na.open_levels[0])
-        where = f"{na.model} at {v.display} against {obs.level(ref).display}"
         if v.more_seeds is None:
             return []
-        k = max(1, min(v.more_seeds, MAX_SEEDS_PER_STEP))
-        return [Item("narrowing seeds", f"{where}: open inside the bracket, {_seeds(v.more_seeds)}",
-                     tuple(_seeds_for_pair(obs, (m, v.level), (m, ref), k)),
-                     total_runs=len(_seeds_for_pair(obs, (m, v.level), (m, ref), max(1, v.more_seeds))))]
+        where = f"{na.model} at {v.display} against {obs.level(ref).display}"
+        return [_seeds_item(obs, "narrowing seeds", f"{where}: open inside the bracket", (m, v.level), (m, ref),
+                            v.more_seeds)]
     if na.status == "undecided" and na.open_level is not None:
         v = next(v for v in na.verdicts if v.level == na.open_level)
         where = f"{na.model} at {v.display} against {obs.level(ref).display}"
         if v.more_seeds is None:
             return [Item("boundary seeds", f"{where}: {v.verdict}, {v.reason or 'it loses about δ'}; no affordable "
                                            "number of seeds decides it", (), closable=False)]
-        k = max(1, min(v.more_seeds, MAX_SEEDS_PER_STEP))
-        return [Item("boundary seeds", f"{where}: inconclusive, {_seeds(v.more_seeds)}",
-                     tuple(_seeds_for_pair(obs, (m, v.level), (m, ref), k)),
-                     total_runs=len(_seeds_for_pair(obs, (m, v.level), (m, ref), max(1, v.more_seeds))))]
+        return [_seeds_item(obs, "boundary seeds", f"{where}: inconclusive", (m, v.level), (m, ref), v.more_seeds)]
     if na.status == "found" and na.boundary is not None and not na.margin_levels:
         hold, drop = na.boundary
         drop_level = obs.level(drop).level
@@ -197,11 +192,17 @@ def _comparison_items(a: Analysis) -> list[Item]:
     if c.seeds_to_decide is None:
         return [Item("comparison seeds", f"{where}: inconclusive, {c.reason or 'the difference sits at the margin'}",
                      (), closable=False)]
-    k = max(1, min(c.seeds_to_decide, MAX_SEEDS_PER_STEP))
-    pair = ((c.a, c.level), (c.b, c.level))
-    return [Item("comparison seeds", f"{where}: inconclusive, {_seeds(c.seeds_to_decide)}",
-                 tuple(_seeds_for_pair(a.obs, *pair, k)),
-                 total_runs=len(_seeds_for_pair(a.obs, *pair, max(1, c.seeds_to_decide))))]
+    return [_seeds_item(a.obs, "comparison seeds", f"{where}: inconclusive", (c.a, c.level), (c.b, c.level),
+                        c.seeds_to_decide)]
+
+
+def _seeds_item(obs: Observations, what: str, where: str, a: tuple[str, str], b: tuple[str, str],
+                more: int) -> Item:
+    """The work of giving cells a and b ``more`` seeds in common: this step's share (at most `MAX_SEEDS_PER_STEP`,
+    so the power estimate is renewed) and the total it would take."""
+    k = max(1, min(more, MAX_SEEDS_PER_STEP))
+    return Item(what, f"{where}, {_seeds(more)}", tuple(_seeds_for_pair(obs, a, b, k)),
+                total_runs=len(_seeds_for_pair(obs, a, b, max(1, more))))
 
 
 def _seeds(n: int) -> str:

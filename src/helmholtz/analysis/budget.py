@@ -19,7 +19,7 @@ from typing import Any
 
 from helmholtz.analysis.bootstrap import N_BOOT, PairedBootstrap
 from helmholtz.analysis.observations import Observations
-from helmholtz.analysis.verdicts import level_verdict, reference_of
+from helmholtz.analysis.verdicts import LevelVerdict, level_verdict, reference_of
 
 #: the folder, inside an adaptive sweep's, of its own training-budget check (a sweep of its own: one spec per
 #: folder); `helmholtz report` of the sweep compares its verdicts with it
@@ -47,9 +47,10 @@ class BudgetCheck:
                 "open": [{"epochs": b, "model": m, "level": lv} for b, m, lv in self.open]}
 
 
-def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int) -> dict[tuple[str, str], tuple[str, str]]:
-    """(model, level key) → (verdict, display) for every level with its model's reference; the display carries the
-    difference and its interval when there is one ('q 5 −2.2 pp [−3.8, −0.5], 3 seeds')."""
+def _verdicts(obs: Observations, *, delta: float, n_boot: int,
+              seed: int) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(model, level key) → (verdict, display, numbers) for every level with its model's reference; the numbers
+    are the difference and its interval when there is one ('−2.2 pp [−3.8, −0.5], 3 seeds')."""
     boot = PairedBootstrap(obs, n_boot=n_boot, seed=seed)
     out = {}
     for model in obs.models:
@@ -64,7 +65,7 @@ def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int) -> dic
     return out
 
 
-def _numbers(v) -> str:
+def _numbers(v: LevelVerdict) -> str:
     if v.diff is None or v.ci is None:
         return f"{v.n_seeds} seed{'s' if v.n_seeds != 1 else ''}"
     return (f"{100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}], {v.n_seeds} seeds").replace("-", "−")
@@ -79,14 +80,14 @@ def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot:
     primary, *longer = sorted(by_budget)
     base = _verdicts(by_budget[primary], delta=delta, n_boot=n_boot, seed=seed)
     same, differ, open_ = [], [], []
-    seen: dict[tuple[int, str, str], str] = {}
+    numbers_of: dict[tuple[int, str, str], str] = {}       # an open pair's verdicts and numbers, for the text
     for b in longer:
         other = _verdicts(by_budget[b], delta=delta, n_boot=n_boot, seed=seed)
         for key in sorted(set(base) & set(other)):
             (v0, display, _), (v1, _, numbers) = base[key], other[key]
             if "inconclusive" in (v0, v1):
                 open_.append((b, key[0], display))
-                seen[(b, key[0], display)] = f"{v0} at {primary}, {v1} at {b} ({numbers})"
+                numbers_of[(b, key[0], display)] = f"{v0} at {primary}, {v1} at {b} ({numbers})"
             elif v0 == v1:
                 same.append((b, key[0], display, v0))
             else:
@@ -105,7 +106,7 @@ def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot:
     else:
         status = "open"
         text = (f"budget check: no verdict is decided at both {primary} and {at}, so it confirms nothing and "
-                "contradicts nothing yet (" + "; ".join(f"{m} at {d}: {seen[(b, m, d)]}" for b, m, d in open_)
+                "contradicts nothing yet (" + "; ".join(f"{m} at {d}: {numbers_of[(b, m, d)]}" for b, m, d in open_)
                 + "); more seeds at the longer budget would decide it")
     return BudgetCheck(primary=primary, budgets=budgets, same=tuple(same), differ=tuple(differ),
                        open=tuple(open_), status=status, text=text)

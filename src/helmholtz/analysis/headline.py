@@ -198,11 +198,11 @@ def headline(a: Analysis) -> str:
         elif a.pair and a.compare_level is None:
             parts.append(f"{a.pair[0]} vs {a.pair[1]}: no pre-set comparison level in this grid (the paper's q 25 / "
                          "Q 0.75 is missing); pass --compare-at")
-    names = tuple(a.obs.models)
-    # a sentence starts upper case, except with a model's name ('mynet:make' stays as the user spelled it)
     check = a.budget_check
     if check is not None and check.status != "sensitive":       # a sensitive check leads the warnings instead
         parts.append(f"training budget: {check.text.removeprefix('budget check: ')}")
+    names = tuple(a.obs.models)
+    # a sentence starts upper case, except with a model's name ('mynet:make' stays as the user spelled it)
     text = ". ".join(p if p.startswith(names) else p[0].upper() + p[1:] for p in parts) + "."
     if a.warnings:
         text += " Warnings: " + "; ".join(a.warnings) + "."
