@@ -195,3 +195,19 @@ def test_a_check_replaces_the_under_trained_warning_and_the_headline_states_it()
     assert checked.budget_check.status == "robust"
     assert not any(w.startswith("under-trained") for w in checked.warnings)
     assert "Training budget: budget-robust: the same verdicts at 12 epochs" in checked.headline
+
+
+def test_the_check_compares_the_headline_comparison_at_its_level_too():
+    # A is 3 pp worse than F at the short budget and equal at the long one: the model comparison at q 25 (the
+    # pre-set level) flips from inferior to equivalent, and the check says so; the levels' own verdicts agree
+    from helmholtz.analysis.budget import budget_check
+
+    quiet = dict(levels=(25, None), seeds=6, n_items=4000, seed_sd=0.003, cell_sd=0.002)
+    short = simulate(Truth("knee_gap", gap_pp=3.0), rng_seed=1, **quiet)
+    long_ = simulate(Truth("knee"), rng_seed=2, **quiet)
+    check = budget_check({6: short, 12: long_}, delta=0.01, n_boot=400, comparison=(("A", "F"), "25"))
+    assert check.status == "sensitive"
+    assert ("A vs F", "q 25", "equivalent", "inferior") in {(m, d, v, p) for _, m, d, v, p in check.differ}
+    assert "A vs F at q 25 equivalent (inferior at 6)" in check.text
+    # without the comparison the same runs are robust: only the level verdicts are compared
+    assert budget_check({6: short, 12: long_}, delta=0.01, n_boot=400).status == "robust"

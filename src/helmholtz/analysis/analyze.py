@@ -186,7 +186,9 @@ def with_budget_check(result: Analysis, by_budget: dict[int, Observations]) -> A
     a budget-sensitive answer leads the warnings and the headline; a robust one is a note."""
     from helmholtz.analysis.budget import budget_check
 
-    check = budget_check(by_budget, delta=result.tolerance_pp / 100, n_boot=result.n_boot, seed=result.seed)
+    c = result.headline_comparison
+    check = budget_check(by_budget, delta=result.tolerance_pp / 100, n_boot=result.n_boot, seed=result.seed,
+                         comparison=((c.a, c.b), c.level) if c is not None else None)
     if check is None:
         return result
     # the check answers what the under-trained warning asks ("would longer training change this?"): it replaces it

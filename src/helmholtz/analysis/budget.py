@@ -2,7 +2,8 @@
 
 Runs of the same cells at a longer budget (twice the epoch cap, the same seeds) are a second recipe: they never mix
 with the first in one verdict. Each budget is analysed on its own, and every level verdict that both budgets can
-give (the model has the level and its reference at both) is compared:
+give (the model has the level and its reference at both), and the headline comparison at its pre-set level where
+both budgets have it, is compared ("non-inferior" agrees with "superior" and with "equivalent", which imply it):
 
 - **budget-robust**: every shared verdict is the same ("the same verdicts at 12 epochs");
 - **budget-sensitive**: some differ, and the text names them ("at 12 epochs A at q 5 holds (drops at 6)").
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helmholtz.analysis.bootstrap import N_BOOT, PairedBootstrap
+from helmholtz.analysis.compare import Comparison, compare
 from helmholtz.analysis.observations import Observations
 from helmholtz.analysis.verdicts import LevelVerdict, level_verdict, reference_of
 
@@ -47,10 +49,15 @@ class BudgetCheck:
                 "open": [{"epochs": b, "model": m, "level": lv} for b, m, lv in self.open]}
 
 
-def _verdicts(obs: Observations, *, delta: float, n_boot: int,
-              seed: int) -> dict[tuple[str, str], tuple[str, str, str]]:
-    """(model, level key) → (verdict, display, numbers) for every level with its model's reference; the numbers
-    are the difference and its interval when there is one ('−2.2 pp [−3.8, −0.5], 3 seeds')."""
+#: comparison verdicts that differ in words but not in claim: "superior" and "equivalent" each imply "non-inferior"
+COMPATIBLE = frozenset({frozenset({"non-inferior", "superior"}), frozenset({"non-inferior", "equivalent"})})
+
+
+def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int,
+              comparison: tuple[tuple[str, str], str] | None = None) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(model, level key) → (verdict, display, numbers) for every level with its model's reference, and ('A vs F',
+    level key) → the same for the comparison of the smallest and the largest architecture at every level both
+    have; the numbers are the difference and its interval when there is one ('−2.2 pp [−3.8, −0.5], 3 seeds')."""
     boot = PairedBootstrap(obs, n_boot=n_boot, seed=seed)
     out = {}
     for model in obs.models:
@@ -62,33 +69,39 @@ def _verdicts(obs: Observations, *, delta: float, n_boot: int,
                 if lv.key != ref and obs.cell(model, lv.key) is not None:
                     v = level_verdict(boot, model, lv, ref, delta)
                     out[(model, lv.key)] = (v.verdict, lv.display, _numbers(v))
+    if comparison is not None:    # the headline comparison, at its one pre-set level (never every level: one
+        (a, b), key = comparison  # false claim among many would read as a budget-sensitive answer)
+        c = compare(boot, a, b, key, delta=delta) if obs.has_level(key) else None
+        if c is not None:
+            out[(f"{a} vs {b}", key)] = (c.verdict, c.display, _numbers(c))
     return out
 
 
-def _numbers(v: LevelVerdict) -> str:
+def _numbers(v: LevelVerdict | Comparison) -> str:
     if v.diff is None or v.ci is None:
         return f"{v.n_seeds} seed{'s' if v.n_seeds != 1 else ''}"
     return (f"{100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}], {v.n_seeds} seeds").replace("-", "−")
 
 
 def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot: int = N_BOOT,
-                 seed: int = 0) -> BudgetCheck | None:
-    """Compare the verdicts of the smallest budget in ``by_budget`` (epochs → observations) with each longer one;
-    None with fewer than two budgets."""
+                 seed: int = 0, comparison: tuple[tuple[str, str], str] | None = None) -> BudgetCheck | None:
+    """Compare the verdicts of the smallest budget in ``by_budget`` (epochs → observations) with each longer one,
+    and the headline ``comparison`` ((a, b), level key) where both budgets have it; None with fewer than two
+    budgets."""
     if len(by_budget) < 2:
         return None
     primary, *longer = sorted(by_budget)
-    base = _verdicts(by_budget[primary], delta=delta, n_boot=n_boot, seed=seed)
+    base = _verdicts(by_budget[primary], delta=delta, n_boot=n_boot, seed=seed, comparison=comparison)
     same, differ, open_ = [], [], []
     numbers_of: dict[tuple[int, str, str], str] = {}       # an open pair's verdicts and numbers, for the text
     for b in longer:
-        other = _verdicts(by_budget[b], delta=delta, n_boot=n_boot, seed=seed)
+        other = _verdicts(by_budget[b], delta=delta, n_boot=n_boot, seed=seed, comparison=comparison)
         for key in sorted(set(base) & set(other)):
             (v0, display, _), (v1, _, numbers) = base[key], other[key]
             if "inconclusive" in (v0, v1):
                 open_.append((b, key[0], display))
                 numbers_of[(b, key[0], display)] = f"{v0} at {primary}, {v1} at {b} ({numbers})"
-            elif v0 == v1:
+            elif v0 == v1 or frozenset((v0, v1)) in COMPATIBLE:
                 same.append((b, key[0], display, v0))
             else:
                 differ.append((b, key[0], display, v1, v0))
