@@ -4,15 +4,14 @@ resumed, it loses no run, trains none twice, and takes exactly the decisions an 
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from conftest import requires_fashion_mnist
 from helmholtz.sweep.store import Store
+from helpers import kill_when
 
 HELMHOLTZ = [str(Path(sys.executable).parent / "helmholtz")]
 ARGS = ["sweep", "fashion-mnist", "--train-size", "400", "--test-size", "300", "--codec", "jpeg", "--levels",
@@ -54,18 +53,10 @@ def test_sigkill_in_a_planned_step_then_resume_decides_as_an_uninterrupted_sweep
     grid = 4 * 3
     proc = subprocess.Popen([*HELMHOLTZ, *ARGS, "--out", str(out)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 600
-    try:
-        # wait until a plan step is recorded and at least one of its runs is stored, then kill mid-step
-        while not (_count(db, "SELECT COUNT(*) FROM plan") >= 1
-                   and _count(db, "SELECT COUNT(*) FROM runs WHERE status='done'") > grid):
-            assert proc.poll() is None, f"the sweep ended before the kill: {proc.stderr.read()}"
-            assert time.monotonic() < deadline, "no planned run finished within 600 s"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    # wait until a plan step is recorded and at least one of its runs is stored, then kill mid-step
+    kill_when(proc, lambda: (_count(db, "SELECT COUNT(*) FROM plan") >= 1
+                             and _count(db, "SELECT COUNT(*) FROM runs WHERE status='done'") > grid),
+              within_s=600, what="no planned run finished")
     killed = _runs(out)
 
     resumed = subprocess.run([*HELMHOLTZ, *ARGS, "--out", str(out), "--json"], capture_output=True, text=True,

@@ -15,22 +15,12 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from scipy.signal import butter, correlate, sosfilt
+from scipy.signal import correlate
 
 from helmholtz.codecs import containers
 from helmholtz.codecs.registry import get_codec
 from helmholtz.errors import CodecError
-
-SR = 44100
-
-
-def _clips(n: int, *, sr: int = SR, seconds: float = 2.0, band=(80.0, 2500.0), seed: int = 0) -> np.ndarray:
-    """Band-limited noise with a slow envelope: every lag gives a distinct correlation, so the peak is sharp."""
-    rng = np.random.default_rng(seed)
-    t = int(seconds * sr)
-    x = sosfilt(butter(4, band, btype="band", fs=sr, output="sos"), rng.standard_normal((n, t)), axis=1)
-    x *= 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.5, 2.0, (n, 1)) * np.arange(t) / sr)
-    return (0.3 * x / np.abs(x).max(axis=1, keepdims=True)).astype(np.float32)
+from helpers import SR, available_codec, band_noise_clips
 
 
 def _fine_lag(y: np.ndarray, x: np.ndarray) -> float:
@@ -40,17 +30,9 @@ def _fine_lag(y: np.ndarray, x: np.ndarray) -> float:
     return i - (len(x) - 1) + (c[i - 1] - c[i + 1]) / (2 * (c[i - 1] - 2 * c[i] + c[i + 1]))
 
 
-def _spec(name):
-    spec = get_codec(name)
-    ok, why = spec.available()
-    if not ok:
-        pytest.skip(f"{name}: {why}")
-    return spec
-
-
 @pytest.fixture(scope="module")
 def clips() -> np.ndarray:
-    return _clips(2)
+    return band_noise_clips(2)
 
 
 # (codec, level, largest |residual lag| in samples at 44.1 kHz, smallest correlation with the input)
@@ -63,7 +45,7 @@ ALIGNMENT = [
 
 @pytest.mark.parametrize(("name", "level", "max_lag", "min_corr"), ALIGNMENT)
 def test_decoded_clip_keeps_length_and_is_aligned(clips, name, level, max_lag, min_corr):
-    res = _spec(name).roundtrip(clips, level=level, sample_rate=SR)
+    res = available_codec(name).roundtrip(clips, level=level, sample_rate=SR)
     assert res.data.shape == clips.shape and res.data.dtype == np.float32
     for x, y in zip(clips, res.data, strict=True):
         lag = _fine_lag(y, x)
@@ -79,8 +61,8 @@ def test_decoded_clip_keeps_length_and_is_aligned(clips, name, level, max_lag, m
     ("vorbis", 16000, 4), ("vorbis", 48000, 4),
 ])
 def test_alignment_at_other_input_rates(name, sr, level):
-    x = _clips(1, sr=sr, seconds=1.0, band=(80.0, min(2500.0, sr / 4)), seed=3)
-    y = _spec(name).roundtrip(x, level=level, sample_rate=sr).data
+    x = band_noise_clips(1, sr=sr, seconds=1.0, band=(80.0, min(2500.0, sr / 4)), seed=3)
+    y = available_codec(name).roundtrip(x, level=level, sample_rate=sr).data
     assert y.shape == x.shape and round(_fine_lag(y[0], x[0])) == 0
 
 
@@ -88,7 +70,7 @@ def test_alignment_at_other_input_rates(name, sr, level):
 def test_bits_and_snr_rise_with_the_level_and_payload_is_less_than_the_file(clips, name, levels):
     from helmholtz.codecs.stats import level_stats
 
-    spec = _spec(name)
+    spec = available_codec(name)
     stats = [level_stats(clips, spec.roundtrip(clips, level=lv, sample_rate=SR), codec=name, level=lv, encoder="",
                          modality="audio", sample_rate=SR) for lv in levels]
     for field in ("bits_total", "bits_payload", "fidelity_db"):
@@ -111,7 +93,7 @@ def _pyav_decode(data: bytes) -> np.ndarray:
 
 def test_vorbis_libvorbis_and_ffmpeg_decoders_agree(clips):
     pytest.importorskip("av")
-    res = _spec("vorbis").roundtrip(clips, level=4, sample_rate=SR, keep_encoded=True)
+    res = available_codec("vorbis").roundtrip(clips, level=4, sample_rate=SR, keep_encoded=True)
     for blob, ours in zip(res.encoded, res.data, strict=True):
         theirs = _pyav_decode(blob)
         assert len(theirs) == len(ours) == containers.parse_ogg(blob).last_granule
@@ -122,7 +104,7 @@ def test_vorbis_libvorbis_and_ffmpeg_decoders_agree(clips):
 def test_opus_ffmpeg_and_libopus_decoders_agree(clips, level, max_diff):
     """FFmpeg's own Opus decoder (ours) and libopus' (libsndfile's): both drop the pre-skip and end at the granule;
     in CELT mode they give the same samples, in SILK/hybrid mode the same signal within a few samples' delay."""
-    res = _spec("opus").roundtrip(clips[:1], level=level, sample_rate=SR, keep_encoded=True)
+    res = available_codec("opus").roundtrip(clips[:1], level=level, sample_rate=SR, keep_encoded=True)
     blob = res.encoded[0]
     stream = containers.parse_ogg(blob)
     ours = _pyav_decode(blob)
@@ -159,16 +141,16 @@ def test_vorbis_refuses_a_length_other_than_the_granule():
 
 
 def test_aac_refuses_a_bitrate_its_rate_cannot_carry():
-    x = _clips(1, sr=8000, seconds=0.5, band=(80.0, 1500.0))
+    x = band_noise_clips(1, sr=8000, seconds=0.5, band=(80.0, 1500.0))
     with pytest.raises(CodecError, match="at most 48 kbps"):
-        _spec("aac").roundtrip(x, level=64, sample_rate=8000)
+        available_codec("aac").roundtrip(x, level=64, sample_rate=8000)
 
 
 # ── batches ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
 @pytest.mark.parametrize("name", ["opus", "vorbis", "aac"])
 def test_deterministic_across_worker_counts_and_dtypes(clips, name):
-    spec = _spec(name)
+    spec = available_codec(name)
     level = spec.default_levels[2]
     many = np.concatenate([clips, clips[::-1], clips])
     one = spec.roundtrip(many, level=level, sample_rate=SR, workers=1)

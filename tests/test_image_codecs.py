@@ -13,6 +13,7 @@ import pytest
 from conftest import FASHION_MNIST_DIR, requires_fashion_mnist
 from helmholtz.codecs.registry import get_codec
 from helmholtz.errors import CodecError
+from helpers import available_codec
 
 NEW_IMAGE_CODECS = ("webp", "avif", "jxl", "jp2")
 
@@ -23,14 +24,6 @@ def _images(n=6, shape=(20, 24), seed=0):
     base = (np.sin(xx / 3.0) * 60 + yy * 4 + 80)[None] + rng.normal(0, 12, (n, *shape))
     gray = np.clip(base, 0, 255).astype(np.uint8)
     return gray, np.ascontiguousarray(np.stack([gray, 255 - gray, np.roll(gray, 3, axis=1) // 2], -1))
-
-
-def _available(name):
-    spec = get_codec(name)
-    ok, why = spec.available()
-    if not ok:
-        pytest.skip(f"{name}: {why}")
-    return spec
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -45,7 +38,7 @@ SECOND_DECODER = {"webp": "webp_decode", "avif": "avif_decode", "jp2": "jpeg2k_d
 @pytest.mark.parametrize("name", NEW_IMAGE_CODECS)
 @pytest.mark.parametrize("color", ["gray", "rgb"])
 def test_a_second_decoder_gives_the_same_pixels(name, color):
-    spec = _available(name)
+    spec = available_codec(name)
     if name not in SECOND_DECODER:
         pytest.skip("no second JPEG XL decoder is bundled here (Pillow 13 has no JPEG XL; pillow-jxl-plugin not "
                     "installed)")
@@ -62,7 +55,7 @@ def test_a_second_decoder_gives_the_same_pixels(name, color):
 
 @pytest.mark.parametrize("name", NEW_IMAGE_CODECS)
 def test_payload_is_less_than_the_file_except_a_bare_jxl_codestream(name):
-    spec = _available(name)
+    spec = available_codec(name)
     gray, rgb = _images()
     for x in (gray, rgb):
         res = spec.roundtrip(x, level=spec.default_levels[4])
@@ -75,7 +68,7 @@ def test_payload_is_less_than_the_file_except_a_bare_jxl_codestream(name):
 
 @pytest.mark.parametrize("name", NEW_IMAGE_CODECS)
 def test_threads_give_the_same_bytes_and_pixels_as_one(name):
-    spec = _available(name)
+    spec = available_codec(name)
     gray, _ = _images(n=80)
     one = spec.roundtrip(gray, level=spec.default_levels[2], workers=1)
     two = spec.roundtrip(gray, level=spec.default_levels[2], workers=2)
@@ -85,7 +78,7 @@ def test_threads_give_the_same_bytes_and_pixels_as_one(name):
 
 
 def test_avif_subsampling_is_a_real_choice_for_rgb_and_ignored_for_gray():
-    spec = _available("avif")
+    spec = available_codec("avif")
     gray, rgb = _images()
     s420 = spec.roundtrip(rgb, level=60)
     s444 = spec.roundtrip(rgb, level=60, subsampling="4:4:4")
@@ -99,7 +92,7 @@ def test_avif_subsampling_is_a_real_choice_for_rgb_and_ignored_for_gray():
 def test_jpeg2000_works_on_images_smaller_than_its_wavelet_levels():
     from helmholtz.codecs.pillow_image import jp2_resolutions
 
-    spec = _available("jp2")
+    spec = available_codec("jp2")
     assert [jp2_resolutions(s, s) for s in (1, 2, 7, 8, 28, 32, 1000)] == [1, 2, 3, 4, 5, 6, 6]
     for shape in ((3, 5), (8, 8), (28, 28)):
         x = _images(n=2, shape=shape)[1]
@@ -107,7 +100,7 @@ def test_jpeg2000_works_on_images_smaller_than_its_wavelet_levels():
 
 
 def test_jpeg2000_reaches_its_psnr_target_on_gray_images():
-    spec = _available("jp2")
+    spec = available_codec("jp2")
     gray, _ = _images(n=20, shape=(32, 32))
     for target in (25, 35):
         res = spec.roundtrip(gray, level=target)
@@ -126,7 +119,7 @@ def test_bad_images_are_refused_in_one_line(name):
 
 
 def test_empty_batch():
-    spec = _available("webp")
+    spec = available_codec("webp")
     res = spec.roundtrip(np.zeros((0, 8, 8), np.uint8), level=50)
     assert res.data.shape == (0, 8, 8) and res.total_bytes.shape == (0,)
 
@@ -148,7 +141,7 @@ LEVELS = {"webp": (10, 50, 90), "avif": (10, 50, 90), "jxl": (10, 50, 90), "jp2"
 def test_on_fashion_mnist_bits_and_psnr_rise_with_the_level(fashion, name):
     from helmholtz.codecs.stats import level_stats
 
-    spec = _available(name)
+    spec = available_codec(name)
     stats = [level_stats(fashion, spec.roundtrip(fashion, level=lv), codec=name, level=lv, encoder="", modality="image")
              for lv in LEVELS[name]]
     total = [s.bits_total for s in stats]

@@ -12,7 +12,7 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from scipy.signal import butter, correlate, sosfilt
+from scipy.signal import correlate
 
 from helmholtz.codecs.mp3 import (
     DECODER_DELAY,
@@ -25,17 +25,7 @@ from helmholtz.codecs.mp3 import (
     parse_mp3,
 )
 from helmholtz.errors import CodecError
-
-SR = 44100
-
-
-def _clips(n: int, *, sr: int = SR, seconds: float = 2.0, band=(80.0, 2500.0), seed: int = 0) -> np.ndarray:
-    """Band-limited noise with a slow envelope: every lag gives a distinct correlation, so the peak is sharp."""
-    rng = np.random.default_rng(seed)
-    t = int(seconds * sr)
-    x = sosfilt(butter(4, band, btype="band", fs=sr, output="sos"), rng.standard_normal((n, t)), axis=1)
-    x *= 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.5, 2.0, (n, 1)) * np.arange(t) / sr)
-    return (0.3 * x / np.abs(x).max(axis=1, keepdims=True)).astype(np.float32)
+from helpers import SR, band_noise_clips
 
 
 def _best_lag(y: np.ndarray, x: np.ndarray) -> int:
@@ -53,7 +43,7 @@ def _fine_lag(y: np.ndarray, x: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def clips() -> np.ndarray:
-    return _clips(2)
+    return band_noise_clips(2)
 
 
 # LAME's output rate for a 44.1 kHz input: 8 → 8 kHz, 16/24 → 16 kHz, 32 → 22.05 kHz, 40 → 24 kHz, 48 → 32 kHz,
@@ -73,7 +63,7 @@ def test_roundtrip_keeps_length_and_aligns_at_every_output_rate(clips, kbps):
 
 @pytest.mark.parametrize(("sr", "kbps"), [(16000, 8), (22050, 32), (48000, 128)])
 def test_alignment_at_other_input_rates(sr, kbps):
-    x = _clips(1, sr=sr, seconds=1.0, band=(80.0, min(2500.0, sr / 4)), seed=3)
+    x = band_noise_clips(1, sr=sr, seconds=1.0, band=(80.0, min(2500.0, sr / 4)), seed=3)
     y = mp3_roundtrip(x, sr=sr, bitrate_kbps=kbps).data
     assert y.shape == x.shape and _best_lag(y[0], x[0]) == 0
 
@@ -90,7 +80,7 @@ def test_cbr_bytes_match_the_bitrate(clips, kbps):
 
 
 def test_8kbps_removes_the_energy_above_4khz():
-    x = _clips(1, band=(100.0, 15000.0), seed=5)
+    x = band_noise_clips(1, band=(100.0, 15000.0), seed=5)
     y = mp3_roundtrip(x, sr=SR, bitrate_kbps=8).data
 
     def high(z: np.ndarray) -> float:

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from helmholtz.sweep.runner import run_sweep
 from helmholtz.sweep.spec import make_sweep_spec
 from helmholtz.sweep.store import Store
 from helmholtz.train.spec import TrainOptions
+from helpers import kill_when
 
 HELMHOLTZ = [str(Path(sys.executable).parent / "helmholtz")]   # the venv's console script
 TINY = TrainOptions(epochs=2, patience=5, optimizer="adam", lr=3e-3, batch_size=32, width=0.125, precision="fp32", augment=False)
@@ -247,16 +246,7 @@ def test_sigkill_midway_then_resume_redoes_only_the_unfinished(tmp_path):
             "--precision", "fp32", "--no-augment", "--out", str(out), "--quiet"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     db = out / "results.sqlite"
-    deadline = time.monotonic() + 120
-    try:
-        while _count_done(db) < 1:
-            assert proc.poll() is None, f"sweep ended before the kill: {proc.stderr.read()}"
-            assert time.monotonic() < deadline, "no run finished within 120 s"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_when(proc, lambda: _count_done(db) >= 1, within_s=120, what="no run finished")
     killed_at = _runs(out)
     n_stored = len(killed_at)
     assert 1 <= n_stored < 4, "the kill must land between the first and the last run"
