@@ -111,3 +111,21 @@ def test_the_demos_hold_the_cpu_kernels_to_avx2_and_restore_the_environment(monk
     assert "ATEN_CPU_CAPABILITY" not in os.environ and os.environ["ONEDNN_MAX_CPU_ISA"] == "AVX512_CORE"
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
     assert "kernel_caps" not in host_info() and set(DEMO_KERNELS) == {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA"}
+
+
+def test_a_difference_interval_never_leaves_plus_minus_100_pp():
+    # three seeds that disagree wildly (one model at chance in one seed, as the audio demo's F): the t-calibrated
+    # seed stage alone would put the upper bound of A − F above +100 pp
+    from helmholtz.analysis.bootstrap import PairedBootstrap
+
+    obs = simulate(Truth("flat"), levels=(25, None), seeds=3, n_items=600, **QUIET)
+    cells = dict(obs.cells)
+    f = cells[("F", "25")]
+    corr = f.correct.copy()
+    corr[1:] = False                       # F right on nothing in seeds 1 and 2
+    cells[("F", "25")] = replace(f, correct=corr, acc=corr.mean(axis=1))
+    boot = PairedBootstrap(replace(obs, cells=cells), n_boot=400, seed=0)
+    d = boot.diff(("A", "25"), ("F", "25"))
+    lo, hi = d.interval(0.95)
+    assert d.point > 0.5 and -1.0 <= lo and hi <= 1.0
+    assert d.draws(0.975).max() <= 1.0

@@ -83,7 +83,7 @@ class Draws:
     item: np.ndarray                  # (B,) point + item-main deviation of the item-resampled values
     seed: np.ndarray                  # (B,) point + uncalibrated seed part (κ = 1)
     per_seed: np.ndarray              # (n,) the per-seed values (accuracy, or paired difference)
-    clip: bool = False                # a single cell's accuracy is clipped to [0, 1]
+    clip: tuple[float, float] | None = None   # the quantity's range: [0, 1] for an accuracy, [−1, 1] for a difference
 
     @property
     def n(self) -> int:
@@ -92,7 +92,7 @@ class Draws:
     def draws(self, q: float) -> np.ndarray:
         """B draws calibrated for quantile q (0.95 for one-sided 95 % bounds, 0.975 for two-sided 95 % CIs)."""
         out = self.item + kappa(self.n, q) * (self.seed - self.point)
-        return np.clip(out, 0.0, 1.0) if self.clip else out
+        return np.clip(out, *self.clip) if self.clip is not None else out
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """Two-sided percentile interval at ``level`` (0.90: the one-sided 95 % bounds the verdicts use)."""
@@ -160,7 +160,7 @@ class PairedBootstrap:
 
     # ---------------------------------------------------------------- quantities
     def _combine(self, values: np.ndarray, seeds: list[int], point: float, per_seed: np.ndarray, *,
-                 clip: bool, rows: np.ndarray | None = None) -> Draws:
+                 clip: tuple[float, float], rows: np.ndarray | None = None) -> Draws:
         g = self.weights[:, [self._seed_col[s] for s in seeds]]
         seed_part = g @ (per_seed - per_seed.mean()) / len(per_seed)
         item = values.mean(axis=1)
@@ -172,7 +172,7 @@ class PairedBootstrap:
         """The accuracy of one cell."""
         c = self.obs.cells[(model, level)]
         rows = c.correct.astype(np.float64) if self.paired_items else None
-        return self._combine(self._values[(model, level)], list(c.seeds), c.mean, c.acc, clip=True, rows=rows)
+        return self._combine(self._values[(model, level)], list(c.seeds), c.mean, c.acc, clip=(0.0, 1.0), rows=rows)
 
     def diff(self, a: tuple[str, str], b: tuple[str, str]) -> Draws:
         """acc(a) − acc(b) over the seeds both cells have, paired over those seeds (and over items when stored).
@@ -188,7 +188,8 @@ class PairedBootstrap:
         values = self._values[a][:, ia] - self._values[b][:, ib]
         per_seed = ca.acc[ia] - cb.acc[ib]
         rows = (ca.correct[ia].astype(np.float64) - cb.correct[ib]) if self.paired_items else None
-        return self._combine(values, common, float(per_seed.mean()), per_seed, clip=False, rows=rows)
+        # a difference of two accuracies lies in [−1, 1]: 3 wildly spread seeds gave "+42.2 pp [−19.3, +102.7]"
+        return self._combine(values, common, float(per_seed.mean()), per_seed, clip=(-1.0, 1.0), rows=rows)
 
     def common_seeds(self, a: tuple[str, str], b: tuple[str, str]) -> int:
         ca, cb = self.obs.cells.get(a), self.obs.cells.get(b)
