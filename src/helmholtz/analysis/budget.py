@@ -21,7 +21,7 @@ from typing import Any
 from helmholtz.analysis.bootstrap import N_BOOT, PairedBootstrap
 from helmholtz.analysis.compare import Comparison, compare
 from helmholtz.analysis.observations import Observations
-from helmholtz.analysis.verdicts import LevelVerdict, level_verdict, reference_of
+from helmholtz.analysis.verdicts import LevelVerdict, level_verdict, pp_interval, reference_of
 
 #: the folder, inside an adaptive sweep's, of its own training-budget check (a sweep of its own: one spec per
 #: folder); `helmholtz report` of the sweep compares its verdicts with it
@@ -56,8 +56,7 @@ COMPATIBLE = frozenset({frozenset({"non-inferior", "superior"}), frozenset({"non
 def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int,
               comparison: tuple[tuple[str, str], str] | None = None) -> dict[tuple[str, str], tuple[str, str, str]]:
     """(model, level key) → (verdict, display, numbers) for every level with its model's reference, and ('A vs F',
-    level key) → the same for the comparison of the smallest and the largest architecture at every level both
-    have; the numbers are the difference and its interval when there is one ('−2.2 pp [−3.8, −0.5], 3 seeds')."""
+    level key) → the same for ``comparison`` ((a, b), level key), the headline comparison; the numbers are the difference and its interval when there is one ('−2.2 pp [−3.8, −0.5], 3 seeds')."""
     boot = PairedBootstrap(obs, n_boot=n_boot, seed=seed)
     out = {}
     for model in obs.models:
@@ -80,7 +79,7 @@ def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int,
 def _numbers(v: LevelVerdict | Comparison) -> str:
     if v.diff is None or v.ci is None:
         return f"{v.n_seeds} seed{'s' if v.n_seeds != 1 else ''}"
-    return (f"{100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}], {v.n_seeds} seeds").replace("-", "−")
+    return f"{pp_interval(v.diff, v.ci)}, {v.n_seeds} seeds".replace("-", "−")
 
 
 def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot: int = N_BOOT,

@@ -177,11 +177,16 @@ def at_margin(v: LevelVerdict, delta: float) -> bool:
             and -2 * delta < v.ci[0] and v.ci[1] < 0)
 
 
+def pp_interval(diff: float, ci: tuple[float, float]) -> str:
+    """'-0.6 pp [-1.2, +0.0]': a difference (a fraction) and its interval in percentage points."""
+    return f"{100 * diff:+.1f} pp [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"
+
+
 def margin_text(margins: tuple[LevelVerdict, ...]) -> str:
     """'q 25 loses about δ itself (−0.9 pp [−1.7, −0.2]): the boundary sits there within the noise'."""
     if not margins:
         return ""
-    each = ", ".join(f"{v.display} ({100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}])"
+    each = ", ".join(f"{v.display} ({pp_interval(v.diff, v.ci)})"
                      for v in margins if v.diff is not None and v.ci is not None)
     one = len(margins) == 1
     return (f"{each} lose{'s' if one else ''} about δ itself: the boundary sits "
@@ -190,7 +195,7 @@ def margin_text(margins: tuple[LevelVerdict, ...]) -> str:
 
 def open_text(inside: tuple[LevelVerdict, ...]) -> str:
     """'q 15 is open (−0.6 pp [−1.2, −0.0]; 1 more seed would place it)': inconclusive levels inside a bracket."""
-    each = ", ".join(f"{v.display} ({100 * v.diff:+.1f} pp [{100 * v.ci[0]:+.1f}, {100 * v.ci[1]:+.1f}]"
+    each = ", ".join(f"{v.display} ({pp_interval(v.diff, v.ci)}"
                      + (f"; {_n_seeds(v.more_seeds)} would place it)" if v.more_seeds is not None else ")")
                      for v in inside if v.diff is not None and v.ci is not None)
     return f"{each} {'is' if len(inside) == 1 else 'are'} still open inside the bracket" if each else ""
