@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from helmholtz.errors import ConfigError, DataError
+from helmholtz.train.run import EpochTrainer
 
 RecipeName = Literal["paper", "fast"]
 
@@ -199,7 +200,8 @@ def fit_random_labels(
 ) -> Trial:
     """Train a fresh ``make_model()`` (seeded) on (x, y) until eval-mode training accuracy ≥ ``threshold`` or the
     budget runs out; the accuracy is checked after every epoch that ends at least 10 steps after the last check,
-    and after the last epoch."""
+    and after the last epoch. The epochs are the training loop's own (`train.run.EpochTrainer`: a seeded shuffle,
+    one optimizer step per batch), without validation, augmentation or label smoothing."""
     started = time.perf_counter()
     recipe = get_recipe(recipe)
     batch_size = recipe.batch_size
@@ -210,22 +212,14 @@ def fit_random_labels(
     steps_per_epoch = math.ceil(n / batch_size)
     epochs = budget.epochs_for(n, batch_size)
     opt, lr_at = _optimizer(model, recipe, total_steps=epochs * steps_per_epoch)
-    step, acc, last_eval = 0, 0.0, 0
+    trainer = EpochTrainer(model, opt, lr_at, batch=lambda idx: (x[idx], y[idx]), n=n, batch_size=batch_size,
+                           generator=gen, device=x.device)
+    acc, last_eval = 0.0, 0
     for epoch in range(1, epochs + 1):
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        for lo in range(0, n, batch_size):
-            idx = perm[lo:lo + batch_size]
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step)
-            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-        if step - last_eval < _EVAL_EVERY_STEPS and epoch < epochs:
+        trainer.train_epoch()
+        if trainer.steps - last_eval < _EVAL_EVERY_STEPS and epoch < epochs:
             continue                  # tiny n: an epoch is one step, so evaluate every few steps, not every step
-        last_eval = step
+        last_eval = trainer.steps
         acc = train_accuracy(model, x, y)
         if acc >= threshold:
             return Trial(n=n, fits=True, train_acc=acc, epochs=epoch, seconds=time.perf_counter() - started)
