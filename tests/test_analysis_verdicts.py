@@ -167,8 +167,8 @@ def test_under_trained_warning_when_over_a_quarter_still_improve():
 
 
 def test_cells_read_from_a_store_pair_over_items(tmp_path):
-    from helmholtz.analysis.synthetic import write_store
     from helmholtz.report.build import load_observations
+    from synthetic_store import write_store
 
     obs = simulate(Truth("knee"), levels=(10, 20, 50, None), seeds=3, n_items=400)
     write_store(tmp_path / "run", obs)

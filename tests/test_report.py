@@ -15,12 +15,12 @@ import pytest
 from conftest import run_cli
 from helmholtz.analysis.observations import REFERENCE, Cell, LevelInfo, Observations
 from helmholtz.analysis.simulate import Truth, simulate
-from helmholtz.analysis.synthetic import write_store
 from helmholtz.report.build import build_report
 from helmholtz.report.figures import FIGURES
 from helmholtz.report.html import SECTIONS
 from helmholtz.sweep.spec import make_sweep_spec
 from helmholtz.sweep.store import Store
+from synthetic_store import write_store
 
 LEVELS = (1, 5, 10, 20, 25, 50, 90, None)
 QUIET = dict(seed_sd=0.002, cell_sd=0.001, rho=0.95)
@@ -193,7 +193,7 @@ def test_audio_report_uses_kbps_q_and_states_the_batchnorm_count(tmp_path):
 
 
 def test_demo_specs_are_valid_and_quick_is_smaller():
-    from helmholtz.cli.report_cmds import demo_spec
+    from helmholtz.demos import demo_spec
     from helmholtz.sweep.spec import validate_sweep
 
     full, quick = demo_spec(), demo_spec(quick=True)

@@ -14,19 +14,27 @@ measured bits to the fewest. That order is the fixed sequence in which levels ar
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from helmholtz.errors import StoreError
-from helmholtz.train.convergence import WINDOW, convergence
-
-#: key of the uncompressed original, the reference level of every model
-REFERENCE = "none"
+from helmholtz.analysis.runs import (
+    ANNEALED_GAIN,
+    RunInfo,
+    correct_items,
+    number,
+    parse_json,
+    row_key,
+    run_info,
+)
+from helmholtz.codecs.points import canonical_grid, grid_points, invalid_points, points_text
+from helmholtz.codecs.registry import CODECS, REFERENCE, level_label
+from helmholtz.codecs.registry import level_display as registry_display
+from helmholtz.errors import HelmholtzError, StoreError
+from helmholtz.train.convergence import WINDOW
 
 #: the paper's level for the pre-set comparison and accuracy vs parameters: JPEG q 25 (Fig. 6), audio Q 0.75 (Fig. 9)
 PAPER_QUALITY = 25
@@ -77,24 +85,6 @@ class Cell:
     @property
     def mean(self) -> float:
         return float(self.acc.mean())
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What the epoch analysis needs of one run: its history's verdicts, not its numbers' means."""
-
-    model: str
-    level: str
-    seed: int
-    epochs_run: int | None
-    epoch_cap: int | None             # the recipe's epoch limit
-    best_epoch: int | None
-    epochs_to_converge: int | None    # the paper's rule on full 10-epoch windows only; None when censored
-    censored: bool                    # no full window reached the rule: converged at ≥ `censored_at`, or never
-    censored_at: int | None
-    still_improving: bool             # best validation epoch = last epoch, and the cap stopped it
-    wall_s: float | None = None
-    train_acc: float | None = None    # training accuracy at the best validation epoch (the kept weights)
 
 
 @dataclass(frozen=True)
@@ -161,9 +151,7 @@ def level_display(codec: str, level: int | None, key: str) -> str:
         return "the original"
     if level is None or codec == "custom":
         return key
-    from helmholtz.codecs.registry import level_display as display
-
-    return display(codec, int(level))
+    return registry_display(codec, int(level))
 
 
 def sort_levels(levels: Iterable[LevelInfo]) -> tuple[LevelInfo, ...]:
@@ -193,8 +181,6 @@ def quantization_axis(level: int | None, *, codec: str, grid_levels: Iterable[in
     """The paper's Q of one level (Fig. 4/7), for the paper's codecs only (`CodecSpec.paper`: JPEG, MP3): a
     quality q → (100 − q)/100; a bitrate → linear from 0.0 at the grid's highest to 1.0 at its lowest
     (``grid_levels``: that codec's levels). None for the original and for every other codec (drawn against bits)."""
-    from helmholtz.codecs.registry import CODECS
-
     spec = CODECS.get(codec)
     if level is None or spec is None or not spec.paper:
         return None
@@ -207,16 +193,6 @@ def quantization_axis(level: int | None, *, codec: str, grid_levels: Iterable[in
 
 
 # ---------------------------------------------------------------- from a results store
-
-
-def parse_json(value: Any) -> Any:
-    """A *_json column as Python: the store keeps JSON text, exports may already have parsed it."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def _done(runs: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -239,43 +215,28 @@ def _unit(level_rows: Sequence[Mapping[str, Any]], modality: str) -> tuple[str, 
     return ("kbps", 1e-3) if audio else ("bits/pixel", 1.0)
 
 
-def _num(row: Mapping[str, Any] | None, key: str, scale: float = 1.0) -> float | None:
-    value = None if row is None else row.get(key)
-    return None if value is None else float(value) * scale
-
-
-def row_key(row: Mapping[str, Any]) -> str:
-    """The level key of a store row: its ``level_label``, else the registry's label of its codec and level."""
-    if row.get("level_label"):
-        return str(row["level_label"])
-    level, codec = row.get("level"), str(row.get("codec") or "")
-    if level is None:
-        return REFERENCE
-    from helmholtz.codecs.registry import CODECS, level_label
-
-    return level_label(codec, int(level), check=False) if codec in CODECS else str(level)
-
-
 def spec_points(spec: Mapping[str, Any] | None) -> tuple[list[tuple[str, int | None]], list[tuple[str, int, str]]]:
-    """(valid points, invalid points with why) of a stored sweep spec; ([], []) without a readable spec."""
-    if not spec:
-        return [], []
-    from helmholtz.errors import HelmholtzError
-    from helmholtz.sweep.spec import SweepSpec, invalid_points
+    """(valid points, invalid points with why) of a stored sweep spec; ([], []) without a readable spec.
 
+    Read from the stored dict (`SweepSpec.to_dict()`) itself: ``codec`` and ``levels`` (None: the original), and
+    ``more_codecs`` ([{codec, levels}]) for a multi-codec sweep (a one-codec spec, and any written before
+    multi-codec sweeps, has none). The grid's order and the check of its levels come from `codecs.points`, as the
+    sweep's do."""
+    if not spec or not all(k in spec for k in ("codec", "levels", "archs", "seeds")):
+        return [], []
     try:
-        s = SweepSpec.from_dict(dict(spec))
-        bad = invalid_points(s)
-    except (HelmholtzError, TypeError, ValueError):
+        more = [(str(m["codec"]), tuple(m["levels"])) for m in spec.get("more_codecs") or ()]
+        levels, more_codecs = canonical_grid(spec["codec"], tuple(spec["levels"]), more)
+        points = grid_points(spec["codec"], levels, more_codecs)
+        bad = invalid_points(points)
+    except (HelmholtzError, KeyError, TypeError, ValueError):
         return [], []
     drop = {(c, v) for c, v, _ in bad}
-    return [p for p in s.points if p not in drop], bad
+    return [p for p in points if p not in drop], bad
 
 
 def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[str, Any]],
                   runs: Sequence[Mapping[str, Any]], unit_scale: float) -> tuple[LevelInfo, ...]:
-    from helmholtz.codecs.registry import level_label
-
     stats = {row_key(r): r for r in level_rows}
     seen: dict[str, tuple[str, int | None]] = {}
     for codec, lv in spec_points(spec)[0]:
@@ -297,78 +258,19 @@ def _store_levels(spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     out = []
     for key, (codec, level) in seen.items():
         row = stats.get(key)
-        raw = _num(row, "raw_bits", unit_scale)
-        bits, total = _num(row, "bits_payload", unit_scale), _num(row, "bits_total", unit_scale)
+        raw = number(row, "raw_bits", unit_scale)
+        bits, total = number(row, "bits_payload", unit_scale), number(row, "bits_total", unit_scale)
         if key == REFERENCE:
             bits = total = raw if raw is not None else total
         extra = parse_json(row.get("stats_json")) if row else None
         out.append(LevelInfo(
             key=key, codec=codec, level=level, display=level_display(codec, level, key), bits=bits,
-            bits_total=total, raw_bits=raw, fidelity_db=_num(row, "fidelity_db"),
+            bits_total=total, raw_bits=raw, fidelity_db=number(row, "fidelity_db"),
             Q=quantization_axis(level, codec=codec, grid_levels=grids[codec]),
             capacity=extra.get("capacity") if isinstance(extra, dict) else None,
             n_train=None if row is None or row.get("n_items") is None else int(row["n_items"]),
         ))
     return sort_levels(out)
-
-
-#: annealed schedules (one-cycle, cosine) end at lr 0, so their best epoch is nearly always the last: such a run
-#: counts as still improving only when its last epoch gained more than this over every earlier one (half of the
-#: default margin δ = 1 pp, in accuracy)
-ANNEALED_GAIN = 0.005
-ANNEALED = ("onecycle", "cosine")
-
-
-def _schedule(run: Mapping[str, Any]) -> str | None:
-    spec = parse_json(run.get("spec_json"))
-    try:
-        return str(spec["options"].get("schedule"))
-    except (KeyError, TypeError, AttributeError):
-        return None
-
-
-def _epoch_cap(run: Mapping[str, Any]) -> int | None:
-    spec = parse_json(run.get("spec_json"))
-    try:
-        return int(spec["options"]["epochs"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def run_info(run: Mapping[str, Any], history: Sequence[float] | None,
-             train_history: Sequence[float] | None = None) -> RunInfo:
-    """Epoch facts of one stored run, recomputed from its validation history when the store has it."""
-    cap, ran = _epoch_cap(run), run.get("epochs_run")
-    best = run.get("best_epoch")
-    if history:
-        conv = convergence(history)
-        etc, censored, at = conv.epoch, conv.censored, conv.censored_at
-        ran = len(history)
-        best = int(np.argmax(history)) + 1
-    else:  # no history: only a stored value from a full window could be trusted, and old stores used a shrinking one
-        etc, censored, at = None, True, None
-    capped = cap is not None and ran is not None and int(ran) >= cap
-    improving = bool(best is not None and ran is not None and int(best) == int(ran) and capped)
-    if improving and history and len(history) >= 2 and _schedule(run) in ANNEALED:
-        improving = float(history[-1]) - float(max(history[:-1])) > ANNEALED_GAIN
-    train_acc = None
-    if train_history and best is not None and 1 <= int(best) <= len(train_history):
-        train_acc = float(train_history[int(best) - 1])
-    return RunInfo(model=str(run["arch"]), level=row_key(run), seed=int(run["seed"]),
-                   epochs_run=None if ran is None else int(ran), epoch_cap=cap,
-                   best_epoch=None if best is None else int(best), epochs_to_converge=etc, censored=censored,
-                   censored_at=at, still_improving=improving, wall_s=_num(run, "wall_s"), train_acc=train_acc)
-
-
-def _correct(run: Mapping[str, Any], labels: np.ndarray | None) -> np.ndarray | None:
-    blob = run.get("predictions")
-    if blob is None or labels is None:
-        return None
-    dtype = np.uint8 if int(run.get("n_classes") or 0) <= 256 else np.uint16
-    pred = np.frombuffer(bytes(blob), dtype=dtype)
-    if pred.shape != labels.shape:
-        return None
-    return pred == labels
 
 
 def _cross_cells(done: Sequence[Mapping[str, Any]], cross_rows: Sequence[Mapping[str, Any]],
@@ -382,7 +284,7 @@ def _cross_cells(done: Sequence[Mapping[str, Any]], cross_rows: Sequence[Mapping
         test = REFERENCE if c["test_label"] == REFERENCE else str(c["test_label"])
         if run is None or test not in keys or test == row_key(run):
             continue
-        correct = _correct({"predictions": c.get("predictions"), "n_classes": run.get("n_classes")}, labels)
+        correct = correct_items({"predictions": c.get("predictions"), "n_classes": run.get("n_classes")}, labels)
         groups.setdefault((str(run["arch"]), row_key(run), test), []).append(
             (int(run["seed"]), float(c["test_acc"]), correct, run.get("n_test")))
     out = {}
@@ -405,8 +307,6 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     if not done:
         raise StoreError(f"no finished runs to analyse ({n_failed} failed)", where="results store",
                          fix="run `helmholtz sweep ...` into this directory first, or wait for its first run")
-    from helmholtz.codecs.registry import CODECS
-
     audio = any(CODECS[r["codec"]].modality == "audio" for r in done if r.get("codec") in CODECS)
     modality = str((spec or {}).get("modality") or ("audio" if audio else "image"))
     unit, scale = _unit(level_rows, modality)
@@ -420,7 +320,7 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for r in done:
         groups.setdefault((str(r["arch"]), row_key(r)), []).append(r)
-    correct_all = {id(r): _correct(r, labels) for r in done}
+    correct_all = {id(r): correct_items(r, labels) for r in done}
     paired = all(c is not None for c in correct_all.values())
     cells = {}
     for key, rows in groups.items():
@@ -444,8 +344,6 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
     if points:
         expected = len(points) * len(spec["archs"]) * len(spec["seeds"])
     if bad:
-        from helmholtz.sweep.spec import points_text
-
         notes.append(f"the stored sweep holds levels no codec can run ({points_text((c, v) for c, v, _ in bad)}: "
                      f"{bad[0][2]}); they are left out — `helmholtz repair DIR` drops them from the store")
     return Observations(
@@ -457,15 +355,36 @@ def from_store(*, spec: Mapping[str, Any] | None, level_rows: Sequence[Mapping[s
         cross=_cross_cells(done, cross_rows, labels if paired else None, {lv.key for lv in levels}),
     )
 
+class StoreReader(Protocol):
+    """What `read_store` reads of a results store, as plain rows (dicts): an open `helmholtz.sweep.store.Store` is
+    one. Analysis names only this, so it never imports the sweep; each method is the store's method of that name."""
+
+    def spec(self) -> dict[str, Any] | None: ...   # the stored sweep spec (`SweepSpec.to_dict()`), None before one
+
+    def levels(self) -> list[dict[str, Any]]: ...  # one row per stored level: codec, level, bits and bytes columns
+
+    # run rows; ``status=None``: done and failed ones; ``predictions=True``: with each run's per-item predictions
+    def runs(self, status: Any = ..., *, predictions: bool = ...) -> list[dict[str, Any]]: ...
+
+    def epochs(self) -> list[dict[str, Any]]: ...  # per-epoch rows of every run, by run and epoch
+
+    def test_labels(self) -> tuple[Any, int] | None: ...  # (labels as a numpy array, n_classes), or None
+
+    # cross evaluations: run_id, test_label, test_acc (and the predictions' bytes)
+    def cross(self, *, predictions: bool = ...) -> list[dict[str, Any]]: ...
 
 
-def read_store(store) -> tuple[Observations, list[dict[str, Any]]]:
-    """Observations of the sweep in an open `helmholtz.sweep.store.Store`, and its run rows (failed ones too): the
-    one read of a store that the report and the adaptive planner share."""
+def read_store(store: StoreReader) -> tuple[Observations, list[dict[str, Any]]]:
+    """Observations of the sweep in an open results store (a `StoreReader`, e.g. `helmholtz.sweep.store.Store`), and
+    its run rows (failed ones too): the one read of a store that the report and the adaptive planner share."""
     runs = store.runs(status=None, predictions=True)
     labels = store.test_labels()
     obs = from_store(spec=store.spec(), level_rows=store.levels(), run_rows=runs, epoch_rows=store.epochs(),
                      labels=None if labels is None else labels[0], cross_rows=store.cross(predictions=True))
     return obs, runs
 
-__all__ = ["REFERENCE", "WINDOW", "Cell", "LevelInfo", "Observations", "RunInfo", "from_store", "read_store", "sort_levels"]
+
+
+# ANNEALED_GAIN, parse_json, RunInfo and run_info live in `analysis.runs`; this module's importers keep their names
+__all__ = ["ANNEALED_GAIN", "REFERENCE", "WINDOW", "Cell", "LevelInfo", "Observations", "RunInfo", "StoreReader",
+           "from_store", "parse_json", "read_store", "row_key", "run_info", "sort_levels"]

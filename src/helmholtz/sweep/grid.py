@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from helmholtz.codecs.points import invalid_levels as invalid_levels
 from helmholtz.codecs.registry import CODECS, REFERENCE, default_codec
 from helmholtz.errors import ConfigError
 
@@ -157,22 +158,6 @@ def resolve_grid(codec: str | Sequence[str] | None, levels: Sequence[int | None]
     first_levels = tuple([v for v in per[first] if v is not None] + ([None] if reference else []))
     more = tuple((n, tuple(v for v in per[n] if v is not None)) for n in rest)
     return first, first_levels, more
-
-
-def invalid_levels(codec: str, levels: Sequence[int | None]) -> list[tuple[int, str]]:
-    """(level, why) for each level of ``codec`` the registry refuses (None, the original, is always valid)."""
-    from helmholtz.errors import CodecError
-
-    spec = CODECS.get(codec)
-    out = []
-    for v in levels:
-        if v is None or spec is None:
-            continue
-        try:
-            spec.check(v)
-        except CodecError as ex:
-            out.append((v, ex.what))
-    return out
 
 
 __all__ = ["LevelsArg", "default_levels", "implied_modality", "invalid_levels", "known_codec", "parse_codecs",

@@ -25,14 +25,15 @@ from helmholtz.checks import (
     check_sample_rate,
     check_seed,
 )
+from helmholtz.codecs import points as _points
+from helmholtz.codecs.points import Point as Point
+from helmholtz.codecs.points import points_text as points_text
 from helmholtz.codecs.registry import CODECS, REFERENCE, codecs_for, level_label
 from helmholtz.errors import ConfigError, StoreError
-from helmholtz.sweep.grid import LevelsArg, default_levels, invalid_levels, resolve_grid
+from helmholtz.sweep.grid import LevelsArg, default_levels, resolve_grid
 from helmholtz.train.spec import ADDED_OPTION_DEFAULTS, DataRef, RunSpec, TrainOptions, data_dict
 
 Modality = Literal["image", "audio"]
-#: one point of the grid: (codec, level); the original is (REFERENCE, None)
-Point = tuple[str, int | None]
 
 #: architecture names of the paper, the same for images and audio (models.archs holds their layers)
 ARCH_NAMES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
@@ -42,11 +43,6 @@ DEFAULT_SAMPLE_RATE, DEFAULT_DURATION_S = 44100, 2.0
 DEFAULT_VAL_FRACTION: dict[str, float] = {"image": 0.1, "audio": 0.25}
 
 _OPTION_CHOICES = {"optimizer": ("sgd", "adadelta", "adam"), "precision": ("auto", "fp32", "bf16")}
-
-
-def _level_key(level: int | None) -> tuple[int, Any]:
-    # numeric levels ascending, the original ('none') last
-    return (1, 0) if level is None else (0, level)
 
 
 @dataclass(frozen=True)
@@ -70,21 +66,11 @@ class SweepSpec:
     more_codecs: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def __post_init__(self) -> None:
-        # canonical order: levels ascending with the original last, archs and seeds sorted, no duplicates; a codec
-        # named twice keeps one entry with the union of its levels; the original always sits in ``levels``
-        first = set(self.levels)
-        more: dict[str, set[Any]] = {}
-        for name, lvls in self.more_codecs:
-            lvls = set(lvls)
-            if None in lvls:
-                first.add(None)
-                lvls.discard(None)
-            if name == self.codec:
-                first |= lvls
-            else:
-                more.setdefault(name, set()).update(lvls)
-        object.__setattr__(self, "levels", tuple(sorted(first, key=_level_key)))
-        object.__setattr__(self, "more_codecs", tuple((n, tuple(sorted(v))) for n, v in more.items()))
+        # canonical order (`codecs.points.canonical_grid`): levels ascending with the original last, archs and seeds
+        # sorted, no duplicates; a codec named twice keeps one entry with the union of its levels
+        levels, more = _points.canonical_grid(self.codec, self.levels, self.more_codecs)
+        object.__setattr__(self, "levels", levels)
+        object.__setattr__(self, "more_codecs", more)
         object.__setattr__(self, "archs", tuple(sorted(set(self.archs))))
         object.__setattr__(self, "seeds", tuple(sorted(set(self.seeds))))
 
@@ -108,8 +94,7 @@ class SweepSpec:
     @property
     def points(self) -> tuple[Point, ...]:
         """Every (codec, level) of the grid: each codec's levels in order, then the original (REFERENCE, None)."""
-        pts: list[Point] = [(c, v) for c in self.codecs for v in self.levels_of(c)]
-        return (*pts, (REFERENCE, None)) if self.has_reference else tuple(pts)
+        return _points.grid_points(self.codec, self.levels, self.more_codecs)
 
     def labels(self) -> tuple[str, ...]:
         """The store's label of every point ('20', 'webp:40', 'none'), from the registry."""
@@ -444,17 +429,4 @@ def invalid_points(spec: SweepSpec | dict[str, Any]) -> list[tuple[str, int, str
     """(codec, level, why) for every level of a (stored) sweep that the registry refuses — what an older helmholtz
     let through, e.g. MP3 100 kbps. Unknown codecs count with every level. `helmholtz repair` drops them."""
     s = spec if isinstance(spec, SweepSpec) else SweepSpec.from_dict(spec)
-    out = []
-    for name in s.codecs:
-        if name not in CODECS:
-            out += [(name, v, f"{name} is not a codec of this helmholtz") for v in s.levels_of(name)]
-            continue
-        out += [(name, v, why) for v, why in invalid_levels(name, s.levels_of(name))]
-    return out
-
-
-def points_text(points: Iterable[tuple[str, int | None]]) -> str:
-    """'MP3 100 kbps, WebP q 101' — points in prose, for messages."""
-    from helmholtz.codecs.registry import level_display
-
-    return ", ".join(level_display(c, v) for c, v in points)
+    return _points.invalid_points(s.points)
