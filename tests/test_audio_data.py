@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from helmholtz.data.audio_readers import looks_like_audio, read_wav, read_wav_folder
+from helmholtz.data.audio_readers import read_wav, read_wav_folder
+from helmholtz.data.locate import looks_like_audio
 from helmholtz.errors import ConfigError, DataError
 
 SR = 44100

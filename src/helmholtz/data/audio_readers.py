@@ -24,11 +24,16 @@ import numpy as np
 
 from helmholtz.data.dataset import RawData
 from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
-from helmholtz.data.locate import check_split_layout, class_folders
+from helmholtz.data.locate import (
+    WAV_SUFFIX,
+    check_split_layout,
+    class_folders,
+    has_wav_classes,
+    samples_dirs,
+)
 from helmholtz.data.locate import visible_entries as _visible
 from helmholtz.errors import ConfigError, DataError
 
-WAV_SUFFIX = ".wav"
 #: soundfile subtypes we read: lossless PCM of 16 bits or more, and float. 8-bit PCM, µ-law/A-law and ADPCM are
 #: already lossy or coarser than the 16-bit reference the bit accounting assumes (raw bits = 16·sr per second).
 ACCEPTED_SUBTYPES = frozenset({"PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"})
@@ -38,56 +43,6 @@ _RESAMPLE_MARGIN = 64  # extra input samples read past the cut so the resampling
 
 def _is_wav(path: Path) -> bool:
     return path.suffix.lower() == WAV_SUFFIX and path.is_file()
-
-
-# The probes below run on every folder that format detection looks at, image folders of 60k files included, so they
-# use os.scandir (entry types come with the listing, no stat per file) and stop at the first WAV.
-def _subdirs(directory: Path) -> list[Path]:
-    with os.scandir(directory) as it:
-        return sorted(Path(e.path) for e in it if e.is_dir() and not e.name.startswith((".", "__")))
-
-
-def _dir_has_wav(directory: Path) -> bool:
-    with os.scandir(directory) as it:
-        return any(e.name.lower().endswith(WAV_SUFFIX) and e.is_file() for e in it)
-
-
-def _samples_dirs(root: Path) -> list[Path]:
-    """The IDMT ``Samples`` folders under ``root``: ``root/Samples``, ``root/<set>/Samples`` or one level deeper
-    (the archive's own top folder), each holding at least one effect folder with a WAV in it."""
-    level = [root]
-    for _ in range(3):
-        found, deeper = [], []
-        for d in level:
-            for p in _subdirs(d):
-                if p.name.lower() != "samples":
-                    deeper.append(p)
-                elif any(_dir_has_wav(e) for e in _subdirs(p)):
-                    found.append(p)
-        if found:
-            return found
-        level = deeper
-    return []
-
-
-def _has_wav_classes(root: Path) -> bool:
-    return any(_dir_has_wav(p) for p in _subdirs(root))
-
-
-def looks_like_audio(path: str | os.PathLike) -> bool:
-    """True for a folder whose class folders (directly, under train/ and test/, or IDMT ``Samples``) hold WAVs."""
-    root = Path(path)
-    if not root.is_dir():
-        return False
-    try:
-        if _has_wav_classes(root):
-            return True
-        top = {p.name.lower(): p for p in _visible(root) if p.is_dir()}
-        if "train" in top and set(top) <= set(_SPLIT_FOLDERS):
-            return any(_has_wav_classes(p) for p in top.values())
-        return bool(_samples_dirs(root))
-    except OSError:  # unreadable folder: not ours to judge; the image reader will report it
-        return False
 
 
 # ── listing ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -267,7 +222,7 @@ def read_wav_folder(path: str | os.PathLike, *, sample_rate: int = 44100, durati
     check_split_layout(root, top)
     test_classes: dict[str, list[Path]] = {}
     strict = True
-    if not _has_wav_classes(root) and "train" in top and set(top) <= set(_SPLIT_FOLDERS):
+    if not has_wav_classes(root) and "train" in top and set(top) <= set(_SPLIT_FOLDERS):
         fmt = "wav-folder"
         train_classes: dict[str, list[Path]] = {}
         for name, split_root in sorted(top.items()):
@@ -280,7 +235,7 @@ def read_wav_folder(path: str | os.PathLike, *, sample_rate: int = 44100, durati
             if cls not in train_classes:
                 raise DataError(f"test class {cls!r} has no training folder", where=str(folders[0]),
                                 fix="add the class to train/ or remove it from test/")
-    elif not _has_wav_classes(root) and (samples := _samples_dirs(root)):
+    elif not has_wav_classes(root) and (samples := samples_dirs(root)):
         fmt, strict = "idmt", False
         train_classes = {}
         for s in samples:

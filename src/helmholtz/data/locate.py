@@ -6,7 +6,9 @@ looked for in ``$HELMHOLTZ_DATA/<name>/``, then ``~/.cache/helmholtz/<name>/``, 
 Debian package's ``/usr/share/datasets/fashion-mnist/``.
 
 Format detection looks at file names only, so it is cheap enough for ``helmholtz datasets`` to run it on every
-known location; the readers validate the contents.
+known location; the readers validate the contents. The folder rules and the WAV-folder probe (`looks_like_audio`,
+the IDMT ``Samples`` layout) live here, below the readers that share them: the readers import this module, never
+the other way.
 """
 
 from __future__ import annotations
@@ -123,16 +125,6 @@ def cifar_batches_dir(path: Path) -> Path | None:
     return None
 
 
-def _looks_like_audio(path: Path) -> bool:
-    # the audio reader is another module of this stage; until it lands (or if it lacks the probe) a folder is
-    # simply not audio
-    try:
-        from helmholtz.data.audio_readers import looks_like_audio
-    except (ImportError, AttributeError):
-        return False
-    return bool(looks_like_audio(path))
-
-
 #: a Parquet file's split by the start of its name (or a `split` column's value): validation joins the training pool
 PARQUET_SPLITS = {"train": "train", "validation": "train", "valid": "train", "val": "train", "test": "test"}
 
@@ -163,7 +155,7 @@ def detect_format(path: Path) -> SourceFormat | None:
         return "cifar10-python"
     if idx_file(path, "train", "images") is not None:
         return "idx"
-    if _looks_like_audio(path):
+    if looks_like_audio(path):
         return "audio"
     if any(p.is_dir() and not p.name.startswith((".", "__")) for p in path.iterdir()):
         return "image-folder"
@@ -219,3 +211,58 @@ def check_split_layout(root: Path, top: dict[str, Path]) -> None:
     if splits and "train" not in top and set(top) <= set(SPLIT_FOLDERS):
         raise DataError(f"has {', '.join(f'{n}/' for n in splits)} but no train/ folder", where=str(root),
                         fix="add train/ with one subfolder per class (test/ and val/ are optional)")
+
+
+# ── the WAV-folder probe (format detection, and the audio reader's layout) ───────────────────────────────────────
+
+WAV_SUFFIX = ".wav"
+
+
+# The probes below run on every folder that format detection looks at, image folders of 60k files included, so they
+# use os.scandir (entry types come with the listing, no stat per file) and stop at the first WAV.
+def _subdirs(directory: Path) -> list[Path]:
+    with os.scandir(directory) as it:
+        return sorted(Path(e.path) for e in it if e.is_dir() and not e.name.startswith((".", "__")))
+
+
+def _dir_has_wav(directory: Path) -> bool:
+    with os.scandir(directory) as it:
+        return any(e.name.lower().endswith(WAV_SUFFIX) and e.is_file() for e in it)
+
+
+def samples_dirs(root: Path) -> list[Path]:
+    """The IDMT ``Samples`` folders under ``root``: ``root/Samples``, ``root/<set>/Samples`` or one level deeper
+    (the archive's own top folder), each holding at least one effect folder with a WAV in it."""
+    level = [root]
+    for _ in range(3):
+        found, deeper = [], []
+        for d in level:
+            for p in _subdirs(d):
+                if p.name.lower() != "samples":
+                    deeper.append(p)
+                elif any(_dir_has_wav(e) for e in _subdirs(p)):
+                    found.append(p)
+        if found:
+            return found
+        level = deeper
+    return []
+
+
+def has_wav_classes(root: Path) -> bool:
+    return any(_dir_has_wav(p) for p in _subdirs(root))
+
+
+def looks_like_audio(path: str | os.PathLike) -> bool:
+    """True for a folder whose class folders (directly, under train/ and test/, or IDMT ``Samples``) hold WAVs."""
+    root = Path(path)
+    if not root.is_dir():
+        return False
+    try:
+        if has_wav_classes(root):
+            return True
+        top = {p.name.lower(): p for p in visible_entries(root) if p.is_dir()}
+        if "train" in top and set(top) <= set(SPLIT_FOLDERS):
+            return any(has_wav_classes(p) for p in top.values())
+        return bool(samples_dirs(root))
+    except OSError:  # unreadable folder: not ours to judge; the image reader will report it
+        return False

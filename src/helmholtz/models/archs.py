@@ -1,4 +1,5 @@
-"""The paper's classifiers A–F as data: each architecture is a tuple of layer specs, built by one builder.
+"""The paper's classifiers A–F as data: each architecture is a tuple of layer specs (the vocabulary of
+`models/layers.py`), built by one builder (`models/builder.py`, torch, imported only when a model is built).
 
 Image models (Table 1 of the paper; 3×32×32 input, 10 classes, Keras 'same' padding) follow the All-CNN recipe:
 a common stem, one or two "block X", then either the all-convolutional head (conv 3×3, conv 1×1, conv 1×1 to the
@@ -15,69 +16,37 @@ Two deliberate differences from the original Keras code:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
 
 from helmholtz.errors import ConfigError
+from helmholtz.models.layers import (
+    BATCHNORM,
+    ELU,
+    FLATTEN,
+    GAP,
+    LOGITS,
+    MAXPOOL,
+    RELU,
+    ArchModality,
+    ArchSpec,
+    Layer,
+    conv,
+    dense,
+    dropout,
+    res,
+)
 
-LayerKind = Literal["conv", "dense", "relu", "elu", "dropout", "maxpool", "batchnorm", "flatten", "gap", "res"]
-Padding = Literal["same", "valid"]
-ArchModality = Literal["image", "audio"]
-
-#: the output width of a layer that produces the logits: always the number of classes, never scaled by width
-LOGITS = -1
+# the layer vocabulary and its shape arithmetic live in models/layers.py (torch-free, below the builder); the shape
+# arithmetic stays importable from here, where the capacity arithmetic (capacity/mec.py) reads it
+from helmholtz.models.layers import conv_out as conv_out
+from helmholtz.models.layers import pool_out as pool_out
+from helmholtz.models.layers import scaled_units as scaled_units
 
 AUDIO_BN_NOTE = (
     "paper count minus 312: the original Keras BatchNorm normalised over the 94-row frequency axis "
     "(4·94 = 376 parameters incl. moving statistics); ours is per channel (2·32 = 64 trainable)"
 )
 
-
-@dataclass(frozen=True)
-class Layer:
-    """One layer spec. ``out`` is channels (conv, res) or units (dense); ``LOGITS`` means n_classes. A ``res``
-    layer is a basic residual block: conv 3×3 (stride) → BN → ReLU → conv 3×3 → BN, plus the input (through a
-    1×1 conv and BN when the shape changes), then ReLU."""
-
-    kind: LayerKind
-    out: int = 0
-    kernel: int = 3
-    stride: int = 1
-    p: float = 0.0                    # dropout probability
-
-
-@dataclass(frozen=True)
-class ArchSpec:
-    """An architecture as data: name A–F, modality, the paper's description and parameter count, and layers."""
-
-    name: str
-    modality: ArchModality
-    description: str
-    paper_params: int                 # the count printed in the paper / the original code's summaries
-    layers: tuple[Layer, ...]
-    padding: Padding                  # 'same' (images, Keras default of All-CNN) or 'valid' (audio)
-    note: str = ""                    # why our count may differ from paper_params
-
-
-# ---------------------------------------------------------------- layer vocabulary
-
-
-def conv(out: int, kernel: int = 3, stride: int = 1) -> Layer:
-    return Layer("conv", out=out, kernel=kernel, stride=stride)
-
-
-def dense(out: int) -> Layer:
-    return Layer("dense", out=out)
-
-
-def dropout(p: float) -> Layer:
-    return Layer("dropout", p=p)
-
-
-RELU, ELU, FLATTEN, GAP = Layer("relu"), Layer("elu"), Layer("flatten"), Layer("gap")
-BATCHNORM, MAXPOOL = Layer("batchnorm"), Layer("maxpool", kernel=2, stride=2)
 
 # ---------------------------------------------------------------- image models (paper Table 1)
 
@@ -137,9 +106,6 @@ AUDIO_ARCHS: dict[str, ArchSpec] = {
 
 # ---------------------------------------------------------------- the built-in residual family (not in the paper)
 
-def res(out: int, stride: int = 1) -> Layer:
-    return Layer("res", out=out, stride=stride)
-
 
 RESIDUAL_NOTE = "not a paper model: a CIFAR-style ResNet (He et al. 2016, Sec. 4.2) whose width is set by width"
 
@@ -185,26 +151,6 @@ def get_arch(arch: str | ArchSpec, *, modality: ArchModality) -> ArchSpec:
             fix="pass --arch A, a residual R8/R20, or your own --model MODULE:FACTORY (see `helmholtz archs`)",
         )
     return spec
-
-
-# ---------------------------------------------------------------- shape arithmetic, shared by the torch builder
-# (models/builder.py) and the torch-free capacity arithmetic (capacity/mec.py)
-
-def scaled_units(out: int, *, width: float, n_classes: int) -> int:
-    """Hidden sizes scale with width (rounded, at least 1); the logits layer always has n_classes outputs."""
-    return n_classes if out == LOGITS else max(1, int(round(out * width)))
-
-
-def conv_out(n: int, layer: Layer, padding: str) -> int:
-    """One spatial size after a conv layer: 'same' keeps ⌈n / stride⌉, 'valid' loses the kernel's border."""
-    if padding == "same":
-        return math.ceil(n / layer.stride)
-    return (n - layer.kernel) // layer.stride + 1
-
-
-def pool_out(n: int, layer: Layer) -> int:
-    """One spatial size after max pooling (Keras 'valid' pooling: floor)."""
-    return (n - layer.kernel) // layer.stride + 1
 
 
 #: input bounds: more than this is a typo (1x100000x100000), not a sensor; a 4096-pixel side is a 16-megapixel frame

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from helmholtz.errors import ConfigError
-from helmholtz.models.archs import ArchSpec, conv_out, pool_out, scaled_units
+from helmholtz.models.layers import ArchSpec, conv_out, pool_out, scaled_units
 
 
 def keras_init_(model: nn.Module) -> nn.Module:
