@@ -5,6 +5,8 @@ Torch-free, importable by the report stage: `mec` (memory-equivalent capacity of
 with n, the turning point across compression levels, the comparison with the trained knee) and `levels` (all of
 it per compression level of a dataset; only audio features import torch there). `memorise` and `measure` (the
 measured effective capacity) train models and import torch; import them explicitly.
+
+It may import the shared base and the stages before it (data … train); the sweep and later stages import it.
 """
 
 from helmholtz.capacity.mec import (

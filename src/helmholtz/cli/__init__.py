@@ -1,5 +1,6 @@
 """The `helmholtz` command. Each stage registers its commands from its own module; each command parses its
-options, calls one function of `helmholtz.api`, and prints.
+options, calls one function of `helmholtz.api`, and prints. The last room of the pipeline: cli imports
+`helmholtz.api`, `helmholtz.errors` and its own modules, nothing else.
 
 Exit status: 0 done; 1 a sweep finished but some runs failed (they are recorded and retried on re-run); 2 bad input
 or an environment problem (every `HelmholtzError`: one line on stderr, never a traceback); 130 interrupted.

@@ -3,6 +3,9 @@
 `load_dataset` resolves the argument (`locate`), detects the format from file names, reads it with the matching
 reader (CIFAR-10 python batches, IDX, image folder, NPZ, or a WAV folder for audio), and fixes the splits with
 `make_dataset`. Never imports torch.
+
+The first stage of the pipeline: it imports the shared base (`helmholtz.errors`, `checks`, `fsutil`,
+`provenance`) and its own modules, nothing later.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Training one run. `spec` and `convergence` are pure Python; `loop` needs torch."""
+"""The train stage: training one run. `spec`, `recipes` and `convergence` are pure Python; `loop` and `run` need
+torch. It may import the shared base and the stages before it (data … models); nothing later. Calling the package
+runs `helmholtz.api.train` (through `helmholtz._callable`, at call time)."""
 
 from helmholtz._callable import make_callable
 
