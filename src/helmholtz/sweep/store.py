@@ -1,11 +1,11 @@
 """The results store: one SQLite file per sweep directory (``DIR/results.sqlite``), stdlib sqlite3 only, no torch.
 
 It holds the sweep spec, one row per compression level (the measured `LevelStats`), one row per finished or failed
-run (the full RunSpec, metrics, timings, library versions, host) and one row per epoch. A run's rows are written
-in ONE transaction when the run finishes, so a sweep killed at any moment leaves either the whole run or none of
-it; a run without a row is redone from the start, and a 'done' row is never redone nor duplicated (the run id,
-the hash of the RunSpec, is the primary key). WAL mode lets `helmholtz report` read while a sweep writes.
-Only one process writes: the sweep's driver (the Ray engine ships results back to it).
+run (the full RunSpec, metrics, timings, library versions, host, the engine that ran it) and one row per epoch. A
+run's rows are written in ONE transaction when the run finishes, so a sweep killed at any moment leaves either the
+whole run or none of it; a run without a row is redone from the start, and a 'done' row is never redone nor
+duplicated (the run id, the hash of the RunSpec, is the primary key). WAL mode lets `helmholtz report` read while
+a sweep writes. Only one process writes: the sweep's driver (the Ray engine ships results back to it).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("wall_s", "REAL"), ("train_items_per_s", "REAL"), ("n_params", "INTEGER"), ("device", "TEXT"),
     ("precision", "TEXT"), ("versions_json", "TEXT"), ("code_version", "TEXT"), ("host_json", "TEXT"),
     ("error", "TEXT"), ("started_at", "TEXT"), ("finished_at", "TEXT"), ("n_test", "INTEGER"),
-    ("n_classes", "INTEGER"), ("model_json", "TEXT"),
+    ("n_classes", "INTEGER"), ("model_json", "TEXT"), ("engine", "TEXT"),
 )
 #: the per-item predictions of a run: its predicted class for every test item, in the test split's order, as a
 #: uint8 (≤ 256 classes) or uint16 array; kept out of RUN_COLUMNS so exports and tables stay small
@@ -60,6 +60,10 @@ _CROSS_TABLE = ("CREATE TABLE IF NOT EXISTS cross_eval (run_id TEXT, test_label 
                 "seconds REAL, PRIMARY KEY (run_id, test_label))")
 #: columns added in schema versions 2 and 3 (ALTER TABLE on upgrade)
 _V2_RUN_COLUMNS = (("n_test", "INTEGER"), ("n_classes", "INTEGER"), PREDICTIONS_COLUMN, ("model_json", "TEXT"))
+#: columns added within version 3 (ALTER TABLE on upgrade, NULL in the rows written before): optional, so code
+#: that predates them still reads and writes the store, and no version bump shuts it out. ``engine``: the name of
+#: the engine that ran the run (`sweep.engines`)
+_V3_RUN_COLUMNS = (("engine", "TEXT"),)
 EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
     ("run_id", "TEXT"), ("epoch", "INTEGER"), ("train_loss", "REAL"), ("train_acc", "REAL"), ("val_loss", "REAL"),
     ("val_acc", "REAL"), ("lr", "REAL"), ("seconds", "REAL"),
@@ -286,16 +290,18 @@ class Store:
         return str(row[0])
 
     def upgrade(self) -> None:
-        """Bring a version-1 store to version 2 (per-item predictions, test labels); runs already stored stay as
-        they are and are analysed without pairing over items. Called by the sweep before it writes."""
-        if self.schema_version == SCHEMA_VERSION:
+        """Bring an older store up to date: a version-1 store to version 2 (per-item predictions, test labels), a
+        version-2 one to 3 (model provenance, cross evaluations), and any store to the optional columns added since
+        (`_V3_RUN_COLUMNS`). Runs already stored stay as they are (a version-1 run is analysed without pairing over
+        items; a new column is NULL in old rows). Called by the sweep before it writes."""
+        have = {r[1] for r in self._conn.execute("PRAGMA table_info(runs)")}
+        missing = [(n, t) for n, t in (*_V2_RUN_COLUMNS, *_V3_RUN_COLUMNS) if n not in have]
+        if self.schema_version == SCHEMA_VERSION and not missing:
             return
 
         def write(conn: sqlite3.Connection) -> None:
-            have = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
-            for name, kind in _V2_RUN_COLUMNS:
-                if name not in have:
-                    conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+            for name, kind in missing:
+                conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
             conn.execute("CREATE TABLE IF NOT EXISTS test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, "
                          "labels BLOB)")
             conn.execute(_PLAN_TABLE)
@@ -398,10 +404,11 @@ class Store:
         return self._rows("SELECT * FROM levels ORDER BY level IS NULL, codec, level")
 
     # ---------------------------------------------------------------- runs
-    def put_run(self, result: Any, epochs: Sequence[Any]) -> bool:
-        """Store a finished run and its epochs in ONE transaction. Returns False (and writes nothing) when the
-        run is already stored as done: a finished run is never redone nor duplicated."""
-        r = _plain(result)
+    def put_run(self, result: Any, epochs: Sequence[Any], *, engine: str | None = None) -> bool:
+        """Store a finished run and its epochs in ONE transaction, with the name of the ``engine`` that ran it.
+        Returns False (and writes nothing) when the run is already stored as done: a finished run is never redone
+        nor duplicated."""
+        r = {**_plain(result), "engine": engine}
         rows = [_plain(e) for e in epochs]
 
         def write(conn: sqlite3.Connection) -> bool:
@@ -449,15 +456,16 @@ class Store:
             [row.get(n) for n in cols],
         )
 
-    def put_failure(self, run_spec: Any, error: str, *, started_at: str | None = None) -> bool:
-        """Record a run that raised (after the engine's retries) with its error. A later sweep retries it;
-        a 'done' row is never overwritten (returns False then)."""
+    def put_failure(self, run_spec: Any, error: str, *, started_at: str | None = None, engine: str | None = None) -> bool:
+        """Record a run that raised (after the engine's retries) with its error and the ``engine``'s name. A later
+        sweep retries it; a 'done' row is never overwritten (returns False then)."""
         spec = _plain(run_spec)
         run_id = RunSpec.from_dict(spec).run_id
         row = {
             "run_id": run_id, "status": "failed", "arch": spec["arch"], "codec": spec["codec"], "level": spec["level"],
             "level_label": level_label(spec["codec"], spec["level"], check=False), "seed": spec["seed"],
             "spec_json": _json(spec), "error": str(error), "started_at": started_at, "finished_at": _now(),
+            "engine": engine,
         }
 
         def write(conn: sqlite3.Connection) -> bool:
