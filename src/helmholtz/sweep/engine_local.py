@@ -4,9 +4,9 @@
 same ``threads`` wherever it runs, because CPU convolution reductions can depend on the thread count — that is
 what makes one spec give the same results whichever engine runs it. torch is imported only inside functions.
 
-The engines share one shape: the driver walks the pending runs level by level (`LevelFeed` hands out each
-level's prepared data, compressing it once), submits them, and hands every result to the `Sink`, which alone
-writes the store.
+Both drivers keep the engines' one contract (`sweep.engines`, where `LocalEngine` picks between them): walk the
+pending runs level by level (`LevelFeed` hands out each level's prepared data, compressing it once), submit them,
+and hand every result to the `Sink`, which alone writes the store.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import Any
 
 from helmholtz.data.dataset import Dataset
+from helmholtz.sweep.engines import LevelFeed, RunFn, Sink
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec
-
-RunFn = Callable[..., tuple[RunResult, list[EpochRow]]]
 
 
 def execute_run(
@@ -56,23 +55,6 @@ def describe_error(ex: BaseException) -> str:
     frames = traceback.format_exception(type(ex), ex, ex.__traceback__)
     tail = "".join(frames)[-1500:]
     return f"{head}\n{tail}" if ex.__traceback__ is not None else head
-
-
-class LevelFeed(Protocol):
-    """Hands out the prepared data (codec round trip + model inputs) of a run's level (its codec and level),
-    computing it once."""
-
-    def get(self, spec: RunSpec) -> Dataset: ...
-
-
-class Sink(Protocol):
-    """Receives what the engines produce; the only writer of the store."""
-
-    def started(self, spec: RunSpec) -> None: ...
-    def epoch(self, spec: RunSpec, row: EpochRow) -> None: ...
-    def step(self, spec: RunSpec, epoch: int, done: int, of: int) -> None: ...
-    def finished(self, spec: RunSpec, result: RunResult, epochs: list[EpochRow]) -> None: ...
-    def failed(self, spec: RunSpec, error: str) -> None: ...
 
 
 # ---------------------------------------------------------------- in process, one at a time

@@ -1,5 +1,6 @@
 """`run_sweep`: validate → load the dataset once → open the store → per level compress once (cached) and store its
-LevelStats → expand the grid → skip finished runs → execute the rest (local or Ray) → write each result as it comes.
+LevelStats → expand the grid → skip finished runs → hand the rest to the engine (`sweep.engines`: local or Ray) →
+write each result as it comes (the engine's `StoreSink`).
 
 A run killed midway has no row and is redone from the start on re-run; a finished run is never redone. Events
 (dicts with an ``"event"`` key) go to the display and to ``on_event``:
@@ -21,18 +22,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from helmholtz.codecs.registry import REFERENCE, level_label
 from helmholtz.data.dataset import Dataset
 from helmholtz.errors import ConfigError, DataError, StoreError
+from helmholtz.sweep.engines import EngineOptions, EventFn, StoreSink, get_engine
 from helmholtz.sweep.spec import SweepSpec, expand, run_spec_for, validate_sweep
 from helmholtz.sweep.store import Store, store_file
 from helmholtz.sweep.summary import cell_table
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec
-
-Engine = Literal["local", "ray"]
-EventFn = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -67,9 +66,9 @@ def default_threads(workers: int) -> int:
 
 
 def check_threads(threads_per_run: int | None, workers: int, *, engine: str) -> None:
-    """More torch threads than CPUs makes every run crawl (OpenMP threads wait on each other): refuse it on the
-    local engine, and warn when the runs that go at once oversubscribe the CPUs together."""
-    if threads_per_run is None or engine != "local":
+    """More torch threads than CPUs makes every run crawl (OpenMP threads wait on each other): refuse it on an
+    engine that runs on this machine, and warn when the runs that go at once oversubscribe the CPUs together."""
+    if threads_per_run is None or not get_engine(engine).on_this_machine:
         return
     from helmholtz.checks import available_cpus
 
@@ -237,61 +236,11 @@ def all_runs(spec: SweepSpec, store: Store, keep: Callable[[RunSpec], bool] | No
                                                 r.codec, r.level or 0, r.arch, r.seed))
 
 
-class _Sink:
-    """Writes each result to the store as it arrives (one transaction per run) and emits the events."""
-
-    def __init__(self, store: Store, emit: EventFn, *, n_total: int, n_skipped: int,
-                 weights_dir: Path | None = None) -> None:
-        self.store, self.emit, self.weights_dir = store, emit, weights_dir
-        self.n_total, self.n_finished = n_total, n_skipped
-        self.done_now, self.failures = 0, []
-        self.started_at: dict[str, str] = {}
-
-    def _ev(self, kind: str, spec: RunSpec, **extra: Any) -> dict[str, Any]:
-        return {"event": kind, "run_id": spec.run_id, "codec": spec.codec if spec.level is not None else REFERENCE,
-                "level": spec.level, "level_label": spec.level_label, "arch": spec.arch, "seed": spec.seed,
-                "epochs": spec.options.epochs, **extra}
-
-    def started(self, spec: RunSpec) -> None:
-        from datetime import datetime, timezone
-
-        self.started_at[spec.run_id] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.emit(self._ev("run_start", spec))
-
-    def epoch(self, spec: RunSpec, row: EpochRow) -> None:
-        self.emit(self._ev("epoch", spec, epoch=row.epoch, val_acc=row.val_acc, train_loss=row.train_loss))
-
-    def step(self, spec: RunSpec, epoch: int, done: int, of: int) -> None:
-        self.emit(self._ev("step", spec, epoch=epoch, done=done, of=of))
-
-    def finished(self, spec: RunSpec, result: RunResult, epochs: list[EpochRow]) -> None:
-        assert result.run_id == spec.run_id, "the executor must return the result of the run it was given"
-        if self.weights_dir is not None and result.weights is not None:
-            from helmholtz.sweep.matrix import save_weights
-
-            save_weights(self.weights_dir, result.run_id, result.weights)   # before the row: a row has its weights
-        self.store.put_run(result, epochs)
-        self.n_finished += 1
-        self.done_now += 1
-        self.emit(self._ev(
-            "run_done", spec, test_acc=result.test_acc, best_val_acc=result.best_val_acc, best_epoch=result.best_epoch,
-            epochs_run=result.epochs_run, wall_s=result.wall_s, n_finished=self.n_finished, n_total=self.n_total,
-            device=result.device,
-        ))
-
-    def failed(self, spec: RunSpec, error: str) -> None:
-        self.store.put_failure(spec, error, started_at=self.started_at.get(spec.run_id))
-        self.n_finished += 1
-        self.failures.append({"run_id": spec.run_id, "level_label": spec.level_label, "arch": spec.arch,
-                              "seed": spec.seed, "error": error})
-        self.emit(self._ev("run_failed", spec, error=error, n_finished=self.n_finished, n_total=self.n_total))
-
-
 def run_sweep(
     spec: SweepSpec,
     out_dir: str | os.PathLike,
     *,
-    engine: Engine = "local",
+    engine: str = "local",
     workers: int = 1,
     address: str | None = None,
     gpus_per_run: float = 0.0,
@@ -312,8 +261,9 @@ def run_sweep(
     dataset (loaded once; pass ``dataset`` when it is already loaded), and the stored spec (a different one is
     refused unless ``extend`` only adds levels, archs or seeds). ``workers`` runs go at once (0: one per CUDA
     GPU), each with ``threads_per_run`` torch threads (default: this machine's CPUs / workers) — the same on
-    every engine, so a spec gives the same results wherever it runs. ``engine='ray'`` runs each run as a Ray
-    task (``address``: an existing cluster; ``gpus_per_run``: GPU share per task; ``max_retries`` per task).
+    every engine, so a spec gives the same results wherever it runs (each engine's ``same_seed`` says how far).
+    ``engine`` names one of `engines.ENGINES`; ``'ray'`` runs each run as a Ray task (``address``: an existing
+    cluster; ``gpus_per_run``: GPU share per task; ``max_retries`` per task).
     ``run_fn`` replaces `engine_local.execute_run` (custom executors, tests). Display: rich progress on a
     terminal, plain lines with ``quiet``; ``on_event`` also gets every event. ``planner(store, spec, emit)`` is
     called once every planned run has finished or failed; it may record a plan step (more runs) in the store and
@@ -323,8 +273,7 @@ def run_sweep(
     test-level matrix); False keeps neither.
     """
     t0 = time.perf_counter()
-    if engine not in ("local", "ray"):
-        raise ConfigError(f"--engine got {engine!r}; expected local or ray", fix="e.g. --engine local")
+    eng = get_engine(engine)
     if workers < 0:
         raise ConfigError(f"--workers must be ≥ 0 (0: one per GPU); got {workers}", fix="e.g. --workers 2")
     if gpus_per_run < 0:
@@ -349,7 +298,7 @@ def run_sweep(
     spec = spec.with_data_hash(dataset.content_hash)
 
     n_gpus = 0
-    if engine == "local" and (workers != 1):
+    if eng.on_this_machine and workers != 1:
         from helmholtz.sweep.engine_local import cuda_device_count
 
         n_gpus = cuda_device_count()
@@ -374,7 +323,7 @@ def run_sweep(
         check_model_sources(stored.archs, store)
         done = store.done_ids()
         todo = [r for r in runs if r.run_id not in done]
-        if todo and engine == "local" and not n_gpus and workers == 1:
+        if todo and eng.on_this_machine and not n_gpus and workers == 1:
             from helmholtz.sweep.engine_local import cuda_device_count
 
             n_gpus = cuda_device_count()
@@ -382,26 +331,20 @@ def run_sweep(
               "store": str(store.path), "engine": engine, "workers": workers, "threads": threads,
               "n_levels": len(stored.points), "n_archs": len(stored.archs), "n_seeds": len(stored.seeds),
               "epochs": stored.options.epochs, "width": stored.options.width,
-              "gpus": n_gpus if engine == "local" else None})
+              "gpus": n_gpus if eng.on_this_machine else None})
         opts = stored.options
         levels = _Levels(dataset, store, emit, front_end={"n_mels": opts.n_mels, "fmax_hz": opts.fmax_hz, "hop": opts.hop})
         skipped = len(runs) - len(todo)
-        sink = _Sink(store, emit, n_total=len(runs), n_skipped=skipped, weights_dir=out if keep_weights else None)
-        from helmholtz.sweep.engine_local import execute_run, run_in_pool, run_in_process
+        sink = StoreSink(store, emit, engine=eng.name, n_total=len(runs), n_skipped=skipped,
+                         weights_dir=out if keep_weights else None)
+        from helmholtz.sweep.engine_local import execute_run
 
-        fn = run_fn or execute_run
+        options = EngineOptions(run_fn=run_fn or execute_run, threads=threads, workers=workers, n_gpus=n_gpus,
+                                address=address, gpus_per_run=gpus_per_run, max_retries=max_retries)
         attempted: set[str] = set()
         while True:
             attempted.update(r.run_id for r in todo)
-            if engine == "ray":
-                from helmholtz.sweep.engine_ray import run_on_ray
-
-                run_on_ray(todo, levels, sink, threads=threads, run_fn=fn, address=address,
-                           gpus_per_run=gpus_per_run, max_retries=max_retries)
-            elif workers == 1:
-                run_in_process(todo, levels, sink, threads=threads, run_fn=fn)
-            else:
-                run_in_pool(todo, levels, sink, workers=workers, threads=threads, run_fn=fn, n_gpus=n_gpus)
+            eng.run(todo, levels, sink, options)
             # a planner (the adaptive sweep) may add runs once every planned run has finished or failed
             if planner is None or not planner(store, stored, emit):
                 break
