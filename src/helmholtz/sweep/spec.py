@@ -12,7 +12,6 @@ writes codecs and levels is parsed in `helmholtz.sweep.grid`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
@@ -31,6 +30,8 @@ from helmholtz.codecs.points import points_text as points_text
 from helmholtz.codecs.registry import CODECS, REFERENCE, codecs_for, level_label
 from helmholtz.errors import ConfigError, StoreError
 from helmholtz.sweep.grid import LevelsArg, default_levels, resolve_grid
+from helmholtz.train.options import OPTIONS, check_options
+from helmholtz.train.recipes import resolve_recipe
 from helmholtz.train.spec import ADDED_OPTION_DEFAULTS, DataRef, RunSpec, TrainOptions, data_dict
 
 Modality = Literal["image", "audio"]
@@ -41,8 +42,6 @@ ARCH_NAMES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 DEFAULT_SAMPLE_RATE, DEFAULT_DURATION_S = 44100, 2.0
 #: the validation share of the paper's recipes when the user gives none (images 10 %, audio 25 %)
 DEFAULT_VAL_FRACTION: dict[str, float] = {"image": 0.1, "audio": 0.25}
-
-_OPTION_CHOICES = {"optimizer": ("sgd", "adadelta", "adam"), "precision": ("auto", "fp32", "bf16")}
 
 
 @dataclass(frozen=True)
@@ -169,15 +168,15 @@ def make_sweep_spec(
     ``codec``: a registry codec, several ('jpeg,webp,avif' or a list), or None (the codecs named in ``levels``,
     else JPEG for images and MP3 for audio); ``levels``: None (each codec's default grid with the original), a
     list (every codec), or {codec: levels} (`helmholtz.sweep.grid.resolve_grid`); ``seeds=3`` means seeds 0, 1,
-    2; ``options=None`` the paper's recipe for the modality (images: SGD batch 128 with augmentation; audio:
-    Adadelta batch 50, no augmentation); ``val_fraction=None`` 0.1 for images and 0.25 for audio;
+    2; ``options=None`` the paper's recipe for the modality (`resolve_recipe`: images SGD batch 128 with
+    augmentation, audio Adadelta batch 50); ``val_fraction=None`` 0.1 for images and 0.25 for audio;
     ``sample_rate``/``duration_s`` (audio) None for the defaults, 44.1 kHz and 2 s.
     """
     if modality not in DEFAULT_VAL_FRACTION:
         raise ConfigError(f"modality must be 'image' or 'audio'; got {modality!r}", fix="pass modality='image'")
     first, first_levels, more = resolve_grid(codec, levels, modality=modality)
     if options is None:
-        options = TrainOptions() if modality == "image" else TrainOptions(optimizer="adadelta", batch_size=50, augment=False)
+        options = resolve_recipe("paper", modality)
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         seed_tuple = tuple(range(_check_seed_count(seeds)))
     else:
@@ -271,7 +270,8 @@ def validate_sweep(spec: SweepSpec, *, known_archs: Iterable[str] | None = None)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
             raise ConfigError(f"--seeds: a seed must be an integer in 0..{SEED_MAX}; got {seed!r}", fix="e.g. --seeds 0,5,7")
     _validate_data_ref(spec.data)
-    _validate_options(spec.options)
+    # the training options' bounds and choices, from their one declaration (what `checked_options` applied)
+    check_options(asdict(spec.options), complete=True)
     if spec.modality == "audio":
         check_fmax(spec.options.fmax_hz, sample_rate=spec.data.sample_rate or DEFAULT_SAMPLE_RATE)
 
@@ -321,29 +321,6 @@ def _validate_data_ref(data: DataRef) -> None:
         check_duration(data.duration_s)
 
 
-def _validate_options(o: TrainOptions) -> None:
-    # the CLI validates these already (cli/options.py); a spec built in code gets the same checks here
-    for name, choices in _OPTION_CHOICES.items():
-        if getattr(o, name) not in choices:
-            raise ConfigError(f"--{name} got {getattr(o, name)!r}; expected one of {', '.join(choices)}", fix=f"e.g. --{name} {choices[0]}")
-    checks = (
-        ("--epochs", o.epochs, o.epochs >= 1, "an integer ≥ 1"),
-        ("--patience", o.patience, o.patience >= 1, "an integer ≥ 1"),
-        ("--batch-size", o.batch_size, o.batch_size >= 1, "an integer ≥ 1"),
-        ("--width", o.width, 0.0 < o.width <= 8.0, "a multiplier in (0, 8]"),
-        ("--lr", o.lr, o.lr is None or (o.lr > 0 and math.isfinite(o.lr)), "a positive number"),
-        ("--lr-decay", o.lr_decay, o.lr_decay is None or o.lr_decay >= 0, "a number ≥ 0"),
-        ("--momentum", o.momentum, 0 <= o.momentum < 1, "a number in [0, 1)"),
-        ("--weight-decay", o.weight_decay, o.weight_decay >= 0, "a number ≥ 0"),
-        ("--label-smoothing", o.label_smoothing, 0 <= o.label_smoothing < 1, "a number in [0, 1)"),
-        ("--n-mels", o.n_mels, isinstance(o.n_mels, int) and 8 <= o.n_mels <= 256, "an integer in 8..256"),
-        ("--hop", o.hop, isinstance(o.hop, int) and 64 <= o.hop <= 8192, "an integer in 64..8192 samples"),
-    )
-    for flag, value, ok, expected in checks:
-        if not ok:
-            raise ConfigError(f"{flag} must be {expected}; got {value}", fix=f"pass a valid {flag}")
-
-
 def check_fmax(fmax_hz: float | None, *, sample_rate: int) -> None:
     """The mel filterbank's top ``fmax_hz`` must lie in 1 kHz..sr/2 (None: sr/2)."""
     if fmax_hz is not None and not 1000 <= fmax_hz <= sample_rate / 2:
@@ -384,7 +361,7 @@ def spec_differences(stored: dict[str, Any], given: dict[str, Any]) -> list[str]
                     note = " (the dataset's content changed)" if (key, sub) == ("data", "data_hash") else ""
                     was = a.get(sub)
                     if key == "options" and sub not in a and sub in ADDED_OPTION_DEFAULTS:
-                        was, flag = ADDED_OPTION_DEFAULTS[sub], "--" + sub.replace("_", "-")
+                        was, flag = ADDED_OPTION_DEFAULTS[sub], OPTIONS[sub].flag   # fmax_hz's is --fmax
                         note = f" (the sweep predates {flag}: pass {flag} {was} to resume)"
                     out.append(f"{key}.{sub}: stored {was!r}, given {b.get(sub)!r}{note}")
         elif a != b:

@@ -10,21 +10,26 @@
   chosen on the idmt synth set's validation split. Any shorter ``epochs`` re-spans the schedule.
 
 `resolve_recipe` takes a preset and the options the user gave explicitly (None = not given); explicit values win.
-The resolved values and the recipe's name go into `TrainOptions`, and so into every stored result.
+The resolved values and the recipe's name go into `TrainOptions`, and so into every stored result. The options
+themselves (flags, defaults, bounds, help) are declared once in `helmholtz.train.options`; `checked_options`
+validates against that declaration and resolves.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import asdict, fields
 from typing import Any, Literal
 
 from helmholtz.errors import ConfigError
+from helmholtz.train.options import OPTIONS, RECIPE_OPTIONS, check_options
 from helmholtz.train.spec import TrainOptions
 
 Modality = Literal["image", "audio"]
 RecipeName = Literal["paper", "fast"]
 
-#: the option values each recipe sets, per modality; options not named here keep the `TrainOptions` default
+#: the option values each recipe sets, per modality; options not named here keep their declared default (the
+#: paper's image value: `train.options.RECIPE_OPTIONS`, `TrainOptions`' defaults)
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
         # lr and lr_decay stay None (resolved per optimizer: SGD 0.01 and 1e-6), exactly as specs stored before
@@ -53,7 +58,7 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
                   "select": "last", "n_mels": 48, "hop": 1024},
     },
 }
-RECIPE_NAMES: tuple[str, ...] = tuple(RECIPES)
+RECIPE_NAMES: tuple[str, ...] = tuple(RECIPES)   # declared as --recipe's choices too (train/options.py)
 ANNEALING: tuple[str, ...] = ("onecycle", "cosine")   # schedules that anneal the lr to 0 at the epoch cap
 #: the recipe `helmholtz train` (and `helmholtz.train`) uses without --recipe: it must learn in a short CPU run
 DEFAULT_TRAIN_RECIPE = "fast"
@@ -99,64 +104,46 @@ def recipe_overrides(opts: TrainOptions, modality: Modality) -> dict[str, Any]:
     return {k: v for k, v in asdict(opts).items() if k != "recipe" and preset.get(k) != v}
 
 
-_CHOICES = {"optimizer": ("sgd", "adadelta", "adam"), "precision": ("auto", "fp32", "bf16"),
-            "schedule": ("keras_decay", "onecycle", "cosine"), "select": ("best", "last")}
+def checked_options(*, modality: Modality, **given: Any) -> TrainOptions:
+    """Validate the training options given (keywords: the names of `train.options.RECIPE_OPTIONS`, e.g.
+    ``recipe="fast", epochs=3, lr=None``) and resolve them against ``recipe``'s preset for ``modality``: every
+    option not given or None takes the preset's value, every option given overrides it. The bounds and choices
+    are the declaration's (`train.options.check_options`). Raises ConfigError naming the option (an unknown
+    name included)."""
+    unknown = sorted(set(given) - set(OPTIONS))
+    if unknown:
+        raise ConfigError(f"unknown training option {', '.join(map(repr, unknown))}",
+                          fix=f"use only: {', '.join(sorted(OPTIONS))}")
+    values = {o.name: given.get(o.name, o.keyword_default) for o in RECIPE_OPTIONS}
+    check_options(values)
+    recipe = values.pop("recipe")
+    return resolve_recipe(recipe, modality, **values)
 
 
-def checked_options(
-    *,
-    modality: Modality,
-    recipe: str = "paper",
-    epochs: int | None = None,
-    patience: int | None = None,
-    optimizer: str | None = None,
-    lr: float | None = None,
-    lr_decay: float | None = None,
-    schedule: str | None = None,
-    warmup_epochs: float | None = None,
-    select: str | None = None,
-    n_mels: int | None = None,
-    fmax_hz: float | None = None,
-    hop: int | None = None,
-    momentum: float | None = None,
-    batch_size: int | None = None,
-    width: float = 1.0,
-    weight_decay: float | None = None,
-    label_smoothing: float | None = None,
-    augment: bool | None = None,
-    precision: str = "auto",
-    compile: bool = False,
-) -> TrainOptions:
-    """Validate CLI values and resolve them against ``recipe``'s preset for ``modality``: every option left None
-    takes the preset's value, every option given overrides it. Raises ConfigError naming the option."""
-    if recipe not in RECIPE_NAMES:
-        raise ConfigError(f"--recipe got {recipe!r}; expected one of {', '.join(RECIPE_NAMES)}", fix="e.g. --recipe fast")
-    for name, value in (("optimizer", optimizer), ("precision", precision), ("schedule", schedule), ("select", select)):
-        if value is not None and value not in _CHOICES[name]:
-            raise ConfigError(f"--{name} got {value!r}; expected one of {', '.join(_CHOICES[name])}", fix=f"e.g. --{name} {_CHOICES[name][0]}")
-    checks = (
-        ("--epochs", epochs, epochs is None or epochs >= 1, "an integer ≥ 1"),
-        ("--patience", patience, patience is None or patience >= 1, "an integer ≥ 1"),
-        ("--batch-size", batch_size, batch_size is None or batch_size >= 1, "an integer ≥ 1"),
-        ("--width", width, 0.0 < width <= 8.0, "a multiplier in (0, 8]"),
-        ("--lr", lr, lr is None or lr > 0, "a positive number"),
-        ("--lr-decay", lr_decay, lr_decay is None or lr_decay >= 0, "a number ≥ 0"),
-        ("--warmup-epochs", warmup_epochs, warmup_epochs is None or warmup_epochs >= 0, "a number of epochs ≥ 0"),
-        ("--momentum", momentum, momentum is None or 0 <= momentum < 1, "a number in [0, 1)"),
-        ("--weight-decay", weight_decay, weight_decay is None or weight_decay >= 0, "a number ≥ 0"),
-        ("--label-smoothing", label_smoothing, label_smoothing is None or 0 <= label_smoothing < 1, "a number in [0, 1)"),
-        ("--n-mels", n_mels, n_mels is None or 8 <= n_mels <= 256, "an integer in 8..256"),
-        ("--hop", hop, hop is None or 64 <= hop <= 8192, "an integer in 64..8192 samples"),
-        ("--fmax", fmax_hz, fmax_hz is None or 1000 <= fmax_hz <= 48000, "a frequency in 1000..48000 Hz (at most half the sample rate)"),
-    )
-    for flag, value, ok, expected in checks:
-        if not ok:
-            raise ConfigError(f"{flag} must be {expected}; got {value}", fix=f"pass a valid {flag}")
-    return resolve_recipe(
-        recipe, modality, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
-        schedule=schedule, warmup_epochs=warmup_epochs, select=select, n_mels=n_mels, fmax_hz=fmax_hz, hop=hop,
-        momentum=momentum,
-        batch_size=batch_size,
-        width=width, weight_decay=weight_decay, label_smoothing=label_smoothing, augment=augment, precision=precision,
-        compile=compile,
-    )
+# its keywords, for `inspect.signature` and help(): modality, then every declared option with its default
+checked_options.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("modality", inspect.Parameter.KEYWORD_ONLY, annotation="Modality"),
+     *(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.keyword_default) for o in RECIPE_OPTIONS)],
+    return_annotation="TrainOptions")
+
+
+def train_options(*, modality: str, **recipe: Any) -> TrainOptions:
+    """The recipe options as the API takes them (keywords), validated and completed with the modality's preset
+    (`checked_options`). An unknown option is a ConfigError, not a TypeError."""
+    return checked_options(modality=modality, **recipe)
+
+
+def recipe_of(spec: Any) -> dict[str, Any]:
+    """The recipe a run (a `RunSpec`) used, resolved (the lr default filled in), for printing with every result."""
+    opts = spec.options
+    out: dict[str, Any] = {
+        "recipe": opts.recipe, "schedule": opts.schedule, "warmup_epochs": opts.warmup_epochs,
+        "optimizer": opts.optimizer, "lr": opts.resolved_lr, "lr_decay": opts.resolved_lr_decay,
+        "batch_size": opts.batch_size, "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience,
+        "augment": opts.augment, "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing,
+        "compile": opts.compile, "select": opts.select,
+        **({"n_mels": opts.n_mels, "fmax_hz": opts.fmax_hz, "hop": opts.hop} if spec.modality == "audio" else {}),
+    }
+    if opts.optimizer == "sgd":
+        out["momentum"] = f"{opts.momentum} (Nesterov)"
+    return out

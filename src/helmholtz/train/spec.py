@@ -1,5 +1,8 @@
 """The frozen description of one training run, and what it produces. Pure data: no torch here.
 
+The training options' defaults and the options kept out of the run id at their defaults (`ADDED_OPTION_DEFAULTS`)
+come from their one declaration, `helmholtz.train.options`.
+
 The store, the sweep and the analysis import this module, so it must stay importable without torch.
 """
 
@@ -9,6 +12,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from helmholtz.train.options import ADDED_OPTION_DEFAULTS as ADDED_OPTION_DEFAULTS
+from helmholtz.train.options import DEFAULTS as _D
 
 #: a codec of ``helmholtz.codecs.registry`` by name ('jpeg', 'mp3', 'webp', …), or 'none' for the original
 Codec = str
@@ -52,33 +58,34 @@ def data_dict(d: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """Training hyperparameters. Defaults are the paper's image recipe (Keras SGD, Sec. 5.2)."""
+    """Training hyperparameters. Defaults are the paper's image recipe (Keras SGD, Sec. 5.2); each option's
+    default, bounds and meaning are declared once in `helmholtz.train.options` (read here as ``_D``)."""
 
-    epochs: int = 200                 # at most this many passes over the training split
-    patience: int = 10                # epochs without a new best validation accuracy before stopping
-    optimizer: Optimizer = "sgd"
-    lr: float | None = None           # None → DEFAULT_LR[optimizer]
-    lr_decay: float | None = None     # Keras-style: lr / (1 + decay · step), per step; None → DEFAULT_LR_DECAY
-    momentum: float = 0.9             # SGD only, Nesterov
-    batch_size: int = 128             # items per step (paper: 128 images, 50 audio clips)
-    width: float = 1.0                # multiplier on every hidden channel and unit count
-    weight_decay: float = 0.0         # L2 coefficient (decoupled for adam)
-    label_smoothing: float = 0.0      # ε of the smoothed targets
-    augment: bool = True              # images: random shift ≤10 % and horizontal flip; audio: ignored
-    precision: Precision = "auto"     # auto: bf16 autocast where the device supports it, else fp32
-    compile: bool = False             # torch.compile the model
+    epochs: int = _D["epochs"]                # at most this many passes over the training split
+    patience: int = _D["patience"]            # epochs without a new best validation accuracy before stopping
+    optimizer: Optimizer = _D["optimizer"]
+    lr: float | None = _D["lr"]               # None → DEFAULT_LR[optimizer]
+    lr_decay: float | None = _D["lr_decay"]   # Keras-style: lr / (1 + decay · step), per step; None → DEFAULT_LR_DECAY
+    momentum: float = _D["momentum"]          # SGD only, Nesterov
+    batch_size: int = _D["batch_size"]        # items per step (paper: 128 images, 50 audio clips)
+    width: float = _D["width"]                # multiplier on every hidden channel and unit count
+    weight_decay: float = _D["weight_decay"]  # L2 coefficient (decoupled for adam)
+    label_smoothing: float = _D["label_smoothing"]  # ε of the smoothed targets
+    augment: bool = _D["augment"]             # images: random shift ≤10 % and horizontal flip; audio: ignored
+    precision: Precision = _D["precision"]    # auto: bf16 autocast where the device supports it, else fp32
+    compile: bool = _D["compile"]             # torch.compile the model
     # Added with the recipes (train/recipes.py). At their defaults they are left out of the run id, so a spec
     # that uses none of them keeps the id it had before they existed (see `RunSpec.identity_dict`).
-    recipe: str = "paper"             # the named preset that filled these values (explicit options override it)
-    schedule: Schedule = "keras_decay"  # keras_decay: lr/(1+decay·step); onecycle/cosine: anneal to 0 at the cap
-    warmup_epochs: float = 0.0        # linear warm-up of the lr from 0 over this many epochs (fractions allowed)
-    select: Select = "best"           # the weights tested: best validation epoch (Algorithm 7.1) or the last epoch
+    recipe: str = _D["recipe"]                # the named preset that filled these values (explicit options override it)
+    schedule: Schedule = _D["schedule"]       # keras_decay: lr/(1+decay·step); onecycle/cosine: anneal to 0 at the cap
+    warmup_epochs: float = _D["warmup_epochs"]  # linear warm-up of the lr from 0 over this many epochs
+    select: Select = _D["select"]             # the weights tested: best validation epoch (Algorithm 7.1) or the last
     # The audio front end (images ignore them): log-mel bands, the top of the mel filterbank in Hz (None: sr/2,
     # librosa's default and so the paper's 96-band features up to 22.05 kHz) and the STFT hop in samples (librosa's
     # 512: 2 s at 44.1 kHz → 173 frames). Out of the run id at these defaults.
-    n_mels: int = 96
-    fmax_hz: float | None = None
-    hop: int = 512
+    n_mels: int = _D["n_mels"]
+    fmax_hz: float | None = _D["fmax_hz"]
+    hop: int = _D["hop"]
 
     @property
     def resolved_lr(self) -> float:
@@ -96,12 +103,6 @@ class TrainOptions:
             if d.get(name) == default:
                 del d[name]
         return d
-
-
-#: options added after results stores keyed by run id existed, with the defaults that keep the old behaviour
-ADDED_OPTION_DEFAULTS: dict[str, Any] = {"recipe": "paper", "schedule": "keras_decay", "warmup_epochs": 0.0,
-                                         "select": "best", "n_mels": 96, "fmax_hz": None,
-                                         "hop": 512}
 
 
 def _stable_hash(obj: Any) -> str:
