@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from helmholtz.api import DEFAULT_SWEEP_RECIPE
 from helmholtz.cli import options as o
 from helmholtz.cli.common import console, err_console, print_json
 from helmholtz.errors import ConfigError
-from helmholtz.train.recipes import DEFAULT_SWEEP_RECIPE
 
-
-def yes_no(text: str, *, option: str) -> bool:
-    """'yes'/'no' (also true/false, on/off, 1/0) → bool; anything else is one line."""
-    t = str(text).strip().lower()
-    if t in ("yes", "y", "true", "on", "1"):
-        return True
-    if t in ("no", "n", "false", "off", "0"):
-        return False
-    raise ConfigError(f"{option} got {text!r}; expected yes or no", where=option, fix=f"e.g. {option} no")
 _FORMATS = ("table", "csv", "json", "parquet")
 
 
@@ -28,6 +19,7 @@ def register(app: typer.Typer) -> None:
     """Add `sweep` and `results` to `app`."""
 
     @app.command("sweep")
+    @o.recipe_options(recipe=DEFAULT_SWEEP_RECIPE, after="split_seed")
     def sweep_cmd(
         dataset: o.DatasetArg,
         out: Annotated[Path, typer.Option("--out", help="Sweep directory: results.sqlite goes here; re-run to resume.")],
@@ -57,31 +49,12 @@ def register(app: typer.Typer) -> None:
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
         split_seed: o.SplitSeed = 0,
-        recipe_name: o.RecipeOpt = DEFAULT_SWEEP_RECIPE,
-        epochs: o.Epochs = None,
-        patience: o.Patience = None,
-        optimizer: o.OptimizerOpt = None,
-        lr: o.Lr = None,
-        lr_decay: o.LrDecay = None,
-        schedule: o.Schedule = None,
-        warmup_epochs: o.WarmupEpochs = None,
-        select: o.Select = None,
-        n_mels: o.NMels = None,
-        fmax: o.Fmax = None,
-        hop: o.Hop = None,
-        momentum: o.Momentum = None,
-        batch_size: o.BatchSize = None,
-        width: o.Width = 1.0,
-        weight_decay: o.WeightDecay = None,
-        label_smoothing: o.LabelSmoothing = None,
-        augment: o.Augment = None,
-        precision: o.PrecisionOpt = "auto",
-        compile_: o.Compile = False,
         sample_rate: o.SampleRate = 44100,
         duration: o.Duration = 2.0,
         image_column: o.ImageColumn = None,
         label_column: o.LabelColumn = None,
         json_out: o.Json = False,
+        **recipe: Any,
     ) -> None:
         """Train every architecture × seed on every compression level; resumable (re-run the same command).
 
@@ -90,17 +63,10 @@ def register(app: typer.Typer) -> None:
         """
         from helmholtz import api
 
-        recipe = dict(
-            recipe=recipe_name, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
-            schedule=schedule, warmup_epochs=warmup_epochs, select=select, n_mels=n_mels, fmax_hz=fmax, hop=hop, momentum=momentum, batch_size=batch_size,
-            width=width,
-            weight_decay=weight_decay, label_smoothing=label_smoothing, augment=augment, precision=precision,
-            compile=compile_,
-        )
         try:
             handle = api.sweep(
                 dataset, out=out, codec=codec, levels=levels, archs=archs, model=model, widths=widths,
-                keep_weights=yes_no(keep_weights, option="--keep-weights"), seeds=seeds, engine=engine, workers=workers,
+                keep_weights=keep_weights, seeds=seeds, engine=engine, workers=workers,
                 threads_per_run=threads_per_run, address=address, gpus_per_run=gpus_per_run, max_retries=max_retries,
                 extend=extend, quiet=quiet or json_out, train_size=train_size, test_size=test_size,
                 val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,
@@ -144,8 +110,6 @@ def register(app: typer.Typer) -> None:
 
         kind = "epochs" if epochs else "runs"
         if predictions:
-            if out_file is None or out_file == "-":
-                raise ConfigError("--predictions writes a file", where="--out", fix="e.g. --out predictions.npz")
             n, target = api.export_predictions(directory, out_file)
             err_console.print(f"wrote the per-item predictions of {n} runs to {target}", markup=False,
                               highlight=False, soft_wrap=True)
@@ -156,12 +120,7 @@ def register(app: typer.Typer) -> None:
             if out_file is not None:
                 raise ConfigError("--format table prints to the terminal and writes no file", where="--out",
                                   fix="use --format csv, json or parquet with --out, or drop --out")
-            from helmholtz.sweep.store import Store
-
-            with Store(directory) as store:
-                rows = store.epochs() if epochs else store.runs(None if failed else "done")
-                spec, where = store.spec() or {}, store.dir
-            _print_table(rows, epochs=epochs, codecs=_spec_codecs(spec), where=where)
+            _print_table(api.results_table(directory, epochs=epochs, failed=failed), epochs=epochs)
             return
         n, target = api.export(directory, out_file, fmt=fmt, kind=kind, failed=failed)
         if target is not None:
@@ -169,42 +128,34 @@ def register(app: typer.Typer) -> None:
                               highlight=False, soft_wrap=True)
 
 
-def _spec_codecs(spec: dict) -> list[str]:
-    from helmholtz.sweep.spec import SweepSpec
-
-    return list(SweepSpec.from_dict(spec).codecs) if spec else []
-
-
-def _print_table(rows: list[dict], *, epochs: bool, codecs: list[str], where: Path) -> None:
+def _print_table(table: dict, *, epochs: bool) -> None:
     from rich.table import Table
 
-    from helmholtz.sweep.summary import cell_table, format_cell, grid, level_heading
-
+    rows, where, heading = table["rows"], table["where"], table["level_heading"]
     if epochs:
-        table = Table(title=f"epochs in {where}")
+        out = Table(title=f"epochs in {where}")
         cols = ("run_id", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
         for c in cols:
-            table.add_column(c, justify="left" if c == "run_id" else "right")
+            out.add_column(c, justify="left" if c == "run_id" else "right")
         for r in rows:
-            table.add_row(*(_fmt(r[c]) for c in cols))
-        console.print(table)
+            out.add_row(*(_fmt(r[c]) for c in cols))
+        console.print(out)
         return
-    table = Table(title=f"runs in {where}")
-    cols = (("level_label", level_heading(codecs)), ("arch", "arch"), ("seed", "seed"), ("status", "status"), ("test_acc", "test acc"),
+    out = Table(title=f"runs in {where}")
+    cols = (("level_label", heading), ("arch", "arch"), ("seed", "seed"), ("status", "status"), ("test_acc", "test acc"),
             ("best_val_acc", "best val"), ("best_epoch", "best ep"), ("epochs_run", "epochs"), ("wall_s", "wall s"))
     for c, head in cols:
-        table.add_column(head, justify="left" if c in ("level_label", "arch", "status") else "right")
+        out.add_column(head, justify="left" if c in ("level_label", "arch", "status") else "right")
     for r in rows:
-        table.add_row(*(_fmt(r[c]) for c, _ in cols))
-    console.print(table)
-    levels, archs, by = grid(cell_table(rows, codecs=codecs))
-    if levels:
+        out.add_row(*(_fmt(r[c]) for c, _ in cols))
+    console.print(out)
+    if table["levels"]:
         cells = Table(title="mean test accuracy ± std over seeds (n)", title_justify="left")
-        cells.add_column(level_heading(codecs))
-        for a in archs:
+        cells.add_column(heading)
+        for a in table["archs"]:
             cells.add_column(f"arch {a}", justify="right")
-        for lv in levels:
-            cells.add_row(lv, *(format_cell(by.get((lv, a))) for a in archs))
+        for lv in table["levels"]:
+            cells.add_row(lv, *(table["cells"].get((lv, a), "–") for a in table["archs"]))
         console.print(cells)
 
 

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from helmholtz.api import DEFAULT_TRAIN_RECIPE
 from helmholtz.cli import options as o
 from helmholtz.cli.common import console, err_console, print_json
-from helmholtz.errors import ConfigError
-from helmholtz.train.recipes import DEFAULT_TRAIN_RECIPE
-
-
-def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, int]:
-    """'3x32x32' (or '3×32×32', '3,32,32') → (3, 32, 32). Raises ConfigError naming the option."""
-    parts = [p for p in re.split(r"[x×,\s]+", text.strip().lower()) if p]
-    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise ConfigError(f"{option} got {text!r}; expected C×H×W as three positive integers", fix=f"e.g. {option} 3x32x32")
-    c, h, w = (int(p) for p in parts)
-    return c, h, w
-
-
-def check_codec_level(codec: str, level: int | None) -> None:
-    """The codec must be known; jpeg/mp3 need a --level, 'none' takes none (`helmholtz.api.check_codec_level`)."""
-    from helmholtz.api import check_codec_level as check
-
-    check(codec, level)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,23 +24,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List the built-in architectures: the paper's A–F (our parameter count and the paper's) and the residual
         family R8/R20; your own models go in with --model MODULE:FACTORY."""
-        from helmholtz.models.archs import ARCHS, PAPER_INPUT, build_model, builtin_archs, count_params
+        from helmholtz import api
 
-        if modality not in ARCHS:
-            raise ConfigError(f"--modality got {modality!r}; expected image or audio", fix="e.g. --modality audio")
-        paper_shape, paper_classes = PAPER_INPUT[modality]
-        shape = parse_shape(input_shape) if input_shape is not None else paper_shape
-        n_classes = paper_classes if classes is None else classes
-        if n_classes < 2:
-            raise ConfigError(f"--classes must be ≥ 2; got {n_classes}", fix="e.g. --classes 10")
-        rows = []
-        for name, spec in builtin_archs(modality).items():
-            model = build_model(name, modality=modality, input_shape=shape, n_classes=n_classes, width=width)
-            rows.append({
-                "name": name, "modality": modality, "description": spec.description, "params": count_params(model),
-                "paper_params": spec.paper_params or None, "note": spec.note, "input_shape": list(shape),
-                "n_classes": n_classes, "width": width,
-            })
+        table = api.archs(modality=modality, input_shape=input_shape, classes=classes, width=width)
+        rows, shape, n_classes = table["rows"], table["input_shape"], table["n_classes"]
+        paper_shape, paper_classes = table["paper_shape"], table["paper_classes"]
         if json_out:
             print_json(rows)
             return
@@ -80,6 +50,7 @@ def register(app: typer.Typer) -> None:
                       "--widths in a sweep). Your own: --model MODULE:FACTORY.")
 
     @app.command("train")
+    @o.recipe_options(recipe=DEFAULT_TRAIN_RECIPE, after="split_seed")
     def train_cmd(
         dataset: o.DatasetArg,
         codec: Annotated[str, typer.Option("--codec", help="none, or a codec of `helmholtz codecs` (jpeg, webp, avif, …, mp3, opus, …).")] = "none",
@@ -91,42 +62,17 @@ def register(app: typer.Typer) -> None:
         test_size: o.TestSize = None,
         val_fraction: o.ValFraction = None,
         split_seed: o.SplitSeed = 0,
-        recipe_name: o.RecipeOpt = DEFAULT_TRAIN_RECIPE,
-        epochs: o.Epochs = None,
-        patience: o.Patience = None,
-        optimizer: o.OptimizerOpt = None,
-        lr: o.Lr = None,
-        lr_decay: o.LrDecay = None,
-        schedule: o.Schedule = None,
-        warmup_epochs: o.WarmupEpochs = None,
-        select: o.Select = None,
-        n_mels: o.NMels = None,
-        fmax: o.Fmax = None,
-        hop: o.Hop = None,
-        momentum: o.Momentum = None,
-        batch_size: o.BatchSize = None,
-        width: o.Width = 1.0,
-        weight_decay: o.WeightDecay = None,
-        label_smoothing: o.LabelSmoothing = None,
-        augment: o.Augment = None,
-        precision: o.PrecisionOpt = "auto",
-        compile_: o.Compile = False,
         device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N (without it: the first GPU if there is one, else the CPU).")] = None,
         sample_rate: o.SampleRate = 44100,
         duration: o.Duration = 2.0,
         image_column: o.ImageColumn = None,
         label_column: o.LabelColumn = None,
         json_out: o.Json = False,
+        **recipe: Any,
     ) -> None:
         """Train one model on one compression level of a dataset and print what it measured."""
         from helmholtz import api
 
-        recipe = dict(
-            recipe=recipe_name, epochs=epochs, patience=patience, optimizer=optimizer, lr=lr, lr_decay=lr_decay,
-            schedule=schedule, warmup_epochs=warmup_epochs, select=select, n_mels=n_mels, fmax_hz=fmax, hop=hop, momentum=momentum,
-            batch_size=batch_size, width=width, weight_decay=weight_decay, label_smoothing=label_smoothing,
-            augment=augment, precision=precision, compile=compile_,
-        )
         kwargs = dict(codec=codec, level=level, arch=arch, model=model, seed=seed, device=device, train_size=train_size,
                       test_size=test_size, val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate,
                       duration_s=duration, image_column=image_column, label_column=label_column, **recipe)
@@ -134,19 +80,12 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(outcome.to_dict())
             return
-        _print_result(outcome.result, outcome.level_stats, outcome.spec)
+        _print_result(outcome)
         opts = outcome.spec.options
         if opts.recipe == "paper" and opts.optimizer == "sgd" and opts.epochs < 20:
             err_console.print(
                 "note: the paper's SGD recipe is slow to start on these plain conv nets (it was run for up to 200 "
                 "epochs); for a short CPU run use --recipe fast")
-
-
-def recipe_of(spec) -> dict:
-    """The training recipe a run used, resolved (`helmholtz.api.recipe_of`)."""
-    from helmholtz.api import recipe_of as resolved
-
-    return resolved(spec)
 
 
 def _train_with_progress(dataset: str, kwargs: dict):
@@ -183,9 +122,10 @@ def _train_with_progress(dataset: str, kwargs: dict):
         progress.stop()
 
 
-def _print_result(result, stats, spec) -> None:
+def _print_result(outcome) -> None:
     from rich.table import Table
 
+    result, stats, spec = outcome.result, outcome.level_stats, outcome.spec
     level = "original" if spec.level is None else f"{spec.codec} {spec.level}"
     table = Table(title=f"{spec.data.dataset} · {level} · arch {spec.arch} · seed {spec.seed}", show_header=False)
     table.add_column("what")
@@ -207,7 +147,7 @@ def _print_result(result, stats, spec) -> None:
     bits = getattr(stats, "bits_total", None)
     if bits is not None and spec.codec != "none":
         rows.append((f"bits per {stats.unit} (file / scan)", f"{stats.bits_total:.3f} / {stats.bits_payload:.3f}"))
-    rows.append(("recipe", ", ".join(f"{k} {v}" for k, v in recipe_of(spec).items())))
+    rows.append(("recipe", ", ".join(f"{k} {v}" for k, v in outcome.recipe.items())))
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
