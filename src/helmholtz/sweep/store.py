@@ -16,75 +16,34 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
 
 from helmholtz.codecs.registry import level_label
 from helmholtz.errors import StoreError
 from helmholtz.sweep.spec import invalid_points, merge_extend, points_text, spec_differences
+from helmholtz.sweep.store_open import STORE_FILE, open_store, store_file, write_error
+from helmholtz.sweep.store_schema import (
+    EPOCH_COLUMNS,
+    LEVEL_COLUMNS,
+    PLAN_TABLE,
+    PREDICTIONS_COLUMN,
+    READABLE_VERSIONS,
+    RUN_COLUMNS,
+    SCHEMA_VERSION,
+    missing_run_columns,
+    tables,
+    upgrade_schema,
+    utc_now,
+)
 from helmholtz.train.spec import RunSpec
 
-STORE_FILE = "results.sqlite"
-SCHEMA_VERSION = "3"
-#: versions this code reads; an older store (1: no per-item predictions; 2: no model provenance, no cross
-#: evaluations) is upgraded when a sweep writes to it
-READABLE_VERSIONS = ("1", "2", "3")
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+__all__ = [
+    "EPOCH_COLUMNS", "LEVEL_COLUMNS", "PREDICTIONS_COLUMN", "READABLE_VERSIONS", "RUN_COLUMNS", "SCHEMA_VERSION",
+    "STORE_FILE", "RunStatus", "Store", "decode_predictions", "encode_predictions", "store_file",
+]
 
-#: LevelStats fields stored as columns beside the full stats JSON (codecs/cache.py)
-LEVEL_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("level_label", "TEXT PRIMARY KEY"), ("codec", "TEXT"), ("level", "INTEGER"), ("stats_json", "TEXT"),
-    ("encoder", "TEXT"), ("unit", "TEXT"), ("bytes_total_mean", "REAL"), ("bytes_payload_mean", "REAL"),
-    ("bits_total", "REAL"), ("bits_payload", "REAL"), ("raw_bits", "REAL"), ("compression_ratio", "REAL"),
-    ("fidelity_db", "REAL"), ("n_items", "INTEGER"),
-)
-RUN_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("run_id", "TEXT PRIMARY KEY"), ("status", "TEXT NOT NULL"), ("arch", "TEXT"), ("codec", "TEXT"),
-    ("level", "INTEGER"), ("level_label", "TEXT"), ("seed", "INTEGER"), ("spec_json", "TEXT"),
-    ("test_acc", "REAL"), ("test_loss", "REAL"), ("best_val_acc", "REAL"), ("best_epoch", "INTEGER"),
-    ("epochs_to_converge", "INTEGER"), ("epochs_run", "INTEGER"), ("stopped_early", "INTEGER"),
-    ("wall_s", "REAL"), ("train_items_per_s", "REAL"), ("n_params", "INTEGER"), ("device", "TEXT"),
-    ("precision", "TEXT"), ("versions_json", "TEXT"), ("code_version", "TEXT"), ("host_json", "TEXT"),
-    ("error", "TEXT"), ("started_at", "TEXT"), ("finished_at", "TEXT"), ("n_test", "INTEGER"),
-    ("n_classes", "INTEGER"), ("model_json", "TEXT"), ("engine", "TEXT"),
-)
-#: the per-item predictions of a run: its predicted class for every test item, in the test split's order, as a
-#: uint8 (≤ 256 classes) or uint16 array; kept out of RUN_COLUMNS so exports and tables stay small
-PREDICTIONS_COLUMN = ("predictions", "BLOB")
-_PLAN_TABLE = ("CREATE TABLE IF NOT EXISTS plan (step INTEGER PRIMARY KEY, kind TEXT, reason TEXT, runs_json TEXT, "
-               "state TEXT, created_at TEXT)")
-#: a finished run's best-validation model evaluated on the test split of another level (or its own): the
-#: train-level × test-level matrix. Predictions in the same compact form as the run's own.
-_CROSS_TABLE = ("CREATE TABLE IF NOT EXISTS cross_eval (run_id TEXT, test_label TEXT, test_acc REAL, predictions BLOB, "
-                "seconds REAL, PRIMARY KEY (run_id, test_label))")
-#: columns added in schema versions 2 and 3 (ALTER TABLE on upgrade)
-_V2_RUN_COLUMNS = (("n_test", "INTEGER"), ("n_classes", "INTEGER"), PREDICTIONS_COLUMN, ("model_json", "TEXT"))
-#: columns added within version 3 (ALTER TABLE on upgrade, NULL in the rows written before): optional, so code
-#: that predates them still reads and writes the store, and no version bump shuts it out. ``engine``: the name of
-#: the engine that ran the run (`sweep.engines`)
-_V3_RUN_COLUMNS = (("engine", "TEXT"),)
-EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("run_id", "TEXT"), ("epoch", "INTEGER"), ("train_loss", "REAL"), ("train_acc", "REAL"), ("val_loss", "REAL"),
-    ("val_acc", "REAL"), ("lr", "REAL"), ("seconds", "REAL"),
-)
 RunStatus = Literal["done", "failed"]
-
-_SCHEMA = f"""
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE levels ({", ".join(f"{n} {t}" for n, t in LEVEL_COLUMNS)});
-CREATE TABLE runs ({", ".join(f"{n} {t}" for n, t in (*RUN_COLUMNS, PREDICTIONS_COLUMN))});
-CREATE TABLE epochs ({", ".join(f"{n} {t}" for n, t in EPOCH_COLUMNS)}, PRIMARY KEY (run_id, epoch));
-CREATE INDEX runs_status ON runs (status);
-CREATE INDEX runs_cell ON runs (level_label, arch);
-CREATE TABLE test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, labels BLOB);
-CREATE TABLE plan (step INTEGER PRIMARY KEY, kind TEXT, reason TEXT, runs_json TEXT, state TEXT, created_at TEXT);
-""" + _CROSS_TABLE + ";\n"
 _ORDER_RUNS = "ORDER BY level IS NULL, codec, level, arch, seed, run_id"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -114,175 +73,18 @@ def decode_predictions(blob: bytes, n_classes: int | None) -> Any:
     return np.frombuffer(bytes(blob), dtype=np.uint8 if (n_classes or 0) <= 256 else np.uint16)
 
 
-def store_file(path: str | os.PathLike) -> Path:
-    """``DIR`` → ``DIR/results.sqlite``; a path to an existing file or ending in .sqlite/.db is the file."""
-    p = Path(path)
-    if (p.exists() and not p.is_dir()) or p.suffix in (".sqlite", ".db", ".sqlite3"):   # a FIFO too: refused on open
-        return p
-    return p / STORE_FILE
-
-
-# SQLite primary result codes (https://sqlite.org/rescode.html)
-_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
-_SQLITE_FULL = 13
-_ACCESS_CODES = {3, 5, 6, 8, 10, 13, 14, 23}   # PERM, BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN, AUTH
-
-
-def _sqlite_code(ex: BaseException) -> int | None:
-    code = getattr(ex, "sqlite_errorcode", None)
-    return None if code is None else code & 0xFF
-
-
-def _sqlite_kind(ex: BaseException) -> Literal["corrupt", "access", "other"]:
-    """'corrupt' only for what SQLite itself calls a damaged or foreign file; 'access' for cannot open, read-only,
-    permission, I/O, busy or full: the file may be perfectly healthy."""
-    code = _sqlite_code(ex)
-    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-        return "corrupt"
-    if code in _ACCESS_CODES:
-        return "access"
-    text = str(ex).lower()
-    if "malformed" in text or "not a database" in text:
-        return "corrupt"
-    if any(w in text for w in ("readonly", "read-only", "unable to open", "permission", "locked", "disk i/o")):
-        return "access"
-    return "other"
-
-
-def _has_pending_wal(path: Path) -> bool:
-    try:
-        return path.with_name(path.name + "-wal").stat().st_size > 0
-    except OSError:
-        return False
-
-
-def _access_error(ex: BaseException | None, *, where: str, pending_wal: bool, new: bool = False) -> StoreError:
-    reason = str(ex) if ex is not None else "unknown error"
-    if new:
-        return StoreError(f"cannot create the results store ({reason})", where=where,
-                          fix="choose a writable --out with free disk space")
-    if pending_wal:
-        return StoreError(
-            f"cannot open the results store ({reason}); its folder is read-only and results.sqlite-wal holds "
-            "runs not yet merged into the file", where=where,
-            fix="open it where the folder is writable (copy the whole folder), or let the sweep that writes it finish",
-        )
-    return StoreError(f"cannot open the results store ({reason}); the file itself is not damaged", where=where,
-                      fix="check the permissions of the folder and the file (SQLite needs to create files beside it)")
-
-
 class Store:
     """The SQLite results store of one sweep directory. ``create=True`` makes the directory and file if missing.
 
     Opening a file that is not a helmholtz store, or a corrupt one, raises a one-line `StoreError` and leaves the
-    file untouched.
+    file untouched (`sweep.store_open`; the tables are in `sweep.store_schema`).
     """
 
     def __init__(self, path: str | os.PathLike, *, create: bool = False) -> None:
         self.path = store_file(path)
         self.dir = self.path.parent
-        self.read_only = False
-        self._conn = self._open(create)
+        self._conn, self.read_only = open_store(self.path, create=create)
 
-    # ---------------------------------------------------------------- opening
-    def _open(self, create: bool) -> sqlite3.Connection:
-        where = str(self.path)
-        exists = self.path.exists()
-        if not exists and not create:
-            raise StoreError(
-                "no results store here", where=where,
-                fix="point at the --out directory of a `helmholtz sweep`, or run one first",
-            )
-        if exists:
-            if self.path.is_dir():
-                raise StoreError("is a directory, not a results file", where=where, fix="move it away or use a new --out")
-            from helmholtz.checks import check_regular_file
-
-            # a FIFO or device named results.sqlite would block the read below forever
-            check_regular_file(self.path, error=StoreError, fix="move it away, or point at a sweep's --out directory")
-            try:
-                with open(self.path, "rb") as f:
-                    head = f.read(16)
-            except OSError as ex:
-                raise StoreError(f"cannot read the results store: {(ex.strerror or str(ex)).lower()}", where=where,
-                                 fix="check the permissions of the file and its folder") from None
-            if head and head != _SQLITE_MAGIC:
-                raise StoreError("not a helmholtz results store (not an SQLite file)", where=where, fix="point at a sweep's --out directory, or use a new --out")
-            if not head and not create:
-                raise StoreError("the results store is empty", where=where, fix="re-run the sweep with this --out to create it")
-        else:
-            try:
-                self.dir.mkdir(parents=True, exist_ok=True)
-            except OSError as ex:
-                raise StoreError(f"cannot create the output directory: {ex.strerror}", where=str(self.dir), fix="choose a writable --out") from None
-        # A reader falls back to read-only access, then to an immutable snapshot, so a store in a read-only folder
-        # (where SQLite cannot create its -shm/-wal files) is still readable; a writer gets no such fallback.
-        modes = ["rwc"] if create else ["rw", "ro", "immutable"]
-        last: sqlite3.Error | None = None
-        for mode in modes:
-            if mode == "immutable" and _has_pending_wal(self.path):
-                break   # an immutable view would miss the committed runs still in the -wal file
-            try:
-                return self._connect(mode, create=create)
-            except sqlite3.Error as ex:
-                if _sqlite_kind(ex) == "corrupt":
-                    raise StoreError(f"the results store is corrupt ({ex})", where=where,
-                                     fix="restore it from a backup, or use a new --out") from None
-                last = ex
-                if _sqlite_kind(ex) != "access":
-                    break
-        raise _access_error(last, where=where, pending_wal=_has_pending_wal(self.path), new=not exists) from None
-
-    def _connect(self, mode: str, *, create: bool) -> sqlite3.Connection:
-        uri = f"file:{self.path}?mode=ro&immutable=1" if mode == "immutable" else f"file:{self.path}?mode={mode}"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
-        try:
-            self._check_or_create(conn, create=create)
-            if mode in ("rw", "rwc"):
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")  # a committed run survives a crash of the machine too
-        except BaseException:
-            conn.close()
-            raise
-        conn.row_factory = sqlite3.Row
-        self.read_only = mode in ("ro", "immutable")
-        return conn
-
-    def _check_or_create(self, conn: sqlite3.Connection, *, create: bool) -> None:
-        where = str(self.path)
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise StoreError(f"the results store is corrupt ({check})", where=where, fix="restore it from a backup, or use a new --out")
-        tables = self._tables(conn)
-        if not tables:
-            if not create:
-                raise StoreError("not a helmholtz results store (no tables)", where=where, fix="point at a sweep's --out directory")
-            # Two sweeps may create the same new store at the same moment: the check is repeated under the write
-            # lock, so the loser finds the winner's tables instead of failing on "table meta already exists".
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if not self._tables(conn):
-                    for stmt in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
-                        conn.execute(stmt)
-                    conn.execute("INSERT INTO meta VALUES ('schema_version', ?), ('created_at', ?)", (SCHEMA_VERSION, _now()))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            tables = self._tables(conn)
-        if not {"meta", "levels", "runs", "epochs"} <= tables:
-            raise StoreError(
-                f"not a helmholtz results store (tables: {', '.join(sorted(tables))})", where=where,
-                fix="point at a sweep's --out directory, or use a new --out",
-            )
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            raise StoreError("not a helmholtz results store (no schema_version)", where=where, fix="use a new --out")
-        if row[0] not in READABLE_VERSIONS:
-            raise StoreError(
-                f"store schema version {row[0]} is not the supported {SCHEMA_VERSION}", where=where,
-                fix="open it with the helmholtz version that wrote it, or use a new --out",
-            )
 
     @property
     def schema_version(self) -> str:
@@ -292,27 +94,12 @@ class Store:
     def upgrade(self) -> None:
         """Bring an older store up to date: a version-1 store to version 2 (per-item predictions, test labels), a
         version-2 one to 3 (model provenance, cross evaluations), and any store to the optional columns added since
-        (`_V3_RUN_COLUMNS`). Runs already stored stay as they are (a version-1 run is analysed without pairing over
-        items; a new column is NULL in old rows). Called by the sweep before it writes."""
-        have = {r[1] for r in self._conn.execute("PRAGMA table_info(runs)")}
-        missing = [(n, t) for n, t in (*_V2_RUN_COLUMNS, *_V3_RUN_COLUMNS) if n not in have]
+        (`store_schema.V3_RUN_COLUMNS`). Runs already stored stay as they are (a version-1 run is analysed without
+        pairing over items; a new column is NULL in old rows). Called by the sweep before it writes."""
+        missing = missing_run_columns(self._conn)
         if self.schema_version == SCHEMA_VERSION and not missing:
             return
-
-        def write(conn: sqlite3.Connection) -> None:
-            for name, kind in missing:
-                conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
-            conn.execute("CREATE TABLE IF NOT EXISTS test_labels (data_hash TEXT PRIMARY KEY, n_classes INTEGER, "
-                         "labels BLOB)")
-            conn.execute(_PLAN_TABLE)
-            conn.execute(_CROSS_TABLE)
-            conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
-
-        self._write(write)
-
-    @staticmethod
-    def _tables(conn: sqlite3.Connection) -> set[str]:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        self._write(upgrade_schema, missing)
 
     def close(self) -> None:
         self._conn.close()
@@ -339,14 +126,10 @@ class Store:
             with self._transaction() as conn:
                 return fn(conn, *args)
         except sqlite3.DatabaseError as ex:
-            if _sqlite_kind(ex) == "corrupt":
-                raise StoreError(f"the results store is corrupt ({ex})", where=str(self.path),
-                                 fix="restore it from a backup, or use a new --out") from None
-            if not isinstance(ex, sqlite3.OperationalError):
+            err = write_error(ex, where=str(self.path))
+            if err is None:
                 raise
-            fix = ("free some disk space and re-run: finished runs are kept" if _sqlite_code(ex) == _SQLITE_FULL
-                   else "check the permissions of the folder and the file, and the free disk space")
-            raise StoreError(f"cannot write the results store: {ex}", where=str(self.path), fix=fix) from None
+            raise err from None
 
     # ---------------------------------------------------------------- the sweep spec
     def spec(self) -> dict[str, Any] | None:
@@ -464,7 +247,7 @@ class Store:
         row = {
             "run_id": run_id, "status": "failed", "arch": spec["arch"], "codec": spec["codec"], "level": spec["level"],
             "level_label": level_label(spec["codec"], spec["level"], check=False), "seed": spec["seed"],
-            "spec_json": _json(spec), "error": str(error), "started_at": started_at, "finished_at": _now(),
+            "spec_json": _json(spec), "error": str(error), "started_at": started_at, "finished_at": utc_now(),
             "engine": engine,
         }
 
@@ -503,7 +286,7 @@ class Store:
 
     def cross(self, *, predictions: bool = False) -> list[dict[str, Any]]:
         """Every cross evaluation: run_id, test_label, test_acc, seconds (and the predictions' bytes)."""
-        if "cross_eval" not in self._tables(self._conn):
+        if "cross_eval" not in tables(self._conn):
             return []
         cols = "run_id, test_label, test_acc, seconds" + (", predictions" if predictions else "")
         return self._rows(f"SELECT {cols} FROM cross_eval ORDER BY run_id, test_label")
@@ -513,18 +296,17 @@ class Store:
         """Record one decision of an adaptive sweep: the runs it adds (dicts with arch, level, seed) and why, in one
         transaction; returns the step number. Steps are never rewritten: a resumed sweep trains what they hold."""
         def write(conn: sqlite3.Connection) -> int:
-            conn.execute(_PLAN_TABLE)
+            conn.execute(PLAN_TABLE)
             step = conn.execute("SELECT COALESCE(MAX(step), 0) + 1 FROM plan").fetchone()[0]
             conn.execute("INSERT INTO plan VALUES (?, ?, ?, ?, ?, ?)",
-                         (step, kind, reason, _json(list(runs)), state, _now()))
+                         (step, kind, reason, _json(list(runs)), state, utc_now()))
             return int(step)
 
         return self._write(write)
 
     def plan_steps(self) -> list[dict[str, Any]]:
         """The adaptive sweep's decisions in order: step, kind, reason, runs (a list of dicts), state, created_at."""
-        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "plan" not in tables:
+        if "plan" not in tables(self._conn):
             return []
         rows = self._rows("SELECT * FROM plan ORDER BY step")
         for r in rows:
@@ -570,8 +352,7 @@ class Store:
 
     def test_labels(self) -> tuple[Any, int] | None:
         """(labels as a numpy array, number of classes) of the sweep's test split, or None when not stored."""
-        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "test_labels" not in tables:
+        if "test_labels" not in tables(self._conn):
             return None
         spec = self.spec() or {}
         data_hash = (spec.get("data") or {}).get("data_hash")
