@@ -316,7 +316,7 @@ def test_the_remaining_list_options_refuse_an_empty_item(argv, capsys):
 
 
 def test_compare_and_drop_refuse_an_empty_item():
-    from helmholtz.cli.report_cmds import analysis_options
+    from helmholtz.api import analysis_options
     from helmholtz.errors import ConfigError
 
     with pytest.raises(ConfigError, match="item 2 of 3 is empty"):

@@ -98,7 +98,7 @@ def test_data_table_and_no_progression(tmp_path, capsys):
     (["--codec", "mp3"], "--codec mp3 does not apply to image data"),
     (["--codec", "none", "--levels", "5"], "--codec none takes no levels"),
     (["--levels", "500"], "quality"),
-    (["--tolerance", "-1"], "--tolerance must be"),
+    (["--rise", "-1"], "--rise must be"),
 ])
 def test_data_errors_are_one_line(args, match, tmp_path, capsys):
     _fails(["capacity", "data", str(_npz(tmp_path)), *args], capsys, match)

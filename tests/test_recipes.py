@@ -7,9 +7,8 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from helmholtz.cli.options import train_options
 from helmholtz.errors import ConfigError
-from helmholtz.train.recipes import RECIPES, recipe_overrides, recipe_values, resolve_recipe
+from helmholtz.train.recipes import RECIPES, recipe_overrides, recipe_values, resolve_recipe, train_options
 from helmholtz.train.schedule import LrSchedule, keras_lr, make_schedule
 from helmholtz.train.spec import ADDED_OPTION_DEFAULTS, DataRef, RunSpec, TrainOptions
 
@@ -144,7 +143,7 @@ def test_recipes_and_schedules_do_not_import_torch():
     import sys
 
     code = ("import sys, helmholtz.train.recipes, helmholtz.train.schedule, helmholtz.cli.options; "
-            "helmholtz.cli.options.train_options(modality='image', recipe='fast'); print('torch' in sys.modules)")
+            "helmholtz.train.recipes.train_options(modality='image', recipe='fast'); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False"
 

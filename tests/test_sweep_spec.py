@@ -294,7 +294,7 @@ def test_a_sweep_stored_before_the_recipes_resumes_as_the_same_sweep(tmp_path):
     assert not {"recipe", "schedule", "warmup_epochs"} & set(stored["options"])
     with Store(tmp_path, create=True) as st:
         st.init_spec(stored)
-        from helmholtz.cli.options import train_options
+        from helmholtz.train.recipes import train_options
 
         again = make_sweep_spec("d.npz", modality="image", levels=[10, None], archs=["A"], seeds=2, data_hash="h",
                                 options=train_options(modality="image", recipe="paper"))

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import requires_fashion_mnist
+from helmholtz.api import check_codec_level
+from helmholtz.checks import parse_shape
 from helmholtz.cli import main
-from helmholtz.cli.train_cmds import check_codec_level, parse_shape
 from helmholtz.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -168,3 +168,24 @@ def parse_int_list(text: str, *, option: str, allow_none: bool = False) -> list[
     if not out:
         raise ConfigError(f"{option} is empty", fix=f"e.g. {option} 5,10,20")
     return out
+
+
+def parse_shape(text: str, *, option: str = "--input-shape") -> tuple[int, int, int]:
+    """'3x32x32' (or '3×32×32', '3,32,32') → (3, 32, 32). Raises ConfigError naming the option."""
+    import re
+
+    parts = [p for p in re.split(r"[x×,\s]+", text.strip().lower()) if p]
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ConfigError(f"{option} got {text!r}; expected C×H×W as three positive integers",
+                          fix=f"e.g. {option} 3x32x32")
+    c, h, w = (int(p) for p in parts)
+    return c, h, w
+
+
+def parse_float_list(text: str, *, option: str, example: str) -> list[float]:
+    """'0.05,0.1,1' → [0.05, 0.1, 1.0]. Raises ConfigError naming the option."""
+    try:
+        return [float(v) for v in split_list(text, option=option, example=example)]
+    except ValueError:
+        raise ConfigError(f"{option} got {text!r}; expected comma-separated numbers", where=option,
+                          fix=f"e.g. {option} {example}") from None

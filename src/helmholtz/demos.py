@@ -181,3 +181,26 @@ def audio_demo(out: str | os.PathLike, size: AudioDemoSize, *, quiet: bool = Fal
     if ensure_data is not None:
         ensure_data(out / "data")
     return _decide_and_report(spec, out, size, quiet=quiet, **report_options)
+
+
+def run_audio_demo(out: str | os.PathLike, *, quick: bool = False, notes_per_class: int | None = None,
+                   epochs: int | None = None, width: float | None = None, max_runs: int | None = None, seed: int = 0,
+                   quiet: bool = False, on_synth_progress: Any = None, on_synth_made: Any = None):
+    """`helmholtz demo-audio`: the demo's size (quick or full, with any of its numbers given), the synth set under
+    ``out/data`` made or reused (``on_synth_progress(done, total)`` while notes are made, ``on_synth_made(summary)``
+    after), then `audio_demo`. Returns the `ReportFiles`."""
+    from dataclasses import replace
+
+    from helmholtz.synth.guitar import ensure_synth_set
+
+    size = AUDIO_SIZES["quick" if quick else "full"]
+    given = {"notes_per_class": notes_per_class, "epochs": epochs, "width": width, "max_runs": max_runs}
+    size = replace(size, **{k: v for k, v in given.items() if v is not None})
+
+    def ensure(data_dir: Path) -> None:
+        made = ensure_synth_set(data_dir, notes_per_class=size.notes_per_class, seed=seed, settings=size.settings,
+                                on_progress=on_synth_progress)
+        if made is not None and on_synth_made is not None:
+            on_synth_made(made)
+
+    return audio_demo(out, size, quiet=quiet, ensure_data=ensure)

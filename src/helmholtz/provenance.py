@@ -48,6 +48,11 @@ def library_versions() -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
+def versions() -> tuple[str, dict[str, str]]:
+    """The code version and the versions of the libraries that change results (`helmholtz version`)."""
+    return code_version(), library_versions()
+
+
 def _host() -> dict[str, str]:
     """Host name, OS, machine, CPU model and core count (fixed for the process: cached)."""
     cpu = platform.processor() or ""

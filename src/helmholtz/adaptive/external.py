@@ -109,3 +109,26 @@ def next_step(path: str | os.PathLike, *, codec: str, max_runs: int | None, tole
                tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline)
     runs = tuple(replace(r, codec=None) if r.level is None else r for r in d.runs)
     return Step(runs, d.why, d.decided, d.state, d.open, so_far, max_runs, codec)
+
+
+def plan(results: str | os.PathLike | None = None, *, codec: str = "jpeg", levels: Any = None, archs: Any = "A,F",
+         seeds: Any = 3, max_runs: int | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
+         model: str | None = None) -> Step:
+    """`helmholtz plan` (`helmholtz.api.plan`): the next step for the table ``results``, or without one the
+    starting grid (``levels``, default the codec's coarse grid; ``archs``; ``seeds``). Everything is checked
+    before the table is read."""
+    from helmholtz.analysis.analyze import check_tolerance
+    from helmholtz.analysis.byo import check_table
+    from helmholtz.checks import check_int
+    from helmholtz.sweep.start import arch_list, level_values, seed_list
+
+    check_table(results)
+    check_tolerance(tolerance_pp)
+    if max_runs is not None:
+        check_int(max_runs, option="--max-runs", lo=1, example=80)
+    if results is None:
+        grid = level_values(levels)
+        return starting_step(codec=codec, levels=None if grid is None else tuple(grid), archs=arch_list(archs),
+                             seeds=seed_list(seeds), max_runs=max_runs, compare_level=compare_level)
+    return next_step(results, codec=codec, max_runs=max_runs, tolerance_pp=tolerance_pp,
+                     compare_level=compare_level, headline=model.strip().upper() if model else None)

@@ -42,24 +42,37 @@ BUDGET_COLUMNS = ("epochs", "budget")
 _REFERENCE_NAMES = {"none", "original", "orig"}
 
 
-def _read_rows(path: Path) -> list[dict[str, Any]]:
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".parquet", ".pq"):
-        check_regular_file(path, fix="pass a CSV or Parquet file of runs")
-    try:
-        if suffix == ".csv":
-            return _read_csv(path)
-        if suffix in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
+#: the suffixes of a results table (anything else is a sweep directory where a command takes either)
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
-            return pq.read_table(path).to_pylist()
+
+def is_table(path: str | os.PathLike) -> bool:
+    """A results table (by its suffix), not a sweep directory."""
+    return Path(path).suffix.lower() in TABLE_SUFFIXES
+
+
+def check_table(path: str | os.PathLike | None) -> None:
+    """A path that must be a results table: .csv or .parquet (None passes: no table given)."""
+    if path is not None and not is_table(path):
+        suffix = Path(path).suffix
+        raise DataError(f"unknown table format {suffix or '(no extension)'!r}", where=str(path),
+                        fix="use a .csv or .parquet file")
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    check_table(path)
+    check_regular_file(path, fix="pass a CSV or Parquet file of runs")
+    try:
+        if path.suffix.lower() == ".csv":
+            return _read_csv(path)
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
     except FileNotFoundError:
         raise DataError("no such file", where=str(path), fix="pass a CSV or Parquet file of runs") from None
     except (OSError, UnicodeDecodeError, ValueError) as ex:
         raise DataError(f"cannot read the table: {str(ex).splitlines()[0]}", where=str(path),
                         fix="write it as UTF-8 CSV with a header row, or as Parquet") from None
-    raise DataError(f"unknown table format {suffix or '(no extension)'!r}", where=str(path),
-                    fix="use a .csv or .parquet file")
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:

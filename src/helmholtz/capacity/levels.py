@@ -115,7 +115,7 @@ def requirement_by_level(
     levels: Sequence[int | None] | None = None,
     methods: Sequence[str] = METHODS,
     fractions: Sequence[float] | None = FRACTIONS,
-    tolerance: float = 0.02,
+    rise: float = 0.02,
     seed: int = 0,
     on_level: Callable[[LevelRequirement], None] | None = None,
     **kwargs,
@@ -141,8 +141,8 @@ def requirement_by_level(
     if codec == "none" and any(v is not None for v in lvls):
         raise ConfigError(f"--codec none takes no levels; got {list(lvls)}", where="--levels", fix="drop --levels")
     ms = check_methods(methods)
-    if tolerance < 0:
-        raise ConfigError(f"--tolerance must be ≥ 0; got {tolerance}", where="--tolerance", fix="e.g. --tolerance 0.02")
+    if rise < 0:
+        raise ConfigError(f"--rise must be ≥ 0; got {rise}", where="--rise", fix="e.g. --rise 0.02")
     fr = tuple(fractions) if fractions else ()
     if fr and abs(fr[-1] - 1.0) > 1e-12:
         fr = (*fr, 1.0)                    # the last step is the level's own requirement
@@ -167,7 +167,7 @@ def requirement_by_level(
         out.append(lr)
         if on_level is not None:
             on_level(lr)
-    turns = {m: turning_point([lv.bits for lv in out], [lv.requirements[m].max_bits for lv in out], tolerance=tolerance)
+    turns = {m: turning_point([lv.bits for lv in out], [lv.requirements[m].max_bits for lv in out], tolerance=rise)
              for m in ms}
     return DataCapacity(dataset=ds.name, modality=ds.modality, codec=codec, features=features, levels=tuple(out),
                         turning_points=turns, methods=ms, seconds=time.perf_counter() - started)

@@ -56,10 +56,11 @@ _register()
 @app.command("version")
 def version_cmd() -> None:
     """Print the code version and the versions of the libraries that change results."""
-    from helmholtz.provenance import code_version, library_versions
+    from helmholtz import api
 
-    print(f"helmholtz {code_version()}")
-    for name, ver in library_versions().items():
+    code, libraries = api.version()
+    print(f"helmholtz {code}")
+    for name, ver in libraries.items():
         print(f"  {name} {ver}")
 
 

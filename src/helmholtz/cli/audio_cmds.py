@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -30,54 +30,38 @@ Force = Annotated[bool, typer.Option("--force", help="Replace a previous synth s
 Soundfont = Annotated[Path | None, typer.Option(
     "--soundfont", help="SF2 file (default: $HELMHOLTZ_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2).")]
 
-def _synth_with_progress(out: Path, *, quiet: bool, **kwargs: Any) -> dict[str, Any]:
-    """Run the synth with a rich progress bar on stderr (stdout stays free for --json)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+def _synth_progress(quiet: bool):
+    """A rich progress bar on stderr over the notes being made (stdout stays free for --json), shown only while
+    notes are made: a context manager giving the ``on_progress(done, total)`` callback, None when quiet."""
+    from contextlib import contextmanager
 
-    from helmholtz.cli.common import err_console
-    from helmholtz.synth.guitar import make_guitar_fx
-
-    if quiet:
-        return make_guitar_fx(out, **kwargs)
-    columns = (TextColumn("synth guitar-fx: notes"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task("notes", total=kwargs["notes_per_class"])
-        return make_guitar_fx(out, on_progress=lambda done, total: progress.update(task, completed=done), **kwargs)
-
-
-def _summary(manifest: dict[str, Any], out: Path, seconds: float) -> dict[str, Any]:
-    return {
-        "out": str(out), "manifest": str(out / "synth.json"), "n_files": manifest["n_files"],
-        "classes": manifest["classes"], "notes_per_class": manifest["notes_per_class"], "paired": manifest["paired"],
-        "seed": manifest["seed"], "settings": manifest["settings"],
-        "sample_rate": manifest["sample_rate"], "duration_s": manifest["duration_s"],
-        "soundfont": manifest["soundfont"]["path"], "seconds": round(seconds, 2),
-    }
-
-
-def _ensure_demo_data(data_dir: Path, *, notes_per_class: int, seed: int, settings: str, quiet: bool) -> None:
-    """Generate the demo's synth set, or reuse the one already there when it was made with the same settings."""
-    from helmholtz.errors import ConfigError
-    from helmholtz.synth.guitar import manifest_settings, read_manifest
-
-    manifest = read_manifest(data_dir)
-    if manifest is not None:
-        made = (manifest.get("notes_per_class"), manifest.get("seed"), manifest_settings(manifest), manifest.get("paired"))
-        if made == (notes_per_class, seed, settings, False):
+    @contextmanager
+    def bar():
+        if quiet:
+            yield None
             return
-        raise ConfigError(
-            f"the demo data there was made with --notes-per-class {made[0]} --seed {made[1]} --settings {made[2]}"
-            f"{' --paired' if made[3] else ''}, not {notes_per_class} / {seed} / {settings}",
-            where=str(data_dir),
-            fix="pass the same sizes to resume, or a new --out",
-        )
-    t0 = time.perf_counter()
-    summary = _summary(_synth_with_progress(data_dir, quiet=quiet, notes_per_class=notes_per_class, seed=seed,
-                                            settings=settings, force=True), data_dir, 0.0)
-    if not quiet:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         from helmholtz.cli.common import err_console
 
-        err_console.print(f"synthesised {summary['n_files']} notes in {time.perf_counter() - t0:.1f} s → {data_dir}")
+        columns = (TextColumn("synth guitar-fx: notes"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        progress = Progress(*columns, console=err_console, transient=True)
+        task: list = []
+
+        def on_progress(done: int, total: int) -> None:
+            if not task:
+                progress.start()
+                task.append(progress.add_task("notes", total=total))
+            progress.update(task[0], completed=done)
+            if done >= total:
+                progress.stop()
+
+        try:
+            yield on_progress
+        finally:
+            progress.stop()
+
+    return bar()
 
 
 def register(app: typer.Typer) -> None:
@@ -106,14 +90,14 @@ def register(app: typer.Typer) -> None:
         --paired every note goes through all 12 effects (IDMT's structure; a random split then puts the same note
         in training and test under different labels).
         """
+        from helmholtz import api
         from helmholtz.cli.common import console, print_json
 
-        t0 = time.perf_counter()
-        manifest = _synth_with_progress(
-            out, quiet=json_out, notes_per_class=notes_per_class, seed=seed, settings=settings, sample_rate=sample_rate,
-            duration_s=duration, force=force, soundfont=soundfont, paired=paired,
-        )
-        summary = _summary(manifest, out, time.perf_counter() - t0)
+        with _synth_progress(json_out) as on_progress:
+            summary = api.synth_guitar_fx(
+                out, notes_per_class=notes_per_class, seed=seed, settings=settings, sample_rate=sample_rate,
+                duration_s=duration, force=force, soundfont=soundfont, paired=paired, on_progress=on_progress,
+            )
         if json_out:
             print_json(summary)
             return
@@ -144,19 +128,21 @@ def register(app: typer.Typer) -> None:
         added where the answer is open, within a budget of 24 runs (2 at a time).
         Resumable: re-run the same command and finished runs are kept.
         """
-        from dataclasses import replace
-
         from rich.markup import escape
 
-        from helmholtz.cli.common import console
-        from helmholtz.demos import AUDIO_SIZES, audio_demo
+        from helmholtz import api
+        from helmholtz.cli.common import console, err_console
 
-        size = AUDIO_SIZES["quick" if quick else "full"]
-        given = {"notes_per_class": notes_per_class, "epochs": epochs, "width": width, "max_runs": max_runs}
-        size = replace(size, **{k: v for k, v in given.items() if v is not None})
+        def made(summary: dict) -> None:
+            if not quiet:
+                err_console.print(f"synthesised {summary['n_files']} notes in {summary['seconds']:.1f} s → "
+                                  f"{summary['out']}")
+
         t0 = time.perf_counter()
-        files = audio_demo(out, size, quiet=quiet, ensure_data=lambda d: _ensure_demo_data(
-            d, notes_per_class=size.notes_per_class, seed=seed, settings=size.settings, quiet=quiet))
+        with _synth_progress(quiet) as on_progress:
+            files = api.demo_audio(out, quick=quick, notes_per_class=notes_per_class, epochs=epochs, width=width,
+                                   max_runs=max_runs, seed=seed, quiet=quiet, on_synth_progress=on_progress,
+                                   on_synth_made=made)
         console.print(f"[bold]{escape(files.headline)}[/bold]")
         console.print(f"demo-audio sweep + report in {time.perf_counter() - t0:.0f} s\n"
                       f"  report: {escape(str(files.html))} (self-contained, opens offline)\n"

@@ -7,51 +7,12 @@ from typing import Annotated
 import typer
 
 from helmholtz.cli import options as o
-from helmholtz.cli.common import console, err_console, parse_int_list, print_json
-from helmholtz.errors import ConfigError
+from helmholtz.cli.common import console, err_console, print_json
 
 capacity_app = typer.Typer(
     name="capacity", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     help="Capacity in bits (Friedland et al. 2018): MEC of A–F, the data's requirement per level, measured memorisation.",
 )
-
-
-def _split(text: str, *, option: str) -> list[str]:
-    from helmholtz.checks import split_list
-
-    return split_list(text, option=option, example="A,F")
-
-
-def _floats(text: str, *, option: str) -> list[float]:
-    try:
-        return [float(v) for v in _split(text, option=option)]
-    except ValueError:
-        raise ConfigError(f"{option} got {text!r}; expected comma-separated numbers", where=option,
-                          fix=f"e.g. {option} 0.05,0.1,0.2,0.4,0.8,1") from None
-
-
-def _archs(text: str, modality: str, model: str | None = None) -> list[str]:
-    """--arch (A..F, R8, R20, a comma list, or all) or --model (factories, built-ins; not both) → model names."""
-    from helmholtz.models.archs import ARCHS, builtin_archs
-    from helmholtz.models.names import canonical, parse_model
-
-    if modality not in ARCHS:
-        raise ConfigError(f"--modality got {modality!r}; expected image or audio", where="--modality", fix="e.g. --modality audio")
-    if model is not None:
-        names = [canonical(m) for m in _split(model, option="--model")]
-    elif text.strip().lower() == "all":
-        return list(builtin_archs(modality))
-    else:
-        names = [canonical(a) for a in _split(text, option="--arch")]
-    for a in names:
-        m = parse_model(a)
-        if m.is_factory:
-            from helmholtz.models.factory import import_factory
-
-            import_factory(m.base)
-        elif m.base not in builtin_archs(modality):
-            raise ConfigError(f"--arch got {a!r}; expected A..F, R8, R20 or all", where="--arch", fix="e.g. --arch A,F")
-    return names
 
 
 @capacity_app.command("model")
@@ -67,22 +28,11 @@ def model_cmd(
 ) -> None:
     """Memory-equivalent capacity in bits, beside the parameter count: A–F and R8/R20 by shape arithmetic, your
     --model by tracing its module (the layer types the rule does not know are named). No training."""
-    from helmholtz.capacity.mec import RULE
-    from helmholtz.cli.train_cmds import parse_shape
-    from helmholtz.models.archs import PAPER_INPUT
+    from helmholtz import api
 
-    names = _archs(arch, modality, model)
-    paper_shape, paper_classes = PAPER_INPUT[modality]
-    shape = parse_shape(input_shape) if input_shape is not None else paper_shape
-    k = paper_classes if classes is None else classes
-    if model is not None:   # a factory is traced (torch); the built-ins stay torch-free shape arithmetic
-        from helmholtz.capacity.mec_module import model_mec
-
-        rows = [model_mec(n, modality=modality, input_shape=shape, n_classes=k, width=width) for n in names]
-    else:
-        from helmholtz.capacity.mec import mec_table
-
-        rows = mec_table(names, modality=modality, input_shape=shape, n_classes=k, width=width)  # type: ignore[arg-type]
+    mec = api.capacity_model(modality=modality, arch=arch, input_shape=input_shape, classes=classes, width=width,
+                             model=model)
+    rows = mec.rows
     if json_out:
         print_json([r.to_dict(layers=layers) for r in rows])
         return
@@ -112,7 +62,7 @@ def model_cmd(
                           f"count, not in the bits): {'; '.join(r.uncounted)}")
         for note in r.notes:
             console.print(f"{r.arch}: {note}")
-    console.print(f"rule: {RULE}")
+    console.print(f"rule: {mec.rule}")
 
 
 @capacity_app.command("data")
@@ -128,27 +78,23 @@ def data_cmd(
     projections: Annotated[int, typer.Option("--projections", help="projection: number of random directions.")] = 16,
     nn_dims: Annotated[int, typer.Option("--nn-dims", help="nn: principal components the distances use (0 = all features).")] = 64,
     sigdigits: Annotated[int | None, typer.Option("--sigdigits", help="energy: truncate energies to this many decimals (the reference's option).")] = None,
-    tolerance: Annotated[float, typer.Option("--tolerance", help="Turning point: relative rise above the lowest requirement.")] = 0.02,
+    rise: Annotated[float, typer.Option("--rise", help="Turning point: the relative rise above the lowest requirement that counts as turning (0.02 = 2 %).")] = 0.02,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the subsets, directions and PCA.")] = 0,
     sample_rate: o.SampleRate = 44100,
     duration: o.Duration = 2.0,
     json_out: o.Json = False,
 ) -> None:
     """The capacity the data requires at each compression level, without training (Friedland et al.'s algorithm)."""
-    from helmholtz.capacity.levels import requirement_by_level
-    from helmholtz.data import load_dataset
-
-    level_list = parse_int_list(levels, option="--levels", allow_none=True) if levels is not None else None
-    fr = _floats(fractions, option="--fractions") if progression else None
-    kwargs = {"projections": projections, "nn_dims": nn_dims or None, "sigdigits": sigdigits}
-    ds = load_dataset(dataset, train_size=train_size, split_seed=split_seed, sample_rate=sample_rate, duration_s=duration)
+    from helmholtz import api
 
     def on_level(lv) -> None:
         if not json_out:
             err_console.print(f"level {lv.label}: done")
 
-    result = requirement_by_level(ds, codec=codec, levels=level_list, methods=_split(methods, option="--methods"),
-                                  fractions=fr, tolerance=tolerance, seed=seed, on_level=on_level, **kwargs)
+    result = api.capacity_data(dataset, codec=codec, levels=levels, train_size=train_size, split_seed=split_seed,
+                               methods=methods, fractions=fractions if progression else None,
+                               projections=projections, nn_dims=nn_dims, sigdigits=sigdigits, rise=rise, seed=seed,
+                               sample_rate=sample_rate, duration_s=duration, on_level=on_level)
     if json_out:
         print_json(result.to_dict())
         return
@@ -212,30 +158,18 @@ def measure_cmd(
 
     One arch and one recipe: --json prints one object {arch, mec_bits, effective_bits, n_memorised, classes, ratio, …};
     several: a list of them, arch by arch, recipe by recipe."""
-    import torch
+    from helmholtz import api
 
-    from helmholtz.capacity.measure import measure_arch
-    from helmholtz.capacity.memorise import Budget, get_recipe
-    from helmholtz.data import load_dataset
+    def on_trial(a: str, recipe_name: str, t) -> None:
+        if not json_out:
+            err_console.print(f"{a} {recipe_name}: n = {t.n:>6} {'fits' if t.fits else 'fails'} "
+                              f"(train acc {t.train_acc:.3f} after {t.epochs} epochs, {t.seconds:.1f} s)")
 
-    recipes = [get_recipe(r) for r in _split(recipe, option="--recipe")]
-    plan = Budget(epochs=budget, seconds=budget_seconds, min_steps=min_steps)
-    if max_items < 2 or n_start < 2:
-        raise ConfigError(f"--max-items and --n-start must be ≥ 2; got {max_items}, {n_start}", fix="e.g. --n-start 256")
-    names = _archs(arch, "image", model)   # both modalities share the built-in names
-    ds = load_dataset(dataset, train_size=train_size, sample_rate=sample_rate, duration_s=duration)
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
-    results = []
-    for a in names:
-        for rs in recipes:
-            def on_trial(t, a=a, rs=rs) -> None:
-                if not json_out:
-                    err_console.print(f"{a} {rs.name}: n = {t.n:>6} {'fits' if t.fits else 'fails'} "
-                                      f"(train acc {t.train_acc:.3f} after {t.epochs} epochs, {t.seconds:.1f} s)")
-
-            results.append(measure_arch(ds, arch=a, width=width, recipe=rs, budget=plan, factor=downsample,
-                                        max_items=max_items, n_start=n_start, threshold=threshold, seed=seed,
-                                        dropout=dropout, on_trial=on_trial))
+    results = api.capacity_measure(dataset, arch=arch, width=width, model=model, recipe=recipe, budget=budget,
+                                   min_steps=min_steps, budget_seconds=budget_seconds, downsample=downsample,
+                                   max_items=max_items, n_start=n_start, threshold=threshold, seed=seed,
+                                   dropout=dropout, train_size=train_size, sample_rate=sample_rate,
+                                   duration_s=duration, on_trial=on_trial)
     if json_out:
         out = [r.to_dict() for r in results]
         print_json(out[0] if len(out) == 1 else out)

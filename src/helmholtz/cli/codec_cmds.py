@@ -2,19 +2,18 @@
 `helmholtz bits` (the paper's Sec. 4.1 JPEG arithmetic beside the bits and fidelity a real round trip measures, for
 any codec).
 
-A thin layer over `helmholtz.api`: parse, call, print. Every codec fact comes from ``codecs.registry``; the tables
+A thin layer over `helmholtz.api`: parse, call, print. Every codec fact comes from ``codecs.ops``; the tables
 are drawn by ``cli.codec_tables``. Heavy modules are imported inside the commands so `helmholtz --help` is fast.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from helmholtz.cli.options import DatasetArg, Duration, Json, SampleRate, TestSize, TrainSize
-from helmholtz.errors import ConfigError
 
 CodecOpt = Annotated[str, typer.Option("--codec", help="Any codec of `helmholtz codecs` (jpeg, webp, avif, jxl, jp2 for images; mp3, opus, vorbis, aac for audio) | none.")]
 LevelOpt = Annotated[int | None, typer.Option("--level", help="The codec's level: JPEG quality q in 1..100, MP3 bitrate in kbps, … (see `helmholtz codecs`).")]
@@ -28,24 +27,6 @@ BitsCodecOpt = Annotated[str, typer.Option("--codec", help="Codec to measure (se
 BitsDatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Measure a real round trip of this dataset's training split (required for codecs other than JPEG).")]
 
 
-def codec_rows() -> list[dict[str, Any]]:
-    """`helmholtz codecs --json`: every registry codec as a dict (levels, units, encoder, payload, available here)."""
-    from helmholtz.codecs.registry import CODECS
-
-    return [spec.to_dict() for spec in CODECS.values()]
-
-
-def _bits_note(spec: Any, ds_name: str | None, rows: list[dict]) -> str:
-    from helmholtz.cli.codec_tables import FOOTNOTE
-
-    raw = rows[0]["measured"]["raw_bits"] if rows and rows[0]["measured"] else None
-    if spec.name == "jpeg":
-        return FOOTNOTE.format(raw=f"{raw:g} bits" if raw else "8·C bits")
-    per = "second of audio" if spec.modality == "audio" else "pixel"
-    return (f"Measured over the training split of {ds_name}, bits per {per} ({raw:g} raw), for the whole file and "
-            f"for the payload alone: {spec.payload}. Coding: {spec.coding}.")
-
-
 def register(app: typer.Typer) -> None:
     """Add `codecs`, `compress` and `bits` to `app`."""
 
@@ -53,10 +34,11 @@ def register(app: typer.Typer) -> None:
     def codecs_cmd(json_out: Json = False) -> None:
         """Every codec: modality, levels and units, default grid, encoder versions, what 'payload' means, and
         whether it runs on this machine."""
+        from helmholtz import api
         from helmholtz.cli.codec_tables import render_codecs
         from helmholtz.cli.common import print_json
 
-        rows = codec_rows()
+        rows = api.codecs()
         if json_out:
             print_json({"codecs": rows, "reference": "none (the uncompressed original; no levels)"})
         else:
@@ -106,34 +88,10 @@ def register(app: typer.Typer) -> None:
         paper's estimate of the bits per pixel at quality q and the real tables' estimate."""
         from helmholtz import api
         from helmholtz.cli.codec_tables import render_bits
-        from helmholtz.cli.common import parse_int_list, print_json
-        from helmholtz.codecs.registry import get_codec
+        from helmholtz.cli.common import print_json
 
-        spec = get_codec(codec)
-        if quality is not None and levels is not None:
-            raise ConfigError("--quality and --levels both given", where="--quality", fix="use --levels alone")
-        if quality is not None and spec.name != "jpeg":
-            raise ConfigError(f"--quality is JPEG's; {spec.title} takes --levels", where="--quality",
-                              fix=f"use --levels {','.join(map(str, spec.default_levels[:3]))}")
-        option = "--quality" if quality is not None else "--levels"
-        text = quality or levels
-        chosen = None if text is None else parse_int_list(text, option=option)
-        ds = None
-        if dataset is not None:   # loaded here (not in api.bits) so the JSON can describe it
-            if chosen is not None:
-                for v in chosen:
-                    spec.check(v, where=option)
-            ds = api.load_dataset(dataset, train_size=train_size, sample_rate=sample_rate, duration_s=duration)
-        elif train_size is not None:
-            raise ConfigError("--train-size needs --dataset", where="--train-size", fix="add --dataset DATASET")
-        rows = api.bits(chosen, codec=spec.name, dataset=ds, subsampling=subsampling, option=option)
-        doc = {
-            "codec": spec.name, "title": spec.title, "encoder": spec.encoder(), "payload": spec.payload,
-            "dataset": None if ds is None else {"name": ds.name, "source": ds.source,
-                                                "content_hash": ds.content_hash, "n_train": len(ds.y_train),
-                                                "item_shape": list(ds.item_shape)},
-            "rows": rows, "note": _bits_note(spec, None if ds is None else ds.name, rows),
-        }
+        doc = api.bits_table(codec=codec, levels=levels, quality=quality, dataset=dataset, train_size=train_size,
+                             subsampling=subsampling, sample_rate=sample_rate, duration_s=duration)
         if json_out:
             print_json(doc)
         else:

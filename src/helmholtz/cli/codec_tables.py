@@ -1,18 +1,11 @@
 """The tables `helmholtz codecs`, `helmholtz compress` and `helmholtz bits` print (rich), from plain dicts.
 
-Only presentation: the numbers come from ``codecs.registry`` and ``codecs.stats`` through ``cli.codec_cmds``.
+Only presentation: the numbers come from `helmholtz.api` (``codecs.ops``).
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-FOOTNOTE = (
-    "The paper's arithmetic (Sec. 4.1) assumes a 24-bit RGB pixel reduced to 16 bits by 4:2:0 subsampling "
-    "(Y 8 + U 4 + V 4) and sums the tables to 12487; 'tables' uses the standard Annex K tables scaled and clipped "
-    "as libjpeg does (sum 14698 at q = 50). Measured bits are per pixel of the given data ({raw} raw), for the "
-    "whole file and for the entropy-coded scan alone."
-)
 
 
 def render_codecs(rows: list[dict[str, Any]]) -> None:

@@ -1,4 +1,4 @@
-"""Small helpers shared by the CLI modules: parsing lists, printing JSON, the console."""
+"""Small helpers shared by the CLI modules: printing JSON, the consoles."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import sys
 from typing import Any
 
 from rich.console import Console
-
-from helmholtz.checks import parse_int_list  # noqa: F401  (re-exported for the CLI modules)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -74,10 +74,10 @@ def register(app: typer.Typer) -> None:
     @app.command("datasets")
     def datasets_cmd(json_out: Json = False) -> None:
         """List the known datasets: where each was found and its format, or how to get it."""
+        from helmholtz import api
         from helmholtz.cli.common import print_json
-        from helmholtz.data import dataset_status
 
-        rows = dataset_status()
+        rows = api.datasets()
         if json_out:
             print_json(rows)
         else:
@@ -97,14 +97,12 @@ def register(app: typer.Typer) -> None:
         json_out: Json = False,
     ) -> None:
         """Show a dataset's format, item shape, classes, counts per split and class, and content hash."""
-        from helmholtz.api import load_dataset
+        from helmholtz import api
         from helmholtz.cli.common import print_json
-        from helmholtz.data import describe_dataset
 
-        ds = load_dataset(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction,
-                          split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,
-                          image_column=image_column, label_column=label_column)
-        info = describe_dataset(ds)
+        info = api.inspect(dataset, train_size=train_size, test_size=test_size, val_fraction=val_fraction,
+                           split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,
+                           image_column=image_column, label_column=label_column)
         if json_out:
             print_json(info)
         else:

@@ -1,6 +1,6 @@
 """`helmholtz repair DIR`: drop the levels no codec can run from a sweep directory an older helmholtz left broken.
 
-Parsing and printing only; the work is `helmholtz.sweep.repair.repair`.
+Parsing and printing only; the work is `helmholtz.api.repair`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,9 @@ def register(app: typer.Typer) -> None:
         """Drop from a sweep directory every level its codec refuses (e.g. MP3 100 kbps, stored by an older
         helmholtz), with their failed runs; finished runs are kept. The sweep can then finish, and --extend adds
         levels again."""
-        from helmholtz.checks import split_list
-        from helmholtz.sweep.repair import repair
+        from helmholtz import api
 
-        labels = split_list(drop, option="--drop", example="mp3=100") if drop is not None else []
-        result = repair(directory, drop=labels, dry_run=dry_run)
+        result = api.repair(directory, drop=drop, dry_run=dry_run)
         if json_out:
             print_json(result.to_dict())
             return

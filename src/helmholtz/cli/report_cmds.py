@@ -27,21 +27,9 @@ CompareAt = Annotated[str | None, typer.Option(
                          "paper's q 25 / Q 0.75 when swept).")]
 
 
-def analysis_options(*, tolerance: float, bootstrap: int, seed: int, model: str | None, compare: str | None,
-                     compare_at: str | None) -> dict:
-    """The analysis keyword arguments of the report/analyze/demo options (validated by `analyze` itself)."""
-    pair = None
-    if compare is not None:
-        from helmholtz.checks import split_list
-
-        names = [p.upper() for p in split_list(compare, option="--compare", example="A,F")]
-        if len(names) != 2:
-            from helmholtz.errors import ConfigError
-
-            raise ConfigError(f"--compare needs two architectures; got {compare!r}", fix="e.g. --compare A,F")
-        pair = (names[0], names[1])
-    return dict(tolerance_pp=tolerance, n_boot=bootstrap, seed=seed, model=model.strip().upper() if model else None,
-                compare_pair=pair, compare_level=compare_at)
+def _model(text: str | None) -> str | None:
+    """--model as the analysis names architectures (upper case)."""
+    return text.strip().upper() if text else None
 
 
 def _print_report(files, *, as_json: bool) -> None:
@@ -52,10 +40,8 @@ def _print_report(files, *, as_json: bool) -> None:
             "report_html": str(files.html), "summary_md": str(files.summary),
             "analysis_json": str(files.analysis_json), "figures": [str(f.png) for f in files.figures]}})
         return
-    from helmholtz.report.summary import recipe_short
-
     console.print(f"[bold]{escape(files.headline)}[/bold]")
-    console.print(escape(recipe_short(files.analysis.obs.spec)))
+    console.print(escape(files.recipe))
     console.print(f"report: {escape(str(files.html))}")
     console.print(f"summary: {escape(str(files.summary))}   figures (PNG + SVG) and analysis.json: "
                   f"{escape(str(files.out_dir))}")
@@ -85,10 +71,9 @@ def register(app: typer.Typer) -> None:
         """
         from helmholtz import api
 
-        opts = analysis_options(tolerance=tolerance, bootstrap=bootstrap, seed=seed, model=model, compare=compare,
-                                compare_at=compare_at)
-        _print_report(api.report(run_dir, out=out, budget_check=tuple(budget_check or ()), **opts),
-                      as_json=json_out)
+        _print_report(api.report(run_dir, out=out, budget_check=tuple(budget_check or ()), tolerance_pp=tolerance,
+                                 n_boot=bootstrap, seed=seed, model=_model(model), compare_pair=compare,
+                                 compare_level=compare_at), as_json=json_out)
 
     @app.command("analyze")
     def analyze_cmd(
@@ -106,14 +91,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Analyse results from your own pipeline: the same statistics and report as `helmholtz report`."""
         from helmholtz import api
-        from helmholtz.errors import DataError
 
-        if table.suffix.lower() not in (".csv", ".parquet", ".pq"):
-            raise DataError(f"unknown table format {table.suffix or '(no extension)'!r}", where=str(table),
-                            fix="use a .csv or .parquet file")
-        opts = analysis_options(tolerance=tolerance, bootstrap=bootstrap, seed=seed, model=model, compare=compare,
-                                compare_at=compare_at)
-        _print_report(api.report(table, out=out, **opts), as_json=json_out)
+        _print_report(api.report(table, out=out, table_only=True, tolerance_pp=tolerance, n_boot=bootstrap, seed=seed,
+                                 model=_model(model), compare_pair=compare, compare_level=compare_at), as_json=json_out)
 
     @app.command("demo")
     def demo_cmd(
@@ -130,19 +110,12 @@ def register(app: typer.Typer) -> None:
         q 5, 25, 50, 90 and the original with 3 seeds, and adds seeds and levels where the answer is open (see
         `helmholtz sweep --until-decided`). Re-run the same command to resume.
         """
-        from helmholtz.demos import image_demo
+        from helmholtz import api
 
-        files = image_demo(out, quick=quick, quiet=quiet or json_out, tolerance_pp=tolerance)
+        files = api.demo(out, quick=quick, quiet=quiet or json_out, tolerance_pp=tolerance)
         _print_report(files, as_json=json_out)
         if not json_out:
             console.print(f"open {files.html} in a browser (it is self-contained and works offline)")
-
-
-def demo_spec(*, quick: bool = False):
-    """The image demo's starting spec (`helmholtz.demos.demo_spec`)."""
-    from helmholtz.demos import demo_spec as spec
-
-    return spec(quick=quick)
 
 
 def register_plan(app: typer.Typer) -> None:
@@ -181,11 +154,6 @@ def register_plan(app: typer.Typer) -> None:
 
         if fmt not in ("csv", "json"):
             raise ConfigError(f"--format must be csv or json; got {fmt!r}", fix="e.g. --format json")
-        if results is not None and results.suffix.lower() not in (".csv", ".parquet", ".pq"):
-            from helmholtz.errors import DataError
-
-            raise DataError(f"unknown table format {results.suffix or '(no extension)'!r}", where=str(results),
-                            fix="use a .csv or .parquet file")
         step = api.plan(results, codec=codec, levels=levels, archs=archs, seeds=seeds, max_runs=max_runs,
                         tolerance_pp=tolerance, compare_level=compare_at, model=model)
         if fmt == "json":

@@ -38,6 +38,13 @@ class ReportFiles:
     headline: str
     analysis: Analysis
 
+    @property
+    def recipe(self) -> str:
+        """The recipe in one line, for the terminal."""
+        from helmholtz.report.summary import recipe_short
+
+        return recipe_short(self.analysis.obs.spec)
+
 
 def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[dict]]:
     """The observations of the sweep in `run_dir`, and its run rows (incl. failed). Raises StoreError when missing."""

@@ -55,11 +55,17 @@ def _named(spec: SweepSpec, labels: Sequence[str]) -> dict[Point, str]:
     return out
 
 
-def repair(run_dir: str | os.PathLike, *, drop: Sequence[str] = (), dry_run: bool = False) -> RepairResult:
-    """Drop the stored sweep's invalid levels (and the levels in ``drop``) from ``run_dir``; see the module
-    docstring. Raises StoreError when there is no store or spec, when a level to drop has finished runs, or when
-    nothing would be left."""
+def repair(run_dir: str | os.PathLike, *, drop: str | Sequence[str] | None = (), dry_run: bool = False) -> RepairResult:
+    """Drop the stored sweep's invalid levels (and the levels in ``drop``: labels, as a list or a comma list) from
+    ``run_dir``; see the module docstring. Raises StoreError when there is no store or spec, when a level to drop
+    has finished runs, or when nothing would be left."""
     from helmholtz.sweep.store import Store
+
+    if isinstance(drop, str):
+        from helmholtz.checks import split_list
+
+        drop = split_list(drop, option="--drop", example="mp3=100")
+    drop = drop or ()
 
     with Store(run_dir) as store:
         stored = store.spec()

@@ -304,3 +304,43 @@ def read_manifest(out: str | os.PathLike) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def synth_summary(manifest: dict[str, Any], out: str | os.PathLike, seconds: float) -> dict[str, Any]:
+    """What `helmholtz synth guitar-fx` reports about a set it wrote."""
+    out = Path(out)
+    return {
+        "out": str(out), "manifest": str(out / "synth.json"), "n_files": manifest["n_files"],
+        "classes": manifest["classes"], "notes_per_class": manifest["notes_per_class"], "paired": manifest["paired"],
+        "seed": manifest["seed"], "settings": manifest["settings"],
+        "sample_rate": manifest["sample_rate"], "duration_s": manifest["duration_s"],
+        "soundfont": manifest["soundfont"]["path"], "seconds": round(seconds, 2),
+    }
+
+
+def synth_guitar_fx(out: str | os.PathLike, **options: Any) -> dict[str, Any]:
+    """Write the set (`make_guitar_fx`'s options) and return its `synth_summary`, with the time it took."""
+    import time
+
+    t0 = time.perf_counter()
+    manifest = make_guitar_fx(out, **options)
+    return synth_summary(manifest, out, time.perf_counter() - t0)
+
+
+def ensure_synth_set(data_dir: str | os.PathLike, *, notes_per_class: int, seed: int, settings: str,
+                     on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
+    """The set in ``data_dir`` when it was made with these options (None: reused), else made now (its summary);
+    a set made with other options is a ConfigError, not overwritten."""
+    manifest = read_manifest(data_dir)
+    if manifest is not None:
+        made = (manifest.get("notes_per_class"), manifest.get("seed"), manifest_settings(manifest),
+                manifest.get("paired"))
+        if made == (notes_per_class, seed, settings, False):
+            return None
+        raise ConfigError(
+            f"the demo data there was made with --notes-per-class {made[0]} --seed {made[1]} --settings {made[2]}"
+            f"{' --paired' if made[3] else ''}, not {notes_per_class} / {seed} / {settings}",
+            where=str(data_dir), fix="pass the same sizes to resume, or a new --out",
+        )
+    return synth_guitar_fx(data_dir, notes_per_class=notes_per_class, seed=seed, settings=settings, force=True,
+                           on_progress=on_progress)
