@@ -45,7 +45,7 @@ def _hardware() -> str:
 def _ours(ds, opts, *, seed: int, cache: Path) -> tuple[list[tuple[float, float]], float, float]:
     """(per-epoch (seconds since start, val acc), test acc, codec seconds)."""
     from helmholtz.codecs.cache import compress_dataset
-    from helmholtz.train.loop import train_run
+    from helmholtz.train.run import train_run
     from helmholtz.train.spec import DataRef, RunSpec
 
     t0 = time.perf_counter()

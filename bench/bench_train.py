@@ -38,7 +38,7 @@ def _dataset(n_train: int, *, seed: int = 0):
 
 
 def _ours(ds, *, device, precision: str, width: float, epochs: int, compile: bool) -> float:
-    from helmholtz.train.loop import train_run
+    from helmholtz.train.run import train_run
     from helmholtz.train.spec import DataRef, RunSpec, TrainOptions
 
     opts = TrainOptions(epochs=epochs, patience=epochs + 1, width=width, precision=precision, compile=compile)

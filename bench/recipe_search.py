@@ -53,7 +53,7 @@ def _spec(ds, name: str, arch: str, seed: int, cap: int, **extra):
 
 
 def cmd_run(args) -> None:
-    from helmholtz.train.loop import train_run
+    from helmholtz.train.run import train_run
 
     ds = _dataset()
     out = Path(args.out)
@@ -93,7 +93,7 @@ def cmd_speed(args) -> None:
     import torch
 
     from helmholtz.train.device import describe_device
-    from helmholtz.train.loop import train_run
+    from helmholtz.train.run import train_run
 
     ds = _dataset()
     keys = {}

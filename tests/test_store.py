@@ -23,7 +23,7 @@ DOC_RUN_COLUMNS = [
     "run_id", "status", "arch", "codec", "level", "level_label", "seed", "spec_json", "test_acc", "test_loss",
     "best_val_acc", "best_epoch", "epochs_to_converge", "epochs_run", "stopped_early", "wall_s", "train_items_per_s",
     "n_params", "device", "precision", "versions_json", "code_version", "host_json", "error", "started_at", "finished_at",
-    "n_test", "n_classes", "model_json", "predictions",
+    "n_test", "n_classes", "model_json", "engine", "predictions",
 ]
 DOC_EPOCH_COLUMNS = ["run_id", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 DOC_LEVEL_STATS = ["codec", "level", "encoder", "unit", "bytes_total_mean", "bytes_payload_mean", "bits_total",

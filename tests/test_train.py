@@ -12,7 +12,8 @@ from helmholtz.data.dataset import RawData, make_dataset
 from helmholtz.errors import ConfigError, DataError
 from helmholtz.train.augment import augment_nhwc, max_shift
 from helmholtz.train.inputs import prepare_inputs
-from helmholtz.train.loop import make_optimizer, train_run
+from helmholtz.train.loop import make_optimizer
+from helmholtz.train.run import train_run
 from helmholtz.train.schedule import keras_lr
 from helmholtz.train.spec import DataRef, EpochRow, RunSpec, TrainOptions
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from helmholtz.data.dataset import RawData, make_dataset
-from helmholtz.train.loop import train_run
+from helmholtz.train.run import train_run
 from helmholtz.train.run import EpochTrainer, TrainingRun
 from helmholtz.train.spec import DataRef, RunSpec, TrainOptions
 

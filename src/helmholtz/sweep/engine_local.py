@@ -4,7 +4,7 @@
 same ``threads`` wherever it runs, because CPU convolution reductions can depend on the thread count — that is
 what makes one spec give the same results whichever engine runs it. torch is imported only inside functions.
 
-Both drivers keep the engines' one contract (`sweep.engines`, where `LocalEngine` picks between them): walk the
+Both drivers keep the engines' one contract (`sweep.contract`; `sweep.engines.LocalEngine` picks between them): walk the
 pending runs level by level (`LevelFeed` hands out each level's prepared data, compressing it once), submit them,
 and hand every result to the `Sink`, which alone writes the store.
 """
@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from helmholtz.data.dataset import Dataset
-from helmholtz.sweep.engines import LevelFeed, RunFn, Sink
+from helmholtz.sweep.contract import LevelFeed, RunFn, Sink
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec
 
 
@@ -38,7 +38,7 @@ def execute_run(
     the result carries the best-validation weights unless ``keep_weights`` is False."""
     import torch
 
-    from helmholtz.train.loop import train_run
+    from helmholtz.train.run import train_run
 
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)

@@ -17,8 +17,8 @@ import os
 from typing import Any
 
 from helmholtz.errors import ConfigError
+from helmholtz.sweep.contract import LevelFeed, RunFn, Sink
 from helmholtz.sweep.engine_local import describe_error
-from helmholtz.sweep.engines import LevelFeed, RunFn, Sink
 from helmholtz.train.spec import EpochRow, RunResult, RunSpec
 
 

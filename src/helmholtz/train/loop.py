@@ -1,9 +1,6 @@
-"""The pieces of one training run, and the loop over it.
-
-The pieces: a split held on the device (images as uint8, converted per batch), the paper's optimizers, the
-evaluation of a model on a whole split, compilation and autocast. `train_run` trains one run to its end by stepping
-a `run.TrainingRun` (the run as an object: model, optimizer, schedule, early stopping, history) an epoch at a
-time; `evaluate_stored` measures a stored model on another level's test split.
+"""The pieces of one training run: a split held on the device (images as uint8, converted per batch), the paper's
+optimizers, the evaluation of a model on a whole split, compilation and autocast; `evaluate_stored` measures a
+stored model on another level's test split. The run itself, and `train_run`, the loop over it, are `train.run`.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from helmholtz.errors import ConfigError, DataError
 from helmholtz.models.factory import build
 from helmholtz.train.augment import augment_nhwc
 from helmholtz.train.device import resolve_device, use_channels_last
-from helmholtz.train.spec import EpochRow, RunResult, RunSpec, TrainOptions
+from helmholtz.train.spec import RunSpec, TrainOptions
 
 ProgressFn = Callable[[int, int, int], None]   # (epoch, items done in this epoch, items per epoch)
 
@@ -152,40 +149,6 @@ def state_bytes(model: nn.Module) -> bytes:
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-# ---------------------------------------------------------------- one run
-
-
-def train_run(
-    spec: RunSpec,
-    data: Dataset,
-    *,
-    on_epoch: Callable[[EpochRow], None] | None = None,
-    device: str | torch.device | None = None,
-    on_progress: ProgressFn | None = None,
-    keep_weights: bool = False,
-) -> tuple[RunResult, list[EpochRow]]:
-    """Train ``spec.arch`` on ``data`` (already through the codec and `prepare_inputs`) and measure it: a
-    `TrainingRun` stepped an epoch at a time until it is done, then finished.
-
-    Model selection is early stopping with patience on the validation split (Algorithm 7.1): the best-validation
-    weights are kept, restored at the end, and only then is the test split read — exactly once. The history also
-    yields the paper's epochs_to_converge. On CPU, a given ``spec.seed`` gives an identical history: the model
-    init, dropout (global torch RNG), shuffling and augmentation (a seeded ``torch.Generator``) all derive from it.
-    ``on_epoch`` gets each `EpochRow` as it is measured; ``on_progress`` is called after each training step.
-    ``keep_weights`` returns the best-validation weights in the result (``RunResult.weights``, `save_state`'s bytes),
-    which the sweep keeps to evaluate the model on the other levels' test splits.
-    """
-    from helmholtz.train.run import TrainingRun  # run.py is built from this module's pieces
-
-    run = TrainingRun(spec, data, device=device)
-    while not run.done:
-        run.step(on_progress)
-        row = run.evaluate()
-        if on_epoch is not None:
-            on_epoch(row)
-    return run.finish(keep_weights=keep_weights), run.history
 
 
 # ---------------------------------------------------------------- a stored model on another test split

@@ -4,7 +4,7 @@ trainer shares, `EpochTrainer`.
 The file reads like the run: resolve device and precision → put the data on the device (images as uint8) → build
 the model (Keras init) → per epoch: `step()` (shuffle, augment a whole batch on the device, one optimizer step per
 batch), then `evaluate()` on validation, keeping the best-validation weights (Algorithm 7.1) → `finish()`: restore
-them, read the test split once → `RunResult`. `loop.train_run` is the loop ``while not run.done: step;
+them, read the test split once → `RunResult`. `train_run` is the loop ``while not run.done: step;
 evaluate``; an engine that trains several models on one level's data can interleave their steps instead.
 `capacity/memorise.py` trains with `EpochTrainer` alone (no validation split, its own stopping rule).
 """
@@ -212,3 +212,32 @@ class TrainingRun:
             model=provenance(spec.arch, n_params=self.n_params, width=opts.width),
             weights=state_bytes(self.model) if keep_weights else None,
         )
+
+
+def train_run(
+    spec: RunSpec,
+    data: Dataset,
+    *,
+    on_epoch: Callable[[EpochRow], None] | None = None,
+    device: str | torch.device | None = None,
+    on_progress: ProgressFn | None = None,
+    keep_weights: bool = False,
+) -> tuple[RunResult, list[EpochRow]]:
+    """Train ``spec.arch`` on ``data`` (already through the codec and `prepare_inputs`) and measure it: a
+    `TrainingRun` stepped an epoch at a time until it is done, then finished.
+
+    Model selection is early stopping with patience on the validation split (Algorithm 7.1): the best-validation
+    weights are kept, restored at the end, and only then is the test split read — exactly once. The history also
+    yields the paper's epochs_to_converge. On CPU, a given ``spec.seed`` gives an identical history: the model
+    init, dropout (global torch RNG), shuffling and augmentation (a seeded ``torch.Generator``) all derive from it.
+    ``on_epoch`` gets each `EpochRow` as it is measured; ``on_progress`` is called after each training step.
+    ``keep_weights`` returns the best-validation weights in the result (``RunResult.weights``, `save_state`'s bytes),
+    which the sweep keeps to evaluate the model on the other levels' test splits.
+    """
+    run = TrainingRun(spec, data, device=device)
+    while not run.done:
+        run.step(on_progress)
+        row = run.evaluate()
+        if on_epoch is not None:
+            on_epoch(row)
+    return run.finish(keep_weights=keep_weights), run.history
