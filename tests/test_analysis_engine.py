@@ -11,6 +11,7 @@ from helmholtz.analysis.bootstrap import PairedBootstrap, kappa
 from helmholtz.analysis.compare import tost_verdict
 from helmholtz.analysis.observations import REFERENCE, Cell, LevelInfo, Observations
 from helmholtz.analysis.power import more_seeds
+from helmholtz.analysis.tolerance import Tolerance
 from helmholtz.errors import ConfigError
 
 
@@ -137,7 +138,7 @@ def test_bootstrap_size_is_bounded(n_boot):
     (0.001, 0.009, "equivalent"),   # within ±δ wins over "superior": practically the same
 ])
 def test_tost_verdicts(lo, hi, verdict):
-    assert tost_verdict(lo, hi, 0.01) == verdict
+    assert tost_verdict(lo, hi, Tolerance.of(1.0)) == verdict
 
 
 def test_power_says_how_many_more_seeds_decide_and_none_at_the_margin():

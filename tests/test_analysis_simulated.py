@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from helmholtz.analysis.simulate import Setting, Truth, operating_characteristics, simulate, true_n_approx
+from helmholtz.analysis.tolerance import Tolerance
 
 SIMS, ITEMS, BOOT = 30, 1000, 300
 
@@ -54,9 +55,9 @@ def test_truly_equal_models_are_called_equivalent_with_enough_seeds(oc):
 
 
 def test_the_true_boundary_of_the_harness():
-    assert true_n_approx(Truth("knee"), (1, 5, 10, 20, 50, None), model_index=1, delta=0.01) == "20"
-    assert true_n_approx(Truth("flat"), (1, 5, 10, 20, 50, None), model_index=1, delta=0.01) == "1"
-    assert true_n_approx(Truth("smooth"), (1, 5, 10, 20, 50, None), model_index=1, delta=0.01) == "none"
+    assert true_n_approx(Truth("knee"), (1, 5, 10, 20, 50, None), model_index=1, tolerance=Tolerance.of(1.0)) == "20"
+    assert true_n_approx(Truth("flat"), (1, 5, 10, 20, 50, None), model_index=1, tolerance=Tolerance.of(1.0)) == "1"
+    assert true_n_approx(Truth("smooth"), (1, 5, 10, 20, 50, None), model_index=1, tolerance=Tolerance.of(1.0)) == "none"
 
 
 def test_a_simulated_sweep_keeps_its_runs_when_seeds_or_levels_are_added():

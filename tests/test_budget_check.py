@@ -9,6 +9,7 @@ import json
 import pytest
 
 from helmholtz.analysis.simulate import Truth, simulate
+from helmholtz.analysis.tolerance import Tolerance
 
 
 def _rows(obs, epochs: int) -> list[dict]:
@@ -205,9 +206,9 @@ def test_the_check_compares_the_headline_comparison_at_its_level_too():
     quiet = dict(levels=(25, None), seeds=6, n_items=4000, seed_sd=0.003, cell_sd=0.002)
     short = simulate(Truth("knee_gap", gap_pp=3.0), rng_seed=1, **quiet)
     long_ = simulate(Truth("knee"), rng_seed=2, **quiet)
-    check = budget_check({6: short, 12: long_}, delta=0.01, n_boot=400, comparison=(("A", "F"), "25"))
+    check = budget_check({6: short, 12: long_}, tolerance=Tolerance.of(1.0), n_boot=400, comparison=(("A", "F"), "25"))
     assert check.status == "sensitive"
     assert ("A vs F", "q 25", "equivalent", "inferior") in {(m, d, v, p) for _, m, d, v, p in check.differ}
     assert "A vs F at q 25 equivalent (inferior at 6)" in check.text
     # without the comparison the same runs are robust: only the level verdicts are compared
-    assert budget_check({6: short, 12: long_}, delta=0.01, n_boot=400).status == "robust"
+    assert budget_check({6: short, 12: long_}, tolerance=Tolerance.of(1.0), n_boot=400).status == "robust"

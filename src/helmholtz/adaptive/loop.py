@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from helmholtz.adaptive.plan import Budget, decide
-from helmholtz.analysis.analyze import check_tolerance
 from helmholtz.analysis.budget import BUDGET_DIR
+from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP, Tolerance
 from helmholtz.errors import ConfigError
 
 #: what one run of the training-budget check costs in the run budget: it trains twice the epochs
@@ -104,8 +104,8 @@ def question_grid(spec, compare_level: str | None = None):
     return keep
 
 
-def make_planner(budget: Budget, *, tolerance_pp: float = 1.0, compare_level: str | None = None,
-                 headline: str | None = None, keep=None, budget_check: bool = False
+def make_planner(budget: Budget, *, tolerance_pp: float = DEFAULT_TOLERANCE_PP,
+                 compare_level: str | None = None, headline: str | None = None, keep=None, budget_check: bool = False
                  ) -> Callable[[Any, Any, Callable[[dict[str, Any]], None]], bool]:
     """The `run_sweep` planner of an adaptive sweep (see the module docstring); ``headline`` fixes the architecture
     whose N_approx is decided (a focused grid's first), ``keep`` is the grid's filter (`question_grid`).
@@ -158,20 +158,21 @@ def starting_runs(spec, *, focus: bool = True, compare_level: str | None = None)
     return len(starting_grid(spec, focus=focus, compare_level=compare_level))
 
 
-def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = 1.0, focus: bool = False,
-                   compare_level: str | None = None) -> None:
+def check_adaptive(spec, *, max_runs: int | None, tolerance_pp: float = DEFAULT_TOLERANCE_PP,
+                   focus: bool = False, compare_level: str | None = None) -> None:
     """The adaptive sweep's own arguments against the starting grid: callers that prepare data first (the audio
     demo) check them before that work; `run_until_decided` checks them again, at no cost."""
     n = starting_runs(spec, focus=focus, compare_level=compare_level)
     if max_runs is not None and max_runs < n:
         raise ConfigError(f"--max-runs {max_runs} is smaller than the starting grid's {n} runs",
                           fix=f"raise --max-runs to at least {n}, or start from fewer levels or seeds")
-    check_tolerance(tolerance_pp)
+    Tolerance.of(tolerance_pp)
 
 
 def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None = None,
-                      max_time_s: float | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
-                      focus: bool = False, budget_check: bool = False, **sweep_options: Any):
+                      max_time_s: float | None = None, tolerance_pp: float = DEFAULT_TOLERANCE_PP,
+                      compare_level: str | None = None, focus: bool = False, budget_check: bool = False,
+                      **sweep_options: Any):
     """Run the sweep ``spec`` adaptively into ``out_dir`` (see the module docstring); returns the `SweepSummary`.
     ``focus`` starts from the question grid (`question_grid`: the first architecture everywhere, the others at the
     comparison level only) and decides the first architecture's N_approx; without it the whole grid
@@ -204,8 +205,9 @@ def run_until_decided(spec, out_dir: str | os.PathLike, *, max_runs: int | None 
     return summary
 
 
-def budget_check_runs(spec, obs, *, tolerance_pp: float = 1.0, compare_level: str | None = None,
-                      headline: str | None = None) -> tuple[Any, Callable[[Any], bool], int, str] | None:
+def budget_check_runs(spec, obs, *, tolerance_pp: float = DEFAULT_TOLERANCE_PP,
+                      compare_level: str | None = None, headline: str | None = None
+                      ) -> tuple[Any, Callable[[Any], bool], int, str] | None:
     """The training-budget check an adaptive sweep owes, or None when it owes none: when the answer is decided and
     more than a quarter of the runs were still improving at the cap, the cells at the boundary (the reference, the
     last level that holds, the first that drops) and the comparison cells (both architectures there, with their
@@ -257,9 +259,9 @@ def budget_check_runs(spec, obs, *, tolerance_pp: float = 1.0, compare_level: st
     return longer, keep, n, why
 
 
-def run_budget_check(spec, out_dir: str | os.PathLike, *, max_runs: int | None, tolerance_pp: float = 1.0,
-                     compare_level: str | None = None, headline: str | None = None,
-                     **sweep_options: Any) -> str | None:
+def run_budget_check(spec, out_dir: str | os.PathLike, *, max_runs: int | None,
+                     tolerance_pp: float = DEFAULT_TOLERANCE_PP, compare_level: str | None = None,
+                     headline: str | None = None, **sweep_options: Any) -> str | None:
     """Train the training-budget check an adaptive sweep owes (`budget_check_runs`) into ``out_dir/budget-2x``,
     within the run budget (each run at twice the cap counts twice); returns what was done or why not, or None when
     no check is owed. `helmholtz report` picks the folder up and compares the verdicts (`analysis.budget`)."""

@@ -36,6 +36,7 @@ from typing import Any
 from helmholtz.analysis import Analysis, Observations, analyze
 from helmholtz.analysis.bootstrap import MIN_SEEDS, N_BOOT
 from helmholtz.analysis.observations import REFERENCE
+from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP
 
 #: most seeds one step adds to one comparison (the power estimate is renewed after each step)
 MAX_SEEDS_PER_STEP = 6
@@ -225,8 +226,8 @@ def state_text(a: Analysis) -> str:
 
 
 def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: float | None, spent_s: float,
-           tolerance_pp: float = 1.0, compare_level: str | None = None, headline: str | None = None,
-           reserve_runs: int = 0) -> Decision:
+           tolerance_pp: float = DEFAULT_TOLERANCE_PP, compare_level: str | None = None,
+           headline: str | None = None, reserve_runs: int = 0) -> Decision:
     """The next step, from the stored results (`obs`), the runs already planned and the run budget (``mean_run_s``
     and ``spent_s`` only price what is left, and ``spent_s`` meets the time guard). ``headline`` fixes the
     architecture whose N_approx is decided (default: the most accurate on the original). ``reserve_runs``: runs of

@@ -31,11 +31,9 @@ from helmholtz.analysis.fit import LogFit, fit_log_curve
 from helmholtz.analysis.headline import headline
 from helmholtz.analysis.observations import REFERENCE, Observations
 from helmholtz.analysis.result import Analysis, CellSummary
+from helmholtz.analysis.tolerance import Tolerance, check_tolerance
 from helmholtz.analysis.verdicts import NApprox, at_chance, chance_threshold, n_approx
 from helmholtz.errors import ConfigError
-
-#: the largest margin δ accepted, in percentage points
-MAX_TOLERANCE_PP = 50.0
 
 
 def _cells(obs: Observations, boot: PairedBootstrap) -> tuple[CellSummary, ...]:
@@ -76,14 +74,14 @@ def _fits(obs: Observations) -> dict[str, LogFit]:
     return fits
 
 
-def _recommendation(boot: PairedBootstrap, obs: Observations, nas: dict[str, NApprox], pair, delta: float,
+def _recommendation(boot: PairedBootstrap, obs: Observations, nas: dict[str, NApprox], pair, tolerance: Tolerance,
                     head: str | None) -> Recommendation | None:
     if head is None or REFERENCE not in {lv.key for lv in obs.levels}:
         return None
     baseline = obs.models[-1]
     decided = {m: x for m, x in nas.items() if x.status in ("found", "holds_everywhere") and x.level != REFERENCE}
     for m in obs.models[:-1]:
-        cmp = compare(boot, m, baseline, REFERENCE, delta=delta)
+        cmp = compare(boot, m, baseline, REFERENCE, tolerance=tolerance)
         if m in decided and cmp is not None and cmp.verdict in ("equivalent", "superior", "non-inferior"):
             return recommend(boot, model=m, level=decided[m].level, baseline=baseline)
     if head in decided:
@@ -123,15 +121,6 @@ def _warnings(obs: Observations, cells: tuple[CellSummary, ...], head: str | Non
     return out
 
 
-def check_tolerance(tolerance_pp: object) -> float:
-    """The margin δ in percentage points, in (0, MAX_TOLERANCE_PP]; ConfigError naming --tolerance otherwise."""
-    if isinstance(tolerance_pp, bool) or not (isinstance(tolerance_pp, (int, float))
-                                              and 0 < tolerance_pp <= MAX_TOLERANCE_PP):
-        raise ConfigError(f"--tolerance must be a margin in (0, {MAX_TOLERANCE_PP:g}] percentage points; got "
-                          f"{tolerance_pp}", fix="e.g. --tolerance 1.0")
-    return float(tolerance_pp)
-
-
 def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOOT, seed: int = 0,
             model: str | None = None, compare_pair: tuple[str, str] | None = None,
             compare_level: str | None = None, codec_intervals: bool = True) -> Analysis:
@@ -139,45 +128,45 @@ def analyze(obs: Observations, *, tolerance_pp: float = 1.0, n_boot: int = N_BOO
     architecture; ``compare_pair`` the two architectures compared (default: smallest and largest);
     ``compare_level`` the pre-set level of the headline comparison (default: the paper's, when in the grid);
     ``codec_intervals=False`` skips the bootstrap of the BD deltas (the adaptive sweep's decisions need none)."""
-    check_tolerance(tolerance_pp)
-    delta = tolerance_pp / 100
+    tolerance = Tolerance.of(tolerance_pp)
     boot = PairedBootstrap(obs, n_boot=n_boot, seed=seed)
     cells = _cells(obs, boot)
     head = _headline_model(obs, model)
     codecs = obs.codecs()
-    all_na = tuple(x for m in obs.models for c in codecs if (x := n_approx(boot, m, c, delta=delta)) is not None)
+    all_na = tuple(x for m in obs.models for c in codecs
+                   if (x := n_approx(boot, m, c, tolerance=tolerance)) is not None)
     primary = codecs[0] if codecs else None
     by_model = {x.model: x for x in all_na if x.codec == primary}
     na = by_model.get(head) if head else None
-    collapses = tuple(collapse_test(boot, m, c, delta=delta) for m in obs.models for c in codecs)
+    collapses = tuple(collapse_test(boot, m, c, tolerance=tolerance) for m in obs.models for c in codecs)
     col = next((c for c in collapses if c.model == head and c.codec == primary), None) if head else None
     pair = default_pair(obs, compare_pair)
     level = compare_at(obs, compare_level)
-    comparisons = tuple(x for lv in obs.levels if pair for x in [compare(boot, *pair, lv.key, delta=delta)]
-                        if x is not None)
+    comparisons = tuple(x for lv in obs.levels if pair
+                        for x in [compare(boot, *pair, lv.key, tolerance=tolerance)] if x is not None)
     head_cmp = next((c for c in comparisons if c.level == level), None) if level else None
-    rec = _recommendation(boot, obs, by_model, pair, delta, head)
+    rec = _recommendation(boot, obs, by_model, pair, tolerance, head)
     notes = []
     if na is not None and na.reference_note:
         notes.append(na.reference_note)
     bd = compare_codecs(obs, boot, draws=codec_intervals) if len(codecs) > 1 else ()
     warnings = _warnings(obs, cells, head) + overlap_warnings(bd, model=head)
     result = Analysis(
-        obs=obs, tolerance_pp=float(tolerance_pp), n_boot=n_boot, seed=seed, cells=cells, headline_model=head,
+        obs=obs, tolerance=tolerance, n_boot=n_boot, seed=seed, cells=cells, headline_model=head,
         n_approx=na, n_approx_all=all_na, collapse=col, collapses=collapses, pair=pair, compare_level=level,
         comparisons=comparisons, headline_comparison=head_cmp, recommendation=rec, epochs=epoch_summaries(obs),
         fits=_fits(obs), warnings=tuple(warnings), notes=tuple(notes), codec_comparisons=bd,
-        matrix=_matrix(obs, na, delta=delta, n_boot=n_boot, seed=seed),
+        matrix=_matrix(obs, na, tolerance=tolerance, n_boot=n_boot, seed=seed),
     )
     return replace(result, headline=headline(result))
 
 
-def _matrix(obs: Observations, na, *, delta: float, n_boot: int, seed: int):
+def _matrix(obs: Observations, na, *, tolerance: Tolerance, n_boot: int, seed: int):
     """The train × test-level matrix, with the serving walk of the headline model trained at N_approx."""
     from helmholtz.analysis.matrix import build_matrix
 
     trained = {na.model: (na.level,)} if na is not None and na.level else None
-    return build_matrix(obs, delta=delta, n_boot=n_boot, seed=seed, trained_at=trained,
+    return build_matrix(obs, tolerance=tolerance, n_boot=n_boot, seed=seed, trained_at=trained,
                         codec=na.codec if na is not None else None)
 
 
@@ -187,7 +176,7 @@ def with_budget_check(result: Analysis, by_budget: dict[int, Observations]) -> A
     from helmholtz.analysis.budget import budget_check
 
     c = result.headline_comparison
-    check = budget_check(by_budget, delta=result.tolerance_pp / 100, n_boot=result.n_boot, seed=result.seed,
+    check = budget_check(by_budget, tolerance=result.tolerance, n_boot=result.n_boot, seed=result.seed,
                          comparison=((c.a, c.b), c.level) if c is not None else None)
     if check is None:
         return result
@@ -199,4 +188,4 @@ def with_budget_check(result: Analysis, by_budget: dict[int, Observations]) -> A
     return replace(result, headline=headline(result))
 
 
-__all__ = ["Analysis", "CellSummary", "analyze", "with_budget_check"]
+__all__ = ["Analysis", "CellSummary", "analyze", "check_tolerance", "with_budget_check"]

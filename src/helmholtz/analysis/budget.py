@@ -21,6 +21,7 @@ from typing import Any
 from helmholtz.analysis.bootstrap import N_BOOT, PairedBootstrap
 from helmholtz.analysis.compare import Comparison, compare
 from helmholtz.analysis.observations import Observations
+from helmholtz.analysis.tolerance import Tolerance
 from helmholtz.analysis.verdicts import LevelVerdict, level_verdict, pp_interval, reference_of
 
 #: the folder, inside an adaptive sweep's, of its own training-budget check (a sweep of its own: one spec per
@@ -53,7 +54,7 @@ class BudgetCheck:
 COMPATIBLE = frozenset({frozenset({"non-inferior", "superior"}), frozenset({"non-inferior", "equivalent"})})
 
 
-def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int,
+def _verdicts(obs: Observations, *, tolerance: Tolerance, n_boot: int, seed: int,
               comparison: tuple[tuple[str, str], str] | None = None) -> dict[tuple[str, str], tuple[str, str, str]]:
     """(model, level key) → (verdict, display, numbers) for every level with its model's reference, and ('A vs F',
     level key) → the same for ``comparison`` ((a, b), level key), the headline comparison; the numbers are the difference and its interval when there is one ('−2.2 pp [−3.8, −0.5], 3 seeds')."""
@@ -66,11 +67,11 @@ def _verdicts(obs: Observations, *, delta: float, n_boot: int, seed: int,
                 continue
             for lv in obs.family(codec):
                 if lv.key != ref and obs.cell(model, lv.key) is not None:
-                    v = level_verdict(boot, model, lv, ref, delta)
+                    v = level_verdict(boot, model, lv, ref, tolerance)
                     out[(model, lv.key)] = (v.verdict, lv.display, _numbers(v))
     if comparison is not None:    # the headline comparison, at its one pre-set level (never every level: one
         (a, b), key = comparison  # false claim among many would read as a budget-sensitive answer)
-        c = compare(boot, a, b, key, delta=delta) if obs.has_level(key) else None
+        c = compare(boot, a, b, key, tolerance=tolerance) if obs.has_level(key) else None
         if c is not None:
             out[(f"{a} vs {b}", key)] = (c.verdict, c.display, _numbers(c))
     return out
@@ -82,7 +83,7 @@ def _numbers(v: LevelVerdict | Comparison) -> str:
     return f"{pp_interval(v.diff, v.ci)}, {v.n_seeds} seeds".replace("-", "−")
 
 
-def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot: int = N_BOOT,
+def budget_check(by_budget: Mapping[int, Observations], *, tolerance: Tolerance, n_boot: int = N_BOOT,
                  seed: int = 0, comparison: tuple[tuple[str, str], str] | None = None) -> BudgetCheck | None:
     """Compare the verdicts of the smallest budget in ``by_budget`` (epochs → observations) with each longer one,
     and the headline ``comparison`` ((a, b), level key) where both budgets have it; None with fewer than two
@@ -90,11 +91,11 @@ def budget_check(by_budget: Mapping[int, Observations], *, delta: float, n_boot:
     if len(by_budget) < 2:
         return None
     primary, *longer = sorted(by_budget)
-    base = _verdicts(by_budget[primary], delta=delta, n_boot=n_boot, seed=seed, comparison=comparison)
+    base = _verdicts(by_budget[primary], tolerance=tolerance, n_boot=n_boot, seed=seed, comparison=comparison)
     same, differ, open_ = [], [], []
     numbers_of: dict[tuple[int, str, str], str] = {}       # an open pair's verdicts and numbers, for the text
     for b in longer:
-        other = _verdicts(by_budget[b], delta=delta, n_boot=n_boot, seed=seed, comparison=comparison)
+        other = _verdicts(by_budget[b], tolerance=tolerance, n_boot=n_boot, seed=seed, comparison=comparison)
         for key in sorted(set(base) & set(other)):
             (v0, display, _), (v1, _, numbers) = base[key], other[key]
             if "inconclusive" in (v0, v1):

@@ -31,6 +31,7 @@ import numpy as np
 
 from helmholtz.analysis.bootstrap import PairedBootstrap
 from helmholtz.analysis.observations import REFERENCE
+from helmholtz.analysis.tolerance import Tolerance
 
 #: significance level of the collapse test (pre-registered)
 ALPHA = 0.01
@@ -90,7 +91,7 @@ def _hinge(x: np.ndarray, y: np.ndarray, w: np.ndarray, breaks: np.ndarray) -> t
     return sse[rows, best], breaks[best], c[rows, best]
 
 
-def collapse_test(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> Collapse:
+def collapse_test(boot: PairedBootstrap, model: str, codec: str, *, tolerance: Tolerance) -> Collapse:
     obs = boot.obs
     levels = [lv for lv in (obs.level(REFERENCE) if obs.has_level(REFERENCE) else None, *obs.family(codec))
               if lv is not None and obs.cell(model, lv.key) is not None]
@@ -122,7 +123,7 @@ def collapse_test(boot: PairedBootstrap, model: str, codec: str, *, delta: float
     xb, c = float(h_x[0]), float(h_c[0])
     drop = c * (xb - x.min()) * 100
     below, above = int(np.sum(x < xb - 1e-9)), int(np.sum(x >= xb - 1e-9))
-    detected = p < ALPHA and c > 0 and drop >= 100 * delta and below >= 2 and above >= 2
+    detected = p < ALPHA and c > 0 and drop >= 100 * tolerance.fraction and below >= 2 and above >= 2
     ci = None
     if detected:
         b_x = _hinge(x, draws, w, breaks)[1]
@@ -133,6 +134,7 @@ def collapse_test(boot: PairedBootstrap, model: str, codec: str, *, delta: float
     else:
         reason = (f"the hinge fits better (p = {p:.3f}) but is not a collapse: it "
                   + ("does not fall as the bits fall" if c <= 0 else
-                     f"falls only {drop:.1f} pp (< δ)" if drop < 100 * delta else "has too few levels on one side"))
+                     f"falls only {drop:.1f} pp (< δ)" if drop < 100 * tolerance.fraction
+                     else "has too few levels on one side"))
     return Collapse(**base, detected=detected, bits=float(2.0**xb) if detected else None, ci_bits=ci, p_value=p,
                     drop_pp=drop if detected else None, **smooth, reason=reason)

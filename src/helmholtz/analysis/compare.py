@@ -26,21 +26,22 @@ from typing import Any, Literal
 from helmholtz.analysis.bootstrap import MIN_SEEDS, Draws, PairedBootstrap
 from helmholtz.analysis.observations import PAPER_Q_AUDIO, PAPER_QUALITY, REFERENCE, Observations
 from helmholtz.analysis.power import more_seeds
+from helmholtz.analysis.tolerance import Tolerance
 from helmholtz.analysis.verdicts import at_chance
 from helmholtz.errors import ConfigError
 
 CompareVerdict = Literal["equivalent", "superior", "inferior", "non-inferior", "inconclusive"]
 
 
-def tost_verdict(lo: float, hi: float, delta: float) -> CompareVerdict:
+def tost_verdict(lo: float, hi: float, tolerance: Tolerance) -> CompareVerdict:
     """The verdict of one-sided 95 % bounds [lo, hi] of a − b at margin δ (order as in the module docstring)."""
-    if -delta < lo and hi < delta:
+    if -tolerance.fraction < lo and hi < tolerance.fraction:
         return "equivalent"
     if lo > 0:
         return "superior"
     if hi < 0:
         return "inferior"
-    if lo > -delta:
+    if lo > -tolerance.fraction:
         return "non-inferior"
     return "inconclusive"
 
@@ -105,7 +106,7 @@ def compare_at(obs: Observations, requested: str | None) -> str | None:
     return wanted
 
 
-def compare(boot: PairedBootstrap, a: str, b: str, level: str, *, delta: float) -> Comparison | None:
+def compare(boot: PairedBootstrap, a: str, b: str, level: str, *, tolerance: Tolerance) -> Comparison | None:
     """TOST of a against b at ``level``; None when either cell is missing."""
     obs = boot.obs
     if obs.cell(a, level) is None or obs.cell(b, level) is None:
@@ -125,10 +126,10 @@ def compare(boot: PairedBootstrap, a: str, b: str, level: str, *, delta: float) 
         return Comparison(**base, verdict="inconclusive", diff=d.point, ci=None, seeds_to_decide=MIN_SEEDS - n,
                           reason=f"n = {n}, too few seeds for a verdict (needs ≥ {MIN_SEEDS})")
     lo, hi = d.interval(0.90)
-    verdict = tost_verdict(lo, hi, delta)
+    verdict = tost_verdict(lo, hi, tolerance)
     more = None
     if verdict == "inconclusive":
-        more = more_seeds(d, lambda lo_, hi_: tost_verdict(lo_, hi_, delta) != "inconclusive")
+        more = more_seeds(d, lambda lo_, hi_: tost_verdict(lo_, hi_, tolerance) != "inconclusive")
     return Comparison(**base, verdict=verdict, diff=d.point, ci=(lo, hi), seeds_to_decide=more)
 
 

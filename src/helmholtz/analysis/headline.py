@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from helmholtz.analysis.collapse import Collapse
     from helmholtz.analysis.compare import Comparison
     from helmholtz.analysis.result import Analysis
+    from helmholtz.analysis.tolerance import Tolerance
     from helmholtz.analysis.verdicts import NApprox
 
 
@@ -98,14 +99,14 @@ def collapse_text(a: Analysis, col: Collapse | None = None) -> str:
             f"of the bits [{lo:.1f}, {hi:.1f}]")
 
 
-def comparison_text(c: Comparison | None, *, delta_pp: float) -> str:
+def comparison_text(c: Comparison | None, *, tolerance: Tolerance) -> str:
     if c is None:
         return ""
     head = f"{c.a} vs {c.b} at {c.display}: {c.verdict}"
     if c.ci is None:
         return f"{head} ({pp(c.diff)}; {c.reason})" if c.diff is not None else f"{head} ({c.reason})"
-    what = {"equivalent": f"within ±{delta_pp:g} pp", "superior": f"{c.a} is better",
-            "inferior": f"{c.a} is worse", "non-inferior": f"{c.a} is at most {delta_pp:g} pp worse"}.get(c.verdict, "")
+    what = {"equivalent": f"within ±{tolerance.text}", "superior": f"{c.a} is better", "inferior": f"{c.a} is worse",
+            "non-inferior": f"{c.a} is at most {tolerance.text} worse"}.get(c.verdict, "")
     text = f"{head} ({pp(c.diff)}, 90% CI {ci_pp(c.ci)}{'; ' + what if what else ''})"
     if c.verdict == "inconclusive":
         text += (f"; {c.seeds_to_decide} more seeds would decide" if c.seeds_to_decide is not None
@@ -165,11 +166,11 @@ def serving_text(a: Analysis) -> str:
             continue
         what = f"trained at {show(t)}" if t != obs.levels[0].key else f"trained on {show(t)}"
         if s.lowest is None:
-            served = f"does not serve even {show(obs.levels[0].key)} within {a.tolerance_pp:g} pp"
+            served = f"does not serve even {show(obs.levels[0].key)} within {a.tolerance.text}"
         elif s.lowest == obs.levels[0].key:
-            served = f"serves no compressed test level within {a.tolerance_pp:g} pp"
+            served = f"serves no compressed test level within {a.tolerance.text}"
         else:
-            served = f"serves test data down to {show(s.lowest)} within {a.tolerance_pp:g} pp"
+            served = f"serves test data down to {show(s.lowest)} within {a.tolerance.text}"
         if s.stopped_at is not None:
             served += f" (at {show(s.stopped_at)}: {s.stop_verdict})"
         parts.append(f"{a.headline_model} {what} {served}")
@@ -192,7 +193,7 @@ def headline(a: Analysis) -> str:
         served = serving_text(a)
         if served:
             parts.append(served)
-        cmp = comparison_text(a.headline_comparison, delta_pp=a.tolerance_pp)
+        cmp = comparison_text(a.headline_comparison, tolerance=a.tolerance)
         if cmp:
             parts.append(cmp)
         elif a.pair and a.compare_level is None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from helmholtz.analysis.bootstrap import N_BOOT, PairedBootstrap
 from helmholtz.analysis.observations import Observations
+from helmholtz.analysis.tolerance import Tolerance
 from helmholtz.analysis.verdicts import margin_verdict
 
 _SEP = "→"
@@ -62,13 +63,14 @@ class Matrix:
     levels: tuple[str, ...]           # the level keys of the axes, in testing order (the original first)
     cells: tuple[MatrixCell, ...]
     serving: tuple[Serving, ...]
-    delta: float
+    tolerance: Tolerance
 
     def cell(self, model: str, train: str, test: str) -> MatrixCell | None:
         return next((c for c in self.cells if (c.model, c.train, c.test) == (model, train, test)), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"levels": list(self.levels), "tolerance_pp": self.delta * 100,
+        # "tolerance_pp" is 100 × the fraction the verdicts used (bit for bit what this key has always held)
+        return {"levels": list(self.levels), "tolerance_pp": self.tolerance.fraction * 100,
                 "cells": [c.to_dict() for c in self.cells], "serving": [s.to_dict() for s in self.serving]}
 
 
@@ -76,7 +78,7 @@ def cross_key(train: str, test: str) -> str:
     return f"{train}{_SEP}{test}"
 
 
-def build_matrix(obs: Observations, *, delta: float, n_boot: int = N_BOOT, seed: int = 0,
+def build_matrix(obs: Observations, *, tolerance: Tolerance, n_boot: int = N_BOOT, seed: int = 0,
                  trained_at: dict[str, tuple[str, ...]] | None = None, codec: str | None = None) -> Matrix | None:
     """The matrix of every architecture with cross evaluations (`Observations.cross`); None without any.
     ``trained_at``: per model, the train levels whose serving walk the headline wants (besides the original);
@@ -109,9 +111,9 @@ def build_matrix(obs: Observations, *, delta: float, n_boot: int = N_BOOT, seed:
                     out.append(MatrixCell(m, t, s, acc, None, None, "inconclusive", 0, "no seed in common"))
                     continue
                 d = boot.diff(key, (m, s))
-                verdict, ci, reason = margin_verdict(d, n, delta)
+                verdict, ci, reason = margin_verdict(d, n, tolerance)
                 out.append(MatrixCell(m, t, s, acc, d.point, ci, verdict, n, reason))
-    matrix = Matrix(levels=tuple(order), cells=tuple(out), serving=(), delta=delta)
+    matrix = Matrix(levels=tuple(order), cells=tuple(out), serving=(), tolerance=tolerance)
     family = obs.family(codec or (obs.codecs() or ("",))[0])
     walk = tuple(lv.key for lv in obs.levels if lv.is_reference) + tuple(lv.key for lv in family)
     walks = []

@@ -16,6 +16,7 @@ from helmholtz.analysis.compare import Comparison, Recommendation
 from helmholtz.analysis.epochs import EpochSummary
 from helmholtz.analysis.fit import LogFit
 from helmholtz.analysis.observations import Observations
+from helmholtz.analysis.tolerance import Tolerance
 from helmholtz.analysis.verdicts import NApprox
 
 
@@ -47,7 +48,7 @@ class Analysis:
     """The analysis of one sweep (or one imported table)."""
 
     obs: Observations
-    tolerance_pp: float
+    tolerance: Tolerance                      # the margin δ (JSON: "tolerance_pp", percentage points)
     n_boot: int
     seed: int
     cells: tuple[CellSummary, ...]
@@ -120,7 +121,7 @@ class Analysis:
             "notes": list(self.notes),
             "budget_check": None if self.budget_check is None else self.budget_check.to_json(),
             "matrix": None if self.matrix is None else self.matrix.to_dict(),
-            "tolerance_pp": self.tolerance_pp, "n_boot": self.n_boot, "seed": self.seed,
+            "tolerance_pp": self.tolerance.pp, "n_boot": self.n_boot, "seed": self.seed,
             "paired_items": self.obs.paired_items, "unit": self.obs.unit,
             "n_done": self.obs.n_done, "n_failed": self.obs.n_failed, "n_expected": self.obs.n_expected,
         }

@@ -23,6 +23,10 @@ from typing import Literal
 import numpy as np
 
 from helmholtz.analysis.observations import REFERENCE, Cell, LevelInfo, Observations, RunInfo, sort_levels
+from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP, Tolerance
+
+#: δ of the harness (the analysis' default, 1 pp)
+_DEFAULT = Tolerance.of(DEFAULT_TOLERANCE_PP)
 
 #: measured on the Fashion-MNIST training split (simplejpeg/libjpeg-turbo 3.1, scan bits per pixel; see README)
 FMNIST_SCAN_BPP: dict[int, float] = {1: 0.40, 5: 0.538, 10: 0.792, 20: 1.192, 25: 1.361, 30: 1.51, 50: 1.994,
@@ -81,7 +85,7 @@ def _level(q: int | None) -> LevelInfo:
                      raw_bits=RAW_BPP, Q=(100 - q) / 100)
 
 
-def true_n_approx(truth: Truth, levels: Sequence[int | None], *, model_index: int, delta: float) -> str:
+def true_n_approx(truth: Truth, levels: Sequence[int | None], *, model_index: int, tolerance: Tolerance) -> str:
     """The level key the fixed-sequence rule would find with infinite data (the reference if none holds)."""
     infos = sort_levels(_level(q) for q in levels)
     ref = truth.accuracy(model_index, RAW_BPP)
@@ -89,7 +93,7 @@ def true_n_approx(truth: Truth, levels: Sequence[int | None], *, model_index: in
     for lv in infos:
         if lv.is_reference:
             continue
-        if truth.accuracy(model_index, lv.bits) - ref > -delta:
+        if truth.accuracy(model_index, lv.bits) - ref > -tolerance.fraction:
             last = lv.key
         else:
             break
@@ -163,7 +167,7 @@ class OC:
     exact: float = float("nan")       # share of decided sweeps whose N_approx is the true one (a narrowed bracket)
 
 
-def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000, delta: float = 0.01,
+def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000, tolerance: Tolerance = _DEFAULT,
                               compare_level: str = "25", first_seed: int = 0) -> OC:
     """Run the analysis' parts on ``sims`` simulated sweeps of ``setting`` and count what they claim."""
     from helmholtz.analysis.bootstrap import PairedBootstrap
@@ -172,7 +176,7 @@ def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000
     from helmholtz.analysis.verdicts import n_approx
 
     t = setting.truth
-    truth_key = true_n_approx(t, setting.levels, model_index=1, delta=delta)
+    truth_key = true_n_approx(t, setting.levels, model_index=1, tolerance=tolerance)
     truth_bits = _level(None if truth_key == REFERENCE else int(truth_key)).bits
     collapses = statuses_n = right = exact = decided = covers = 0
     statuses: dict[str, int] = {}
@@ -181,8 +185,8 @@ def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000
         obs = simulate(t, levels=setting.levels, seeds=setting.seeds, n_items=setting.n_items,
                        seed_sd=setting.seed_sd, cell_sd=setting.cell_sd, rng_seed=first_seed + i)
         boot = PairedBootstrap(obs, n_boot=n_boot, seed=i)
-        collapses += sum(collapse_test(boot, m, "jpeg", delta=delta).detected for m in obs.models)
-        na = n_approx(boot, "F", "jpeg", delta=delta)
+        collapses += sum(collapse_test(boot, m, "jpeg", tolerance=tolerance).detected for m in obs.models)
+        na = n_approx(boot, "F", "jpeg", tolerance=tolerance)
         statuses[na.status] = statuses.get(na.status, 0) + 1
         statuses_n += 1
         if na.status != "undecided":
@@ -191,7 +195,7 @@ def operating_characteristics(setting: Setting, *, sims: int, n_boot: int = 1000
             exact += na.level == truth_key
         if na.ci_bits is not None and na.ci_bits[0] - 1e-9 <= truth_bits <= na.ci_bits[1] + 1e-9:
             covers += 1
-        cmp = compare(boot, "A", "F", compare_level, delta=delta)
+        cmp = compare(boot, "A", "F", compare_level, tolerance=tolerance)
         verdicts[cmp.verdict] = verdicts.get(cmp.verdict, 0) + 1
     return OC(
         name=setting.name, sims=sims, collapse_rate=collapses / (sims * 2),
@@ -226,7 +230,7 @@ class LevelPower:
 
 
 def level_power(true_diff: float, *, sims: int, seeds: int = 5, n_items: int = 2000, seed_sd: float = 0.015,
-                cell_sd: float = 0.005, rho: float = 0.85, base: float = 0.85, delta: float = 0.01,
+                cell_sd: float = 0.005, rho: float = 0.85, base: float = 0.85, tolerance: Tolerance = _DEFAULT,
                 n_boot: int = 400, first_seed: int = 0) -> LevelPower:
     """Verdicts on one level (q 90 of arch A) that truly differs from the original by ``true_diff`` (a fraction),
     with a fresh test set per simulated sweep (the target is the population difference)."""
@@ -243,12 +247,14 @@ def level_power(true_diff: float, *, sims: int, seeds: int = 5, n_items: int = 2
                        cell_sd=cell_sd, rho=rho, rng_seed=first_seed + i, item_seed=first_seed + i)
         d = PairedBootstrap(obs, n_boot=n_boot, seed=i).diff(("A", "90"), ("A", REFERENCE))
         lo, hi = d.interval(0.90)
-        verdicts.append("holds" if lo > -delta else "drops" if hi < -delta else "inconclusive")
+        verdicts.append("holds" if lo > -tolerance.fraction else "drops" if hi < -tolerance.fraction
+                        else "inconclusive")
         lo95, hi95 = d.interval(0.95)
         covers += lo95 <= true_diff <= hi95
         widths.append(hi - lo)
         half = t * d.seed_sd / np.sqrt(seeds)
-        t_verdicts.append("holds" if d.point - half > -delta else "drops" if d.point + half < -delta else "")
+        t_verdicts.append("holds" if d.point - half > -tolerance.fraction
+                          else "drops" if d.point + half < -tolerance.fraction else "")
         t_widths.append(2 * half)
         points.append(d.point)
     sd = float(np.std(points, ddof=1))
@@ -256,7 +262,8 @@ def level_power(true_diff: float, *, sims: int, seeds: int = 5, n_items: int = 2
     share = lambda xs, v: float(np.mean([x == v for x in xs]))   # noqa: E731
     return LevelPower(
         true_diff=true_diff, sims=sims, holds=share(verdicts, "holds"), drops=share(verdicts, "drops"),
-        z_holds=float(np.mean(pts - z * sd > -delta)), z_drops=float(np.mean(pts + z * sd < -delta)),
+        z_holds=float(np.mean(pts - z * sd > -tolerance.fraction)),
+        z_drops=float(np.mean(pts + z * sd < -tolerance.fraction)),
         t_holds=share(t_verdicts, "holds"), t_drops=share(t_verdicts, "drops"), covers=covers / sims,
         mean_width=float(np.mean(widths)), t_width=float(np.mean(t_widths)),
     )

@@ -41,6 +41,7 @@ import numpy as np
 from helmholtz.analysis.bootstrap import MIN_SEEDS, PairedBootstrap
 from helmholtz.analysis.observations import REFERENCE, LevelInfo, Observations
 from helmholtz.analysis.power import more_seeds
+from helmholtz.analysis.tolerance import Tolerance
 
 LevelVerdictName = Literal["holds", "drops", "inconclusive"]
 Status = Literal["found", "holds_everywhere", "undecided"]
@@ -124,7 +125,7 @@ def reference_of(obs: Observations, model: str, family: tuple[LevelInfo, ...]) -
                          "so N_approx is relative to it")
 
 
-def level_verdict(boot: PairedBootstrap, model: str, lv: LevelInfo, ref: str, delta: float) -> LevelVerdict:
+def level_verdict(boot: PairedBootstrap, model: str, lv: LevelInfo, ref: str, tolerance: Tolerance) -> LevelVerdict:
     obs = boot.obs
     base = dict(model=model, level=lv.key, display=lv.display, codec=lv.codec, bits=lv.bits, reference=ref)
     n = boot.common_seeds((model, lv.key), (model, ref))
@@ -135,46 +136,48 @@ def level_verdict(boot: PairedBootstrap, model: str, lv: LevelInfo, ref: str, de
     if at_chance(obs, model, ref):
         return LevelVerdict(**base, verdict="inconclusive", diff=d.point, ci=None, n_seeds=n,
                             reason="the reference is at chance: the model learned nothing to lose")
-    verdict, ci, reason = margin_verdict(d, n, delta)
+    verdict, ci, reason = margin_verdict(d, n, tolerance)
     if ci is None:
         return LevelVerdict(**base, verdict=verdict, diff=d.point, ci=None, n_seeds=n, reason=reason,
                             more_seeds=MIN_SEEDS - n)
     extra = None
     if verdict == "inconclusive":
-        extra = more_seeds(d, lambda lo_, hi_: lo_ > -delta or hi_ < -delta)
+        extra = more_seeds(d, lambda lo_, hi_: lo_ > -tolerance.fraction or hi_ < -tolerance.fraction)
     return LevelVerdict(**base, verdict=verdict, diff=d.point, ci=ci, n_seeds=n, more_seeds=extra)
 
 
-def margin_verdict(d, n: int, delta: float) -> tuple[LevelVerdictName, tuple[float, float] | None, str]:
+def margin_verdict(d, n: int, tolerance: Tolerance) -> tuple[LevelVerdictName, tuple[float, float] | None, str]:
     """The one rule for "does this difference stay within δ": (verdict, one-sided 95 % bounds, reason). Holds when
     the lower bound is above −δ, drops when the upper is below −δ, else inconclusive; under `MIN_SEEDS` common
     seeds there is no interval and the verdict is inconclusive."""
     if n < MIN_SEEDS:
         return "inconclusive", None, f"n = {n}, too few seeds for a verdict (needs ≥ {MIN_SEEDS})"
     lo, hi = d.interval(0.90)
-    verdict: LevelVerdictName = "holds" if lo > -delta else "drops" if hi < -delta else "inconclusive"
+    verdict: LevelVerdictName = ("holds" if lo > -tolerance.fraction else "drops" if hi < -tolerance.fraction
+                                 else "inconclusive")
     return verdict, (lo, hi), ""
 
 
 def _boundary_bits(boot: PairedBootstrap, obs: Observations, model: str, ref: str, walk: list[LevelInfo],
-                   delta: float) -> np.ndarray | None:
+                   tolerance: Tolerance) -> np.ndarray | None:
     """Bits of the boundary in every bootstrap draw (the walk on drawn differences), or None without bits."""
     ref_bits = obs.level(ref).bits
     if ref_bits is None or any(lv.bits is None for lv in walk):
         return None
     if not walk:
         return np.full(boot.n_boot, ref_bits)
-    holds = np.stack([boot.diff((model, lv.key), (model, ref)).draws(0.975) > -delta for lv in walk])
+    holds = np.stack([boot.diff((model, lv.key), (model, ref)).draws(0.975) > -tolerance.fraction
+                      for lv in walk])
     broken = ~holds
     first = np.where(broken.any(axis=0), broken.argmax(axis=0), len(walk))   # index of the first failing level
     bits = np.array([ref_bits, *(lv.bits for lv in walk)], dtype=float)
     return bits[first]          # first − 1 + 1: position 0 is the reference
 
 
-def at_margin(v: LevelVerdict, delta: float) -> bool:
+def at_margin(v: LevelVerdict, tolerance: Tolerance) -> bool:
     """The level loses about δ itself: its 90 % interval inside (−2δ, 0) and no affordable seed count decides it."""
     return (v.verdict == "inconclusive" and v.ci is not None and v.more_seeds is None
-            and -2 * delta < v.ci[0] and v.ci[1] < 0)
+            and -2 * tolerance.fraction < v.ci[0] and v.ci[1] < 0)
 
 
 def pp_interval(diff: float, ci: tuple[float, float]) -> str:
@@ -232,7 +235,7 @@ def _n_seeds(n: int) -> str:
     return f"{n} more seed{'s' if n != 1 else ''}"
 
 
-def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> NApprox | None:
+def n_approx(boot: PairedBootstrap, model: str, codec: str, *, tolerance: Tolerance) -> NApprox | None:
     """N_approx of one architecture with one codec, or None when the model has no level of that codec."""
     obs = boot.obs
     family = obs.family(codec)
@@ -240,7 +243,7 @@ def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> 
     if ref is None:
         return None
     walk = [lv for lv in family if lv.key != ref and obs.cell(model, lv.key) is not None]
-    verdicts = tuple(level_verdict(boot, model, lv, ref, delta) for lv in walk)
+    verdicts = tuple(level_verdict(boot, model, lv, ref, tolerance) for lv in walk)
     at = next((i for i, v in enumerate(verdicts) if v.verdict != "holds"), len(verdicts))
     last_hold = walk[at - 1] if at > 0 else obs.level(ref)
     stop = verdicts[at] if at < len(verdicts) else None
@@ -249,14 +252,14 @@ def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> 
     if stop is not None and stop.verdict == "inconclusive":
         run = tuple(takewhile(lambda v: v.verdict == "inconclusive", verdicts[at:]))
         after = verdicts[at + len(run)] if at + len(run) < len(verdicts) else None
-        edge = tuple(takewhile(lambda v: at_margin(v, delta), run))
+        edge = tuple(takewhile(lambda v: at_margin(v, tolerance), run))
         if after is not None and after.verdict == "drops":
             inside, stop = run, after          # bracketed: the open levels lie between a hold and a drop
         elif edge and len(edge) < len(run) and run[len(edge)].more_seeds is not None:
             stop = run[len(edge)]              # decidable: seeds there can bracket the margin levels above it
             margins = edge
-    margins = margins or tuple(v for v in inside if at_margin(v, delta))
-    open_inside = tuple(v for v in inside if not at_margin(v, delta))
+    margins = margins or tuple(v for v in inside if at_margin(v, tolerance))
+    open_inside = tuple(v for v in inside if not at_margin(v, tolerance))
     if stop is None:
         status: Status = "holds_everywhere"
     elif stop.verdict == "drops":
@@ -264,7 +267,7 @@ def n_approx(boot: PairedBootstrap, model: str, codec: str, *, delta: float) -> 
     else:
         status = "undecided"
     boundary = (last_hold.key, stop.level) if stop is not None else None
-    bits = _boundary_bits(boot, obs, model, ref, walk, delta)
+    bits = _boundary_bits(boot, obs, model, ref, walk, tolerance)
     ci = share = None
     if bits is not None and last_hold.bits is not None:
         lo, hi = np.quantile(bits, [0.025, 0.975], method="inverted_cdf")

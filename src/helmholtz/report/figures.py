@@ -91,7 +91,7 @@ def _series(a: Analysis) -> list[tuple[str, str]]:
 
 def difference_vs_bits(a: Analysis):
     fig, ax = _new_figure()
-    obs, delta = a.obs, a.tolerance_pp
+    obs = a.obs
     series = _series(a)
     colors = _colors([f"{m}/{c}" for m, c in series])
     styles = _styles(a)
@@ -116,7 +116,7 @@ def difference_vs_bits(a: Analysis):
             ax.plot([v.bits], [100 * v.diff], marker=marker, ms=6, ls="none", mec=col,
                     mfc=col if filled else "white")
         ax.plot([ref.bits], [0.0], marker="*", ms=11, mfc="white", mec=col, ls="none")
-    ax.axhline(-delta, color="0.35", ls="--", lw=1.0, label=f"−δ = −{delta:g} pp (margin)")
+    ax.axhline(-a.tolerance.pp, color="0.35", ls="--", lw=1.0, label=f"−δ = −{a.tolerance.text} (margin)")
     ax.axhline(0.0, color="0.6", lw=0.7)
     na = a.n_approx
     if na is not None and na.bits is not None and na.status != "undecided":
@@ -304,7 +304,7 @@ def train_test_matrix(a: Analysis):
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(models), squeeze=False)[0]
     diffs = [abs(c.diff) * 100 for c in m.cells if c.diff is not None]
-    vmax = max(a.tolerance_pp * 2, max(diffs, default=1.0))
+    vmax = max(a.tolerance.pp * 2, max(diffs, default=1.0))
     names = [obs.level(k).display.replace("the original", "original") for k in keys]
     image = None
     for ax, model in zip(axes, models, strict=False):
@@ -326,7 +326,7 @@ def train_test_matrix(a: Analysis):
         ax.set_title(_label(a, model), fontsize=9)
     if image is not None:
         fig.colorbar(image, ax=list(axes), shrink=0.8, label="pp vs the model trained at the test level")
-    fig.suptitle(f"Train × test level: accuracy difference to the matched cell (δ = {a.tolerance_pp:g} pp)",
+    fig.suptitle(f"Train × test level: accuracy difference to the matched cell (δ = {a.tolerance.text})",
                  fontsize=10)
     return fig
 

@@ -95,7 +95,7 @@ def _method(a: Analysis) -> str:
         "for an interval or a verdict."
         + ("" if a.obs.paired_items else " This sweep has no per-item predictions: differences are paired over seeds "
            "only and the test set's binomial variance is added per cell."),
-        f"Level verdicts against each architecture's own original at margin δ = {a.tolerance_pp:g} pp: holds when "
+        f"Level verdicts against each architecture's own original at margin δ = {a.tolerance.text}: holds when "
         "the one-sided 95 % lower bound of the difference is above −δ, drops when the upper bound is below −δ, else "
         "inconclusive. Levels are tested from the most bits to the fewest, stopping at the first that does not hold "
         "(fixed-sequence testing: the family-wise error stays at 5 % without a multiplicity correction). N_approx is "
@@ -191,7 +191,7 @@ def render_html(a: Analysis, figures: Sequence[FigureFiles], *, meta: Mapping[st
         sections["matrix"] = ("Train level × test level (deploying on other data)", _table(matrix_table(a)) + (
             "<p class=\"note\">Each cell: models trained at the row's level, tested on the column's test split, minus "
             "the models trained and tested at the column's level; paired over seeds and test items, verdicts at "
-            f"δ = {a.tolerance_pp:g} pp by the N_approx rule. The walk down the test levels stops at the first that "
+            f"δ = {a.tolerance.text} by the N_approx rule. The walk down the test levels stops at the first that "
             "does not hold.</p>"))
         order.insert(order.index("levels") + 1, "matrix")
     for sid, title, body in extra:
