@@ -24,6 +24,7 @@ import numpy as np
 
 from helmholtz.codecs import registry
 from helmholtz.codecs.base import CodecResult
+from helmholtz.codecs.level import Level
 from helmholtz.codecs.stats import LevelStats, level_stats, raw_stats
 from helmholtz.data.dataset import Dataset
 from helmholtz.errors import CodecError
@@ -172,7 +173,7 @@ def compress_splits(
     ds: Dataset,
     *,
     codec: CodecName,
-    level: int,
+    level: int | Level,
     cache_dir: str | Path | None = None,
     workers: int | None = None,
     subsampling: str | None = None,
@@ -186,7 +187,8 @@ def compress_splits(
     if codec == registry.REFERENCE:
         raise CodecError("compress_splits needs a real codec", where="codec", fix="use compress_dataset for 'none'")
     spec = registry.get_codec(codec)
-    level = spec.check(level, where="level")
+    checked = isinstance(level, Level)   # a Level was checked where it entered
+    level = level.value if checked else spec.check(level, where="level")
     _check_modality(ds, spec)
     sub = _subsampling(ds, spec, subsampling)
     encoder = spec.encoder()
@@ -196,7 +198,7 @@ def compress_splits(
         return cached
     results = {
         split: spec.roundtrip(getattr(ds, f"x_{split}"), level=level, sample_rate=ds.sample_rate, workers=workers,
-                              subsampling=sub)
+                              subsampling=sub, checked=True)
         for split in SPLITS
     }
     stats = level_stats(ds.x_train, results["train"], codec=codec, level=level, encoder=encoder,
@@ -210,7 +212,7 @@ def compress_dataset(
     ds: Dataset,
     *,
     codec: CodecName,
-    level: int | None,
+    level: int | Level | None,
     cache_dir: str | Path | None = None,
     workers: int | None = None,
     subsampling: str | None = None,
@@ -220,14 +222,19 @@ def compress_dataset(
     Applies ``codec`` (any registry codec) at ``level`` to train, validation and test, cached on disk (see the
     module docstring). ``codec="none"`` returns ``ds`` unchanged with the stats of the raw data (the uncompressed
     reference). The result is ``ds.with_arrays(...)`` with ``codec``, ``level`` and ``encoder`` in its ``info``;
-    stats are over the training split.
+    stats are over the training split. A `Level` (checked where it entered) brings its codec and is not checked
+    again; a bare level is checked once, here.
     """
-    if codec == registry.REFERENCE:
+    if isinstance(level, Level):   # checked where it entered: the codec is the level's
+        codec = level.codec
+        if level.is_original:
+            return ds, raw_stats(ds)
+    elif codec == registry.REFERENCE:
         check_level(codec, level)
         return ds, raw_stats(ds)
-    # compress_splits checks the level, once (the sweep validated it up front, through the same registry)
+    # a bare level is checked once, in compress_splits; a Level not again
     results, stats = compress_splits(ds, codec=codec, level=level, cache_dir=cache_dir, workers=workers,
                                      subsampling=subsampling)
     out = ds.with_arrays(x_train=results["train"].data, x_val=results["val"].data, x_test=results["test"].data,
-                         codec=codec, level=level, encoder=stats.encoder)
+                         codec=codec, level=level.value if isinstance(level, Level) else level, encoder=stats.encoder)
     return out, stats

@@ -86,14 +86,14 @@ def compress(dataset: Any, *, codec: str = "jpeg", level: int | None = None, out
     """Every split of ``dataset`` through ``codec`` at ``level``, with measured bytes; with ``out``, written
     atomically as an .npz or (image codecs) a folder of the real encoded files (`helmholtz.api.compress`)."""
     from helmholtz.codecs import writer
-    from helmholtz.codecs.cache import check_level
+    from helmholtz.codecs.level import Level
     from helmholtz.codecs.registry import REFERENCE, get_codec
     from helmholtz.data.source import resolve_dataset
 
     codec = str(codec).strip().lower()
     check_codec_level(codec, level)   # before check_level, so a missing --level is named as such
     spec = None if codec == REFERENCE else get_codec(codec)
-    level = check_level(codec, level)
+    lv = Level.of(codec, level, where="level")   # checked once; the cache and the round trip trust it
     if format not in writer.FORMATS:
         raise ConfigError(f"--format got {format!r}; expected npz or folder", fix="use --format npz")
     if format == "folder" and (spec is None or spec.modality != "image"):
@@ -113,9 +113,9 @@ def compress(dataset: Any, *, codec: str = "jpeg", level: int | None = None, out
         from helmholtz.codecs.stats import level_stats
 
         sub = subsampling if spec.subsamplings else None
-        results = {s: spec.roundtrip(getattr(ds, f"x_{s}"), level=level, subsampling=sub, keep_encoded=True)
-                   for s in writer.SPLITS}
-        stats = level_stats(ds.x_train, results["train"], codec=codec, level=level, encoder=spec.encoder(),
+        results = {s: spec.roundtrip(getattr(ds, f"x_{s}"), level=lv.value, subsampling=sub, keep_encoded=True,
+                                     checked=True) for s in writer.SPLITS}
+        stats = level_stats(ds.x_train, results["train"], codec=codec, level=lv.value, encoder=spec.encoder(),
                             modality=ds.modality)
         if out_path is not None:
             writer.write_folder(out_path, ds, results, extension=spec.extension)
@@ -123,9 +123,9 @@ def compress(dataset: Any, *, codec: str = "jpeg", level: int | None = None, out
         from helmholtz.codecs.cache import compress_dataset, compress_splits
 
         if spec is None:
-            _, stats = compress_dataset(ds, codec="none", level=None)
+            _, stats = compress_dataset(ds, codec="none", level=lv)
         else:
-            results, stats = compress_splits(ds, codec=codec, level=level, subsampling=subsampling)
+            results, stats = compress_splits(ds, codec=codec, level=lv, subsampling=subsampling)
         if out_path is not None:
             used = (subsampling or spec.subsamplings[0]) if spec is not None and spec.subsamplings else None
             meta = {**stats.to_dict(), "dataset": ds.name, "content_hash": ds.content_hash, "subsampling": used,
@@ -133,7 +133,7 @@ def compress(dataset: Any, *, codec: str = "jpeg", level: int | None = None, out
             writer.write_npz(out_path, ds, results, meta)
     decoded = ds if results is None else ds.with_arrays(
         x_train=results["train"].data, x_val=results["val"].data, x_test=results["test"].data, codec=codec,
-        level=level, encoder=stats.encoder)
+        level=lv.value, encoder=stats.encoder)
     return Compressed(dataset=decoded, stats=stats, out=out_path, format=format,
                       summary=writer.summary(ds, results, stats, out_path, format))
 
@@ -144,6 +144,7 @@ def bits_rows(levels: Any = None, *, codec: str = "jpeg", dataset: Any = None, t
     """One row per level of ``codec`` (`helmholtz.api.bits`): JPEG rows carry the paper's Sec. 4.1 arithmetic;
     with ``dataset``, every row also has the measured stats of a round trip of its training split."""
     from helmholtz.codecs import quant
+    from helmholtz.codecs.level import Level
     from helmholtz.codecs.registry import get_codec
     from helmholtz.codecs.stats import level_stats
     from helmholtz.data.source import resolve_dataset
@@ -152,7 +153,7 @@ def bits_rows(levels: Any = None, *, codec: str = "jpeg", dataset: Any = None, t
     chosen = list(DEFAULT_QUALITIES if spec.name == "jpeg" else spec.default_levels) if levels is None else list(levels)
     if not chosen:
         raise ConfigError(f"{option} is empty", fix=f"e.g. {option} 5,10,20")
-    chosen = [spec.check(v, where=option) for v in chosen]
+    chosen = [v if isinstance(v, Level) else Level.trusted(spec.name, spec.check(v, where=option)) for v in chosen]
     check_subsampling(subsampling, spec)
     if dataset is None and train_size is not None:
         raise ConfigError("--train-size needs --dataset", where="--train-size", fix="add --dataset DATASET")
@@ -166,8 +167,9 @@ def bits_rows(levels: Any = None, *, codec: str = "jpeg", dataset: Any = None, t
             raise ConfigError(f"{spec.title} compresses {spec.modality}; {ds.name!r} is {ds.modality}",
                               where="--dataset", fix=f"use --codec one of {codec_names_for(ds.modality).replace(', ', ',')}")
     rows = []
-    for level in chosen:
-        row: dict[str, Any] = {"level": level, "display": spec.display(level)}
+    for lv in chosen:
+        level = lv.value
+        row: dict[str, Any] = {"level": level, "display": lv.display}
         if spec.name == "jpeg":
             row.update(quality=level, scale_factor=quant.scale_factor(level),
                        paper_bits_lost=quant.paper_bits_lost(level), paper_bits_left=quant.paper_bits_left(level),
@@ -175,7 +177,7 @@ def bits_rows(levels: Any = None, *, codec: str = "jpeg", dataset: Any = None, t
         row["measured"] = None
         if ds is not None:
             sub = subsampling if spec.subsamplings and ds.modality == "image" else None
-            res = spec.roundtrip(ds.x_train, level=level, sample_rate=ds.sample_rate, subsampling=sub)
+            res = spec.roundtrip(ds.x_train, level=level, sample_rate=ds.sample_rate, subsampling=sub, checked=True)
             row["measured"] = level_stats(ds.x_train, res, codec=spec.name, level=level, encoder=spec.encoder(),
                                           modality=ds.modality, sample_rate=ds.sample_rate).to_dict()
         rows.append(row)
@@ -197,6 +199,7 @@ def bits_table(*, codec: str = "jpeg", levels: str | None = None, quality: str |
     """`helmholtz bits`: the levels as the CLI gives them (``levels`` or JPEG's ``quality``, comma lists), the rows
     of `bits_rows`, and what the table needs beside them (codec, encoder, the dataset measured, a note)."""
     from helmholtz.checks import parse_int_list
+    from helmholtz.codecs.level import Level
     from helmholtz.codecs.registry import get_codec
     from helmholtz.data import load_dataset
 
@@ -210,9 +213,8 @@ def bits_table(*, codec: str = "jpeg", levels: str | None = None, quality: str |
     text = quality or levels
     chosen = None if text is None else parse_int_list(text, option=option)
     ds = None
-    if dataset is not None:   # loaded here (not in bits_rows) so the table can describe it
-        for v in chosen or ():
-            spec.check(v, where=option)
+    if dataset is not None:   # loaded here (not in bits_rows) so the table can describe it; levels checked first
+        chosen = None if chosen is None else [Level.trusted(spec.name, spec.check(v, where=option)) for v in chosen]
         ds = load_dataset(dataset, train_size=train_size, sample_rate=sample_rate, duration_s=duration_s)
     elif train_size is not None:
         raise ConfigError("--train-size needs --dataset", where="--train-size", fix="add --dataset DATASET")

@@ -143,14 +143,15 @@ class CodecSpec:
         return int(_ref(self.payload_impl)(encoded))
 
     def roundtrip(self, x: np.ndarray, *, level: int, sample_rate: int | None = None, workers: int | None = None,
-                  keep_encoded: bool = False, subsampling: str | None = None) -> CodecResult:
+                  keep_encoded: bool = False, subsampling: str | None = None, checked: bool = False) -> CodecResult:
         """Encode and decode a batch at ``level``: decoded data of ``x``'s shape and dtype, bytes per item.
 
         Images: uint8 N×H×W, N×H×W×1 or N×H×W×3. Audio: float N×T mono clips at ``sample_rate`` Hz (required).
         ``subsampling``: a chroma choice from ``subsamplings`` (None: the codec's default). ``workers``: threads
-        (None: every CPU). ``keep_encoded``: also return the encoded files.
+        (None: every CPU). ``keep_encoded``: also return the encoded files. ``checked``: the level is a
+        `codecs.level.Level`'s value, checked where it entered, and is not checked again.
         """
-        v = self.check(level, where=f"{self.name} level")
+        v = int(level) if checked else self.check(level, where=f"{self.name} level")
         kwargs: dict[str, Any] = {self.level_param: v, "workers": workers, "keep_encoded": keep_encoded}
         if subsampling is not None:
             if subsampling not in self.subsamplings:

@@ -184,14 +184,16 @@ class _Levels:
 
     def compress(self, codec: str, level: int | None, *, announce: bool = True) -> Dataset:
         from helmholtz.codecs.cache import compress_dataset
+        from helmholtz.codecs.level import Level
 
         t0 = time.perf_counter()
-        codec = REFERENCE if level is None else codec
-        data, stats = compress_dataset(self.ds, codec=codec, level=level)
+        # the spec's points were checked by validate_sweep before the first run: a Level is not checked again
+        lv = Level.trusted(codec, level)
+        data, stats = compress_dataset(self.ds, codec=lv.codec, level=lv)
         stats_dict = stats.to_dict() if hasattr(stats, "to_dict") else dict(stats)
         self.store.put_level(stats_dict)
         if announce:
-            self.emit({"event": "level", "codec": codec, "level": level, "level_label": level_label(codec, level),
+            self.emit({"event": "level", "codec": lv.codec, "level": level, "level_label": lv.label,
                        "stats": stats_dict, "seconds": time.perf_counter() - t0})
         return data
 

@@ -54,6 +54,7 @@ def train_one(dataset: Any, *, codec: str = "none", level: int | None = None, ar
     options). ``on_start`` gets the run's `RunSpec` just before training starts."""
     from helmholtz.checks import check_seed, idle_cpus
     from helmholtz.codecs.cache import compress_dataset
+    from helmholtz.codecs.level import Level
     from helmholtz.codecs.ops import check_codec_level, codec_names_for
     from helmholtz.codecs.registry import CODECS
     from helmholtz.data import check_split_options
@@ -91,7 +92,7 @@ def train_one(dataset: Any, *, codec: str = "none", level: int | None = None, ar
         image_column=image_column or None, label_column=label_column or None,
     )
     spec = RunSpec(data=data_ref, codec=codec, level=level, arch=arch, seed=seed, options=opts, modality=ds.modality)
-    compressed, stats = compress_dataset(ds, codec=codec, level=level)
+    compressed, stats = compress_dataset(ds, codec=codec, level=Level.of(codec, level, where="--level"))
     if on_start is not None:
         on_start(spec)
     # as many torch threads as idle CPUs (oversubscribed intra-op threads stall each other)
