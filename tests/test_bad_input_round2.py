@@ -320,7 +320,7 @@ def test_compare_and_drop_refuse_an_empty_item():
     from helmholtz.errors import ConfigError
 
     with pytest.raises(ConfigError, match="item 2 of 3 is empty"):
-        analysis_options(tolerance=1.0, bootstrap=100, seed=0, model=None, compare="A,,F", compare_at=None)
+        analysis_options(tolerance_pp=1.0, bootstrap=100, seed=0, model=None, compare="A,,F", compare_at=None)
 
 
 def test_md_escaping_keeps_intervals_readable_and_kills_links():

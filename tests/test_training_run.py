@@ -9,8 +9,7 @@ import torch
 from torch import nn
 
 from helmholtz.data.dataset import RawData, make_dataset
-from helmholtz.train.run import train_run
-from helmholtz.train.run import EpochTrainer, TrainingRun
+from helmholtz.train.run import EpochTrainer, TrainingRun, train_run
 from helmholtz.train.spec import DataRef, RunSpec, TrainOptions
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -231,7 +231,7 @@ def sweep(dataset: Any, *, out: str | os.PathLike, **options: Any) -> Sweep:
     run trains. The runs that failed are in ``handle.failed`` (recorded in the store, retried on the next call).
 
     ``until_decided``: an adaptive sweep (`helmholtz.adaptive`) that adds seeds and levels where the answer is open,
-    until it is decided or ``max_runs`` / ``max_time`` is spent; ``tolerance`` (δ, percentage points) and
+    until it is decided or ``max_runs`` / ``max_time`` is spent; ``tolerance_pp`` (δ, percentage points) and
     ``compare_at`` are the decisions' settings; ``focus`` starts from the grid the question needs;
     ``budget_check`` retrains the boundary and comparison cells at twice the epoch cap into ``out/budget-2x``
     (`helmholtz.adaptive.start.start_sweep` has every option)."""
@@ -285,7 +285,7 @@ def export_predictions(run_dir: str | os.PathLike, out: str | os.PathLike | None
 
 
 def analysis_options(**options: Any) -> dict[str, Any]:
-    """The `analyze` keywords of the CLI's analysis options (tolerance, bootstrap, seed, model, compare 'A,F',
+    """The `analyze` keywords of the CLI's analysis options (tolerance_pp, bootstrap, seed, model, compare 'A,F',
     compare_at) (`helmholtz.report.sources.analysis_options`)."""
     from helmholtz.report.sources import analysis_options as parse
 

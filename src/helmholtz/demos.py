@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP
+
 DEMO_ARCHS = ("A", "F")
 
 
@@ -98,7 +100,7 @@ def pinned_kernels() -> Iterator[dict[str, str]]:
                 os.environ[key] = value
 
 
-def _decide_and_report(spec, out: Path, size, *, quiet: bool, tolerance_pp: float = 1.0, **report_options: Any):
+def _decide_and_report(spec, out: Path, size, *, quiet: bool, tolerance_pp: float = DEFAULT_TOLERANCE_PP, **report_options: Any):
     """Both demos' last two steps: the adaptive sweep from ``spec`` within ``size``'s budget (one single-threaded
     run per CPU, up to two), then the report. No train × test-level matrix: on the 10k-image demo it cost 14.2 s
     of evaluation per model against ~33 s of training (native-bf16 Xeon, fp32), and the demo's budget is for
@@ -118,7 +120,7 @@ def _decide_and_report(spec, out: Path, size, *, quiet: bool, tolerance_pp: floa
 
 
 def image_demo(out: str | os.PathLike | None = None, *, quick: bool = False, quiet: bool = False,
-               tolerance_pp: float = 1.0, **report_options: Any):
+               tolerance_pp: float = DEFAULT_TOLERANCE_PP, **report_options: Any):
     """Run (or resume) the image demo into ``out`` (default runs/demo, or runs/demo-quick) and write its report;
     returns the `ReportFiles`."""
     size = IMAGE_SIZES["quick" if quick else "full"]

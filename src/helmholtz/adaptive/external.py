@@ -20,6 +20,7 @@ from typing import Any
 from helmholtz.adaptive.loop import coarse_levels, question_grid, starting_grid
 from helmholtz.adaptive.plan import Budget, Run, decide
 from helmholtz.analysis.observations import REFERENCE, Observations, sort_levels
+from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP
 from helmholtz.errors import ConfigError, DataError
 
 
@@ -91,7 +92,7 @@ def starting_step(*, codec: str, levels: tuple[int | None, ...] | None, archs: t
     return Step(tuple(runs), (why,) * len(runs), False, "no results yet", (), 0, max_runs, codec)
 
 
-def next_step(path: str | os.PathLike, *, codec: str, max_runs: int | None, tolerance_pp: float = 1.0,
+def next_step(path: str | os.PathLike, *, codec: str, max_runs: int | None, tolerance_pp: float = DEFAULT_TOLERANCE_PP,
               compare_level: str | None = None, headline: str | None = None) -> Step:
     """The next step for the results in the table at ``path`` (the `helmholtz analyze` format). ``headline`` is the
     architecture whose N_approx is decided; by default the one with the most levels in the table, which is the
@@ -112,13 +113,13 @@ def next_step(path: str | os.PathLike, *, codec: str, max_runs: int | None, tole
 
 
 def plan(results: str | os.PathLike | None = None, *, codec: str = "jpeg", levels: Any = None, archs: Any = "A,F",
-         seeds: Any = 3, max_runs: int | None = None, tolerance_pp: float = 1.0, compare_level: str | None = None,
+         seeds: Any = 3, max_runs: int | None = None, tolerance_pp: float = DEFAULT_TOLERANCE_PP, compare_level: str | None = None,
          model: str | None = None) -> Step:
     """`helmholtz plan` (`helmholtz.api.plan`): the next step for the table ``results``, or without one the
     starting grid (``levels``, default the codec's coarse grid; ``archs``; ``seeds``). Everything is checked
     before the table is read."""
-    from helmholtz.analysis.analyze import check_tolerance
     from helmholtz.analysis.byo import check_table
+    from helmholtz.analysis.tolerance import check_tolerance
     from helmholtz.checks import check_int
     from helmholtz.sweep.start import arch_list, level_values, seed_list
 

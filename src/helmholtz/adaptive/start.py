@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP, check_tolerance
 from helmholtz.errors import ConfigError
 
 
@@ -24,22 +25,27 @@ def start_sweep(
     test_size: int | None = None, val_fraction: float | None = None, split_seed: int = 0, sample_rate: int = 44100,
     duration_s: float = 2.0, image_column: str | None = None, label_column: str | None = None,
     run_fn: Callable[..., Any] | None = None, until_decided: bool = False, max_runs: int | None = None,
-    max_time: str | float | None = None, tolerance: float = 1.0, compare_at: str | None = None,
-    focus: bool = False, budget_check: bool = False, **recipe: Any,
+    max_time: str | float | None = None, tolerance_pp: float = DEFAULT_TOLERANCE_PP, compare_at: str | None = None,
+    focus: bool = False, budget_check: bool = False, tolerance: float | None = None, **recipe: Any,
 ):
-    """Run the sweep `helmholtz.api.sweep` describes into ``out`` and return its `SweepSummary`."""
+    """Run the sweep `helmholtz.api.sweep` describes into ``out`` and return its `SweepSummary`. ``tolerance_pp``
+    is the margin δ in percentage points (``tolerance``: its older name, still accepted)."""
     from helmholtz.adaptive.loop import coarse_levels, parse_duration
     from helmholtz.codecs.registry import default_codec
     from helmholtz.data import check_split_options
     from helmholtz.data.source import columns, resolve_dataset, source_name
-    from helmholtz.sweep.grid import implied_modality, parse_grid
     from helmholtz.sweep.engines import get_engine
+    from helmholtz.sweep.grid import implied_modality, parse_grid
     from helmholtz.sweep.runner import check_out_dir, check_threads, run_sweep
     from helmholtz.sweep.spec import make_sweep_spec, validate_sweep
     from helmholtz.sweep.start import level_texts, model_list, seed_list, yes_no
     from helmholtz.train.recipes import train_options
 
     # everything that needs no data is checked before the dataset is read
+    if tolerance is not None:
+        tolerance_pp = tolerance
+    if until_decided:
+        check_tolerance(tolerance_pp)
     keep = yes_no(keep_weights, option="--keep-weights")
     codecs, level_map = parse_grid(codec, level_texts(levels))
     arch_list, seed_values = model_list(archs, model, widths, recipe.get("width")), seed_list(seeds)
@@ -83,5 +89,5 @@ def start_sweep(
         return run_sweep(spec, out_dir, **options)
     from helmholtz.adaptive.loop import run_until_decided
 
-    return run_until_decided(spec, out_dir, max_runs=max_runs, max_time_s=max_time_s, tolerance_pp=tolerance,
+    return run_until_decided(spec, out_dir, max_runs=max_runs, max_time_s=max_time_s, tolerance_pp=tolerance_pp,
                              compare_level=compare_at, focus=focus, budget_check=budget_check, **options)

@@ -123,7 +123,7 @@ def collapse_test(boot: PairedBootstrap, model: str, codec: str, *, tolerance: T
     xb, c = float(h_x[0]), float(h_c[0])
     drop = c * (xb - x.min()) * 100
     below, above = int(np.sum(x < xb - 1e-9)), int(np.sum(x >= xb - 1e-9))
-    detected = p < ALPHA and c > 0 and drop >= 100 * tolerance.fraction and below >= 2 and above >= 2
+    detected = p < ALPHA and c > 0 and drop >= tolerance.pp and below >= 2 and above >= 2
     ci = None
     if detected:
         b_x = _hinge(x, draws, w, breaks)[1]
@@ -134,7 +134,7 @@ def collapse_test(boot: PairedBootstrap, model: str, codec: str, *, tolerance: T
     else:
         reason = (f"the hinge fits better (p = {p:.3f}) but is not a collapse: it "
                   + ("does not fall as the bits fall" if c <= 0 else
-                     f"falls only {drop:.1f} pp (< δ)" if drop < 100 * tolerance.fraction
+                     f"falls only {drop:.1f} pp (< δ)" if drop < tolerance.pp
                      else "has too few levels on one side"))
     return Collapse(**base, detected=detected, bits=float(2.0**xb) if detected else None, ci_bits=ci, p_value=p,
                     drop_pp=drop if detected else None, **smooth, reason=reason)

@@ -70,7 +70,7 @@ class Matrix:
 
     def to_dict(self) -> dict[str, Any]:
         # "tolerance_pp" is 100 × the fraction the verdicts used (bit for bit what this key has always held)
-        return {"levels": list(self.levels), "tolerance_pp": self.tolerance.fraction * 100,
+        return {"levels": list(self.levels), "tolerance_pp": self.tolerance.pp,
                 "cells": [c.to_dict() for c in self.cells], "serving": [s.to_dict() for s in self.serving]}
 
 

@@ -13,7 +13,7 @@ import typer
 from helmholtz.cli.common import console, print_json
 from helmholtz.cli.options import Json
 
-Tolerance = Annotated[float, typer.Option(
+TolerancePP = Annotated[float, typer.Option(
     "--tolerance", help="Margin δ in percentage points of accuracy: a level holds when its loss against the original "
                         "is shown to be smaller than δ; two models are equivalent within ±δ.")]
 Bootstrap = Annotated[int, typer.Option("--bootstrap", help="Bootstrap draws B (seeds, then test items).")]
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
     def report_cmd(
         run_dir: Annotated[Path, typer.Argument(help="The --out directory of a `helmholtz sweep` (holds results.sqlite).")],
         out: Annotated[Path | None, typer.Option("--out", help="Where to write the report (default: RUN_DIR/report).")] = None,
-        tolerance: Tolerance = 1.0,
+        tolerance: TolerancePP = 1.0,
         bootstrap: Bootstrap = 2000,
         seed: BootSeed = 0,
         model: Model = None,
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
             help="CSV or Parquet, one row per run: model, level ('none' = original), seed, optional bits/params/"
                  "n_classes, and either correct (0/1 per test item) or accuracy + n_test.")],
         out: Annotated[Path | None, typer.Option("--out", help="Where to write the report (default: TABLE's folder/report).")] = None,
-        tolerance: Tolerance = 1.0,
+        tolerance: TolerancePP = 1.0,
         bootstrap: Bootstrap = 2000,
         seed: BootSeed = 0,
         model: Model = None,
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             "--out", help="Sweep and report directory (default: runs/demo, or runs/demo-quick with --quick).")] = None,
         quick: Annotated[bool, typer.Option("--quick", help="A ~1–2 minute version (fewer images, levels, epochs).")] = False,
-        tolerance: Tolerance = 1.0,
+        tolerance: TolerancePP = 1.0,
         quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of a progress display.")] = False,
         json_out: Json = False,
     ) -> None:
@@ -136,7 +136,7 @@ def register_plan(app: typer.Typer) -> None:
         seeds: Annotated[str, typer.Option("--seeds", help="Starting grid only: a count or a list.")] = "3",
         max_runs: Annotated[int | None, typer.Option("--max-runs", help="At most this many runs in all (those in "
                                                                         "the table included).")] = None,
-        tolerance: Tolerance = 1.0,
+        tolerance: TolerancePP = 1.0,
         model: Model = None,
         compare_at: CompareAt = None,
         fmt: Annotated[str, typer.Option("--format", help="csv | json (on standard output).")] = "csv",

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
                 threads_per_run=threads_per_run, address=address, gpus_per_run=gpus_per_run, max_retries=max_retries,
                 extend=extend, quiet=quiet or json_out, train_size=train_size, test_size=test_size,
                 val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,
-                image_column=image_column, label_column=label_column, until_decided=until_decided, max_runs=max_runs, max_time=max_time, tolerance=tolerance,
+                image_column=image_column, label_column=label_column, until_decided=until_decided, max_runs=max_runs, max_time=max_time, tolerance_pp=tolerance,
                 compare_at=compare_at, focus=focus, budget_check=budget_check, **recipe,
             )
         except KeyboardInterrupt:

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from helmholtz.analysis.byo import check_table, is_table
+from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP
 from helmholtz.errors import ConfigError
 
 
-def analysis_options(*, tolerance: float = 1.0, bootstrap: int = 2000, seed: int = 0, model: str | None = None,
+def analysis_options(*, tolerance_pp: float = DEFAULT_TOLERANCE_PP, bootstrap: int = 2000, seed: int = 0, model: str | None = None,
                      compare: str | Sequence[str] | None = None, compare_at: str | None = None) -> dict[str, Any]:
     """The `analyze` keywords of the report/analyze/demo options; ``compare`` is 'A,F' or a pair."""
     from helmholtz.checks import split_list
@@ -27,7 +28,7 @@ def analysis_options(*, tolerance: float = 1.0, bootstrap: int = 2000, seed: int
         if len(names) != 2:
             raise ConfigError(f"--compare needs two architectures; got {compare!r}", fix="e.g. --compare A,F")
         pair = (names[0], names[1])
-    return dict(tolerance_pp=tolerance, n_boot=bootstrap, seed=seed, model=model.strip().upper() if model else None,
+    return dict(tolerance_pp=tolerance_pp, n_boot=bootstrap, seed=seed, model=model.strip().upper() if model else None,
                 compare_pair=pair, compare_level=compare_at)
 
 
