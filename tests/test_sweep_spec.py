@@ -16,12 +16,11 @@ from helmholtz.sweep.spec import (
     SweepSpec,
     expand,
     make_sweep_spec,
-    merge_extend,
     parse_archs,
     parse_seeds,
-    spec_differences,
     validate_sweep,
 )
+from helmholtz.sweep.spec_diff import merge_extend, spec_differences
 from helmholtz.train.spec import DataRef, RunSpec, TrainOptions
 
 
@@ -305,7 +304,7 @@ def test_a_sweep_stored_before_the_recipes_resumes_as_the_same_sweep(tmp_path):
 
 
 def test_a_stored_sweep_that_predates_an_option_names_its_default_and_how_to_resume():
-    from helmholtz.sweep.spec import spec_differences
+    from helmholtz.sweep.spec_diff import spec_differences
 
     diffs = spec_differences({"options": {"epochs": 6}}, {"options": {"epochs": 6, "select": "last"}})
     assert diffs == ["options.select: stored 'best', given 'last' (the sweep predates --select: pass --select best "

@@ -69,7 +69,6 @@ class Matrix:
         return next((c for c in self.cells if (c.model, c.train, c.test) == (model, train, test)), None)
 
     def to_dict(self) -> dict[str, Any]:
-        # "tolerance_pp" is 100 × the fraction the verdicts used (bit for bit what this key has always held)
         return {"levels": list(self.levels), "tolerance_pp": self.tolerance.pp,
                 "cells": [c.to_dict() for c in self.cells], "serving": [s.to_dict() for s in self.serving]}
 

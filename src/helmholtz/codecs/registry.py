@@ -221,7 +221,7 @@ _SPECS = (
         coding="lossy VP8: always YUV 4:2:0; gray: coded as R = G = B, decoded back to gray by its luma",
         library="pillow", impl=f"{_C}.pillow_image:webp_roundtrip", level_param="quality",
         encoder_impl=f"{_C}.pillow_image:webp_encoder", payload_impl=f"{_C}.containers:webp_payload",
-        available_impl=f"{_C}.registry:_webp_available", requires=("PIL",),
+        available_impl=f"{_C}.adapters:webp_available", requires=("PIL",),
     ),
     CodecSpec(
         name="avif", title="AVIF", modality="image", level_kind="quality", higher_is_better=True, unit="q",
@@ -253,7 +253,7 @@ _SPECS = (
                "subsampling (4:4:4); gray: one channel",
         library="pillow", impl=f"{_C}.pillow_image:jp2_roundtrip", level_param="psnr_db",
         encoder_impl=f"{_C}.pillow_image:jp2_encoder", payload_impl=f"{_C}.containers:j2k_payload",
-        available_impl=f"{_C}.registry:_jp2_available", requires=("PIL",),
+        available_impl=f"{_C}.adapters:jp2_available", requires=("PIL",),
     ),
     CodecSpec(
         name="mp3", title="MP3", modality="audio", level_kind="bitrate", higher_is_better=True, unit="kbps",
@@ -262,7 +262,7 @@ _SPECS = (
         payload="the MPEG audio frames, without ID3 tags and the Xing/Info/LAME header frame",
         coding="mono CBR; LAME lowers the rate at 8–56 kbps, resampled back to the input's rate",
         library="lameenc pedalboard", impl=f"{_C}.mp3:mp3_roundtrip", level_param="bitrate_kbps", paper=True,
-        encoder_impl=f"{_C}.mp3:mp3_encoder", payload_impl=f"{_C}.registry:_mp3_payload",
+        encoder_impl=f"{_C}.mp3:mp3_encoder", payload_impl=f"{_C}.adapters:mp3_payload",
         requires=("lameenc", "pedalboard"),
     ),
     CodecSpec(
@@ -271,8 +271,8 @@ _SPECS = (
         payload="the Ogg packets after OpusHead and OpusTags, without page headers",
         coding="mono VBR target; coded at 48 kHz (resampled there and back); pre-skip from the OpusHead",
         library="av", impl=f"{_C}.pyav_audio:opus_roundtrip", level_param="bitrate_kbps",
-        encoder_impl=f"{_C}.pyav_audio:opus_encoder", payload_impl=f"{_C}.registry:_opus_payload",
-        available_impl=f"{_C}.registry:_opus_available",
+        encoder_impl=f"{_C}.pyav_audio:opus_encoder", payload_impl=f"{_C}.adapters:opus_payload",
+        available_impl=f"{_C}.adapters:opus_available",
     ),
     CodecSpec(
         name="vorbis", title="Vorbis", modality="audio", level_kind="quality", higher_is_better=True, unit="q",
@@ -280,7 +280,7 @@ _SPECS = (
         payload="the Ogg audio packets, without page headers and the three Vorbis header packets",
         coding="mono VBR at quality q (oggenc -q scale, no bitrate target), at the input's rate",
         library="soundfile", impl=f"{_C}.vorbis:vorbis_roundtrip", level_param="quality",
-        encoder_impl=f"{_C}.vorbis:vorbis_encoder", payload_impl=f"{_C}.registry:_vorbis_payload",
+        encoder_impl=f"{_C}.vorbis:vorbis_encoder", payload_impl=f"{_C}.adapters:vorbis_payload",
         available_impl=f"{_C}.vorbis:vorbis_available",
     ),
     CodecSpec(
@@ -291,7 +291,7 @@ _SPECS = (
         coding="mono AAC-LC, average bitrate, in M4A; priming from the edit list; non-AAC rates coded at 48 kHz",
         library="av", impl=f"{_C}.pyav_audio:aac_roundtrip", level_param="bitrate_kbps",
         encoder_impl=f"{_C}.pyav_audio:aac_encoder", payload_impl=f"{_C}.containers:mdat_payload",
-        available_impl=f"{_C}.registry:_aac_available",
+        available_impl=f"{_C}.adapters:aac_available",
     ),
 )
 
@@ -368,39 +368,3 @@ def parse_level_label(text: str, *, codecs: tuple[str, ...] | list[str], where: 
     except ValueError:
         raise CodecError(f"level {text!r} is not a number", where=where, fix=f"e.g. {spec.label(spec.default_levels[0])}") from None
     return name, spec.check(value, where=where)
-
-
-# ── small adapters named by the specs above ──────────────────────────────────────────────────────────────────────
-
-def _pillow_has(feature: str, what: str) -> tuple[bool, str]:
-    from PIL import features
-
-    return (True, "") if features.check(feature) else (False, f"this Pillow build has no {what} support")
-
-
-def _webp_available() -> tuple[bool, str]:
-    return _pillow_has("webp", "WebP (libwebp)")
-
-
-def _jp2_available() -> tuple[bool, str]:
-    return _pillow_has("jpg_2000", "JPEG 2000 (OpenJPEG)")
-
-
-def _opus_available() -> tuple[bool, str]:
-    return _ref(f"{_C}.pyav_audio:available")("libopus")
-
-
-def _aac_available() -> tuple[bool, str]:
-    return _ref(f"{_C}.pyav_audio:available")("aac")
-
-
-def _mp3_payload(data: bytes) -> int:
-    return _ref(f"{_C}.mp3:parse_mp3")(data).payload_bytes
-
-
-def _opus_payload(data: bytes) -> int:
-    return _ref(f"{_C}.containers:parse_ogg")(data).payload(2)
-
-
-def _vorbis_payload(data: bytes) -> int:
-    return _ref(f"{_C}.containers:parse_ogg")(data).payload(3)

@@ -158,7 +158,7 @@ def longer_budgets(run_dir: str | os.PathLike, obs: Observations,
                    others: Sequence[str | os.PathLike]) -> dict[int, Observations]:
     """Observations per epoch cap: ``obs`` (the sweep in ``run_dir``) and the sweeps in ``others``, which must be the
     same sweep (data, codec, recipe) trained to a longer cap; each is analysed on its own (`analysis.budget`)."""
-    from helmholtz.sweep.spec import spec_differences
+    from helmholtz.sweep.spec_diff import spec_differences
 
     cap = _epoch_cap(obs, run_dir)
     out = {cap: obs}

@@ -28,11 +28,11 @@ from helmholtz.codecs import points as _points
 from helmholtz.codecs.points import Point as Point
 from helmholtz.codecs.points import points_text as points_text
 from helmholtz.codecs.registry import CODECS, REFERENCE, codecs_for, level_label
-from helmholtz.errors import ConfigError, StoreError
+from helmholtz.errors import ConfigError
 from helmholtz.sweep.grid import LevelsArg, default_levels, resolve_grid
-from helmholtz.train.options import OPTIONS, check_options
+from helmholtz.train.options import check_options
 from helmholtz.train.recipes import resolve_recipe
-from helmholtz.train.spec import ADDED_OPTION_DEFAULTS, DataRef, RunSpec, TrainOptions, data_dict
+from helmholtz.train.spec import DataRef, RunSpec, TrainOptions, data_dict
 
 Modality = Literal["image", "audio"]
 
@@ -284,11 +284,11 @@ def _validate_grid(spec: SweepSpec) -> None:
             raise ConfigError("--codec none (the original only) cannot be combined with other codecs",
                               fix="drop none: a multi-codec sweep trains the original anyway")
         if spec.levels != (None,):
-            raise ConfigError(f"--codec none takes no levels; got {_show(list(spec.levels))[1:-1]}",
+            raise ConfigError(f"--codec none takes no levels; got {show_value(list(spec.levels))[1:-1]}",
                               fix="drop --levels, or name a codec to compress with (see `helmholtz codecs`)")
         return
     if not spec.levels:
-        raise ConfigError("--levels is empty", fix=f"e.g. --levels {_show(list(default_levels(spec.codec)))}")
+        raise ConfigError("--levels is empty", fix=f"e.g. --levels {show_value(list(default_levels(spec.codec)))}")
     several = len(spec.codecs) > 1
     for name in spec.codecs:
         codec = CODECS.get(name)
@@ -350,56 +350,13 @@ def expand(spec: SweepSpec) -> list[RunSpec]:
             for c, lv in spec.points for a in spec.archs for s in spec.seeds]
 
 
-def spec_differences(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
-    """Human-readable differences between two sweep spec dicts, field by field (nested dicts by key)."""
-    out: list[str] = []
-    for key in sorted(set(stored) | set(given)):
-        a, b = stored.get(key), given.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            for sub in sorted(set(a) | set(b)):
-                if a.get(sub) != b.get(sub):
-                    note = " (the dataset's content changed)" if (key, sub) == ("data", "data_hash") else ""
-                    was = a.get(sub)
-                    if key == "options" and sub not in a and sub in ADDED_OPTION_DEFAULTS:
-                        was, flag = ADDED_OPTION_DEFAULTS[sub], OPTIONS[sub].flag   # fmax_hz's is --fmax
-                        note = f" (the sweep predates {flag}: pass {flag} {was} to resume)"
-                    out.append(f"{key}.{sub}: stored {was!r}, given {b.get(sub)!r}{note}")
-        elif a != b:
-            out.append(f"{key}: stored {_show(a)}, given {_show(b)}")
-    return out
-
-
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A spec field as the error messages show it: levels as [5,10,none], extra codecs as 'webp [20,40]'."""
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):   # more_codecs
-        return "; ".join(f"{v.get('codec')} {_show(list(v.get('levels') or []))}" for v in value)
+        return "; ".join(f"{v.get('codec')} {show_value(list(v.get('levels') or []))}" for v in value)
     if isinstance(value, list):
         return "[" + ",".join("none" if v is None else str(v) for v in value) + "]"
     return repr(value)
-
-
-#: the keys of a spec dict that make up its grid: --extend may add to these, and only to these
-_GRID_KEYS = ("codec", "levels", "more_codecs", "archs", "seeds")
-
-
-def merge_extend(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """The union sweep of ``stored`` and ``given`` when ``given`` only adds codecs, levels, archs or seeds.
-
-    The stored codecs keep their order (the first stays the headline's); new codecs follow. Raises StoreError
-    listing the other fields that differ (those would change every run's meaning).
-    """
-    fixed = {k: v for k, v in given.items() if k not in _GRID_KEYS}
-    base = {k: v for k, v in stored.items() if k not in _GRID_KEYS}
-    diffs = spec_differences(base, fixed)
-    if diffs:
-        raise StoreError(
-            "--extend may only add codecs, levels, archs or seeds, but these differ from the stored sweep: "
-            + "; ".join(diffs),
-            fix="keep the other options as stored, or use a new --out",
-        )
-    a, b = SweepSpec.from_dict(stored), SweepSpec.from_dict(given)
-    union = replace(a.with_points(dict.fromkeys((*a.points, *b.points))), archs=(*a.archs, *b.archs),
-                    seeds=(*a.seeds, *b.seeds))
-    return union.to_dict()
 
 
 def invalid_points(spec: SweepSpec | dict[str, Any]) -> list[tuple[str, int, str]]:

@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from helmholtz.codecs.registry import level_label
 from helmholtz.errors import StoreError
-from helmholtz.sweep.spec import invalid_points, merge_extend, points_text, spec_differences
+from helmholtz.sweep.spec import invalid_points, points_text
+from helmholtz.sweep.spec_diff import merge_extend, spec_differences
 from helmholtz.sweep.store_open import STORE_FILE, open_store, store_file, write_error
 from helmholtz.sweep.store_schema import (
     EPOCH_COLUMNS,
