@@ -25,6 +25,15 @@ def band_noise_clips(n: int, *, sr: int = SR, seconds: float = 2.0, band=(80.0, 
     return (0.3 * x / np.abs(x).max(axis=1, keepdims=True)).astype(np.float32)
 
 
+def fine_lag(y: np.ndarray, x: np.ndarray) -> float:
+    """Lag of y behind x at the cross-correlation peak, to a fraction of a sample (parabola through the peak)."""
+    from scipy.signal import correlate
+
+    c = correlate(y.astype(np.float64), x.astype(np.float64), mode="full", method="fft")
+    i = int(np.argmax(c))
+    return i - (len(x) - 1) + (c[i - 1] - c[i + 1]) / (2 * (c[i - 1] - 2 * c[i] + c[i + 1]))
+
+
 def available_codec(name: str):
     """The codec's `CodecSpec`, or skip the test with the codec's own reason when this machine cannot run it."""
     from helmholtz.codecs.registry import get_codec
