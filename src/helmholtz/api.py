@@ -15,7 +15,7 @@ when called, so ``import helmholtz`` stays cheap and never imports torch. The CL
 functions: it parses, calls one of them, prints. Bad input raises `helmholtz.errors` exceptions (`DataError`,
 `CodecError`, `ConfigError`, `StoreError`), each one line saying what is wrong, where, and how to fix it; nothing is
 printed (a sweep shows progress only with ``quiet=False``). Training options (``epochs``, ``optimizer``, ``lr``,
-``width``, …: see `helmholtz.train.recipes.checked_options`) pass through ``**recipe``.
+``width``, …: declared once in `helmholtz.train.options.RECIPE_OPTIONS`) pass through ``**recipe``.
 """
 
 from __future__ import annotations

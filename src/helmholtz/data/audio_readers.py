@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from helmholtz.data.dataset import RawData
+from helmholtz.data.folder_reader import one_line
 from helmholtz.data.locate import SPLIT_FOLDERS as _SPLIT_FOLDERS
 from helmholtz.data.locate import (
     WAV_SUFFIX,
@@ -106,8 +107,7 @@ def read_wav(path: str | os.PathLike, *, sample_rate: int = 44100, n_samples: in
     except DataError:
         raise
     except Exception as err:  # libsndfile reports corrupt/truncated/not-audio files as LibsndfileError/RuntimeError
-        msg = " ".join(str(err).split()) or type(err).__name__
-        raise DataError(f"cannot read WAV file {path.name} ({msg})", where=str(path),
+        raise DataError(f"cannot read WAV file {path.name} ({one_line(err)})", where=str(path),
                         fix="the file is corrupt or not a WAV; re-export it or remove it") from None
     problem = _truncation(path)
     if problem is not None:
