@@ -10,13 +10,12 @@ The CLI is a thin layer over `image_demo` / `demo_spec`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP
+from helmholtz.kernels import KERNEL_SETS, pinned_kernels
 
 DEMO_ARCHS = ("A", "F")
 
@@ -73,31 +72,10 @@ def _workers() -> tuple[int, int]:
     return max(1, min(2, available_cpus())), 1
 
 
-#: the instruction set the demos hold the CPU kernels to: x86-64 CPUs of the last decade run AVX2, and with ATen's and
-#: oneDNN's kernels held there the same seed gives the same run bit for bit on an AVX2-only EPYC (Zen 1) and on an
-#: AVX-512 one (Zen 4), measured: test accuracy 0.7264 for A at q 25, seed 0, on both. With each machine's own
-#: kernels the rounding differs, the runs differ in their last digits, and a borderline verdict can come out
-#: differently (the demo on the Zen 4's AVX-512 kernels left q 25 open by one seed where AVX2 had it hold). On the
-#: Zen 4 the AVX2 kernels were also the faster ones in fp32 (53.5 against 47.9 GFLOP/s, `bench/bench_flops.py`).
-DEMO_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-
-
-@contextmanager
-def pinned_kernels() -> Iterator[dict[str, str]]:
-    """Hold the CPU kernels of the runs started inside to `DEMO_KERNELS` (spawned workers read the environment
-    before they import torch), except where the user set a variable; yields what is in force, and restores the
-    environment after."""
-    saved = {key: os.environ.get(key) for key in DEMO_KERNELS}
-    try:
-        for key, value in DEMO_KERNELS.items():
-            os.environ.setdefault(key, value)
-        yield {key: os.environ[key] for key in DEMO_KERNELS}
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+#: the instruction set the demos hold the CPU kernels to (`helmholtz.kernels`: the same runs on AVX2-only and
+#: AVX-512 CPUs). On the Zen 4 the AVX2 kernels were also the faster ones in fp32 (53.5 against 47.9 GFLOP/s,
+#: `bench/bench_flops.py`).
+DEMO_KERNELS = KERNEL_SETS["avx2"]
 
 
 def _decide_and_report(spec, out: Path, size, *, quiet: bool, tolerance_pp: float = DEFAULT_TOLERANCE_PP, **report_options: Any):
@@ -109,7 +87,7 @@ def _decide_and_report(spec, out: Path, size, *, quiet: bool, tolerance_pp: floa
     from helmholtz.report.build import build_report
 
     workers, threads = _workers()
-    with pinned_kernels() as kernels:
+    with pinned_kernels("avx2") as kernels:
         if not quiet:
             print("CPU kernels held to " + " ".join(f"{k}={v}" for k, v in kernels.items())
                   + ": the same seed gives the same run on AVX2-only and AVX-512 CPUs alike")

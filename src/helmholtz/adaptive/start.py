@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP, check_tolerance
-from helmholtz.errors import ConfigError
+from helmholtz.errors import ConfigError, warn
+from helmholtz.kernels import KERNEL_SETS, check_kernels, pinned_kernels
 
 
 def start_sweep(
@@ -26,10 +27,12 @@ def start_sweep(
     duration_s: float = 2.0, image_column: str | None = None, label_column: str | None = None,
     run_fn: Callable[..., Any] | None = None, until_decided: bool = False, max_runs: int | None = None,
     max_time: str | float | None = None, tolerance_pp: float = DEFAULT_TOLERANCE_PP, compare_at: str | None = None,
-    focus: bool = False, budget_check: bool = False, tolerance: float | None = None, **recipe: Any,
+    focus: bool = False, budget_check: bool = False, tolerance: float | None = None, kernels: str = "native",
+    **recipe: Any,
 ):
     """Run the sweep `helmholtz.api.sweep` describes into ``out`` and return its `SweepSummary`. ``tolerance_pp``
-    is the margin δ in percentage points (``tolerance``: its older name, still accepted)."""
+    is the margin δ in percentage points (``tolerance``: its older name, still accepted); ``kernels`` 'avx2' holds
+    the runs' CPU kernels to AVX2 (`helmholtz.kernels`: the same runs on every x86-64 CPU), 'native' leaves them."""
     from helmholtz.adaptive.loop import coarse_levels, parse_duration
     from helmholtz.codecs.registry import default_codec
     from helmholtz.data import check_split_options
@@ -47,6 +50,7 @@ def start_sweep(
     if until_decided:
         check_tolerance(tolerance_pp)
     keep = yes_no(keep_weights, option="--keep-weights")
+    check_kernels(kernels)
     codecs, level_map = parse_grid(codec, level_texts(levels))
     arch_list, seed_values = model_list(archs, model, widths, recipe.get("width")), seed_list(seeds)
     if not until_decided and (max_runs is not None or max_time is not None or focus or budget_check):
@@ -85,9 +89,27 @@ def start_sweep(
     options = dict(engine=engine, workers=workers, address=address, gpus_per_run=gpus_per_run, extend=extend,
                    quiet=quiet, on_event=on_event, dataset=ds, threads_per_run=threads_per_run,
                    max_retries=max_retries, run_fn=run_fn, keep_weights=keep)
-    if not until_decided:
-        return run_sweep(spec, out_dir, **options)
-    from helmholtz.adaptive.loop import run_until_decided
+    with pinned_kernels(kernels):
+        _warn_if_fixed(kernels, engine=engine, workers=workers)
+        if not until_decided:
+            return run_sweep(spec, out_dir, **options)
+        from helmholtz.adaptive.loop import run_until_decided
 
-    return run_until_decided(spec, out_dir, max_runs=max_runs, max_time_s=max_time_s, tolerance_pp=tolerance_pp,
-                             compare_level=compare_at, focus=focus, budget_check=budget_check, **options)
+        return run_until_decided(spec, out_dir, max_runs=max_runs, max_time_s=max_time_s, tolerance_pp=tolerance_pp,
+                                 compare_level=compare_at, focus=focus, budget_check=budget_check, **options)
+
+
+def _warn_if_fixed(kernels: str, *, engine: str, workers: int) -> None:
+    """Runs in this process (the local engine, one worker) use the kernels torch chose at its first kernel; when that
+    was before the sweep and differs from ``kernels``, say so (each run's row records the kernels it really used)."""
+    import sys
+
+    wanted = KERNEL_SETS[kernels].get("ATEN_CPU_CAPABILITY")
+    if wanted is None or engine != "local" or workers != 1 or "torch" not in sys.modules:
+        return
+    import torch
+
+    now = torch.backends.cpu.get_cpu_capability()
+    if now.lower() != os.environ.get("ATEN_CPU_CAPABILITY", wanted).lower():
+        warn(f"--kernels {kernels}: this process already runs torch's {now} kernels (torch chose them before the "
+             "sweep), so its runs use them; run the sweep from a fresh process, or with --workers 2")

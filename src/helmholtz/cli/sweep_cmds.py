@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         seeds: Annotated[str, typer.Option("--seeds", help="A count (3 → seeds 0,1,2) or a list (0,5,7).")] = "3",
         engine: Annotated[str, typer.Option("--engine", help="local | ray")] = "local",
         workers: Annotated[int, typer.Option("--workers", help="Runs at once (local: processes; 0 = one per GPU).")] = 1,
+        kernels: Annotated[str, typer.Option("--kernels", help="native: this CPU's own kernels; avx2: ATen's and oneDNN's held to AVX2, so the same seed gives the same runs on every x86-64 CPU (what the demos do).")] = "native",
         threads_per_run: Annotated[int | None, typer.Option("--threads-per-run", help="Torch threads per run (default: CPUs / workers); the same on every engine.")] = None,
         address: Annotated[str | None, typer.Option("--address", help="Ray cluster: auto or HOST:PORT (default: start a local Ray).")] = None,
         gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", help="Ray: GPU share per run (0.25 packs 4 runs per GPU).")] = 0.0,
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
         try:
             handle = api.sweep(
                 dataset, out=out, codec=codec, levels=levels, archs=archs, model=model, widths=widths,
-                keep_weights=keep_weights, seeds=seeds, engine=engine, workers=workers,
+                keep_weights=keep_weights, seeds=seeds, engine=engine, workers=workers, kernels=kernels,
                 threads_per_run=threads_per_run, address=address, gpus_per_run=gpus_per_run, max_retries=max_retries,
                 extend=extend, quiet=quiet or json_out, train_size=train_size, test_size=test_size,
                 val_fraction=val_fraction, split_seed=split_seed, sample_rate=sample_rate, duration_s=duration,

@@ -205,7 +205,8 @@ class TrainingRun:
             wall_s=time.perf_counter() - self._t_start,
             train_items_per_s=self.train_items / max(self.train_seconds, 1e-9),
             n_params=self.n_params, device=describe_device(dev), precision=self.precision,
-            versions=library_versions(), code_version=code_version(), host=host_info(),
+            versions=library_versions(), code_version=code_version(),
+            host={**host_info(), "cpu_capability": torch.backends.cpu.get_cpu_capability()},   # the kernels it ran
             started_at=self.started_at, finished_at=utc_now(),
             test_predictions=test_pred.astype(np.uint8 if data.n_classes <= 256 else np.uint16),
             n_test=len(test), n_classes=data.n_classes,
