@@ -83,7 +83,7 @@ def test_a_modality_note_opens_the_help_of_an_option_for_one_modality():
 def test_the_options_out_of_the_run_id_at_their_default_are_those_added_with_the_recipes():
     assert train_spec.ADDED_OPTION_DEFAULTS is ADDED_OPTION_DEFAULTS
     assert ADDED_OPTION_DEFAULTS == {"recipe": "paper", "schedule": "keras_decay", "warmup_epochs": 0.0,
-                                     "select": "best", "n_mels": 96, "fmax_hz": None, "hop": 512}
+                                     "select": "best", "n_mels": 96, "fmax_hz": None, "hop": 512, "grad_clip": 0.0}
 
 
 # ── the CLI flags are generated from it ──────────────────────────────────────────────────────────────────────────
@@ -191,3 +191,14 @@ def test_an_unknown_option_is_a_config_error_naming_it():
         train_options(modality="image", epoch=3)
     with pytest.raises(ConfigError, match="unknown training option 'fmax'"):
         checked_options(modality="audio", fmax=8000)
+
+
+def test_grad_clip_stays_out_of_the_run_id_until_it_is_used():
+    from dataclasses import replace
+
+    from helmholtz.train.spec import DataRef, RunSpec, TrainOptions
+
+    spec = RunSpec(DataRef("d", "h"), "jpeg", 20, "A", 0, TrainOptions())
+    assert "grad_clip" not in spec.options.identity_dict()
+    clipped = replace(spec, options=replace(spec.options, grad_clip=1.0))
+    assert clipped.run_id != spec.run_id and clipped.options.identity_dict()["grad_clip"] == 1.0

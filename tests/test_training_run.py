@@ -133,3 +133,25 @@ def test_an_epoch_is_the_naive_minibatch_loop():
     assert (trainer.epoch, trainer.steps) == (3, 12)
     for k, v in model.state_dict().items():
         assert torch.equal(v, naive_state[k]), k
+
+
+def test_grad_clip_bounds_each_step_and_is_off_at_zero():
+    """With plain SGD (lr 1, no momentum) a step moves the parameters by exactly the (clipped) gradient: with
+    --grad-clip c its norm is at most c; at 0 nothing is clipped."""
+    def moved(clip: float) -> float:
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+        before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+        opt = torch.optim.SGD(model.parameters(), lr=1.0)
+        x, y = torch.randn(8, 1, 4, 4) * 10, torch.arange(8) % 3
+        trainer = EpochTrainer(model, opt, lambda s: 1.0, batch=lambda idx: (x[idx], y[idx]), n=8, batch_size=8,
+                               generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
+                               grad_clip=clip)
+        trainer.train_epoch()
+        after = torch.cat([p.detach().flatten() for p in model.parameters()])
+        return float((after - before).norm())
+
+    free = moved(0.0)
+    assert free > 0.5                               # the unclipped step is large …
+    assert moved(0.1) == pytest.approx(0.1, rel=1e-4)   # … and clipped to the given norm
+    assert moved(1e6) == pytest.approx(free, rel=1e-6)  # a bound above the norm changes nothing

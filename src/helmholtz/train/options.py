@@ -125,6 +125,9 @@ RECIPE_OPTIONS: tuple[RecipeOption, ...] = (
                  help="L2 weight decay coefficient."),
     RecipeOption("label_smoothing", "--label-smoothing", float, 0.0, low=0, high=1, high_open=True,
                  expected="a number in [0, 1)", help="Label smoothing ε [default: the recipe's; 0]."),
+    RecipeOption("grad_clip", "--grad-clip", float, 0.0, low=0, expected="a number ≥ 0 (0: off)", added=True,
+                 help="Clip the global norm of the gradients to this before every step (0: off) [default: the "
+                      "recipe's; 0]."),
     RecipeOption("augment", "--augment/--no-augment", bool, True, modality="image",
                  help="Images: random shift ≤10% and horizontal flip [default: the recipe's; paper on, fast off]."),
     RecipeOption("precision", "--precision", str, "auto", from_recipe=False, choices=("auto", "fp32", "bf16"),

@@ -142,6 +142,7 @@ def recipe_of(spec: Any) -> dict[str, Any]:
         "batch_size": opts.batch_size, "width": opts.width, "epochs_max": opts.epochs, "patience": opts.patience,
         "augment": opts.augment, "weight_decay": opts.weight_decay, "label_smoothing": opts.label_smoothing,
         "compile": opts.compile, "select": opts.select,
+        **({"grad_clip": opts.grad_clip} if opts.grad_clip else {}),
         **({"n_mels": opts.n_mels, "fmax_hz": opts.fmax_hz, "hop": opts.hop} if spec.modality == "audio" else {}),
     }
     if opts.optimizer == "sgd":

@@ -52,10 +52,11 @@ class EpochTrainer:
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, lr_at: Callable[[int], float], *,
                  batch: BatchFn, n: int, batch_size: int, generator: torch.Generator, device: torch.device,
-                 precision: str = "fp32", label_smoothing: float = 0.0) -> None:
+                 precision: str = "fp32", label_smoothing: float = 0.0, grad_clip: float = 0.0) -> None:
         self.model, self.optimizer, self.lr_at, self.batch = model, optimizer, lr_at, batch
         self.n, self.batch_size, self.generator = n, batch_size, generator
         self.device, self.precision, self.label_smoothing = device, precision, label_smoothing
+        self.grad_clip = grad_clip    # > 0: the gradients' global norm is clipped to it before every step
         self.epoch = 0                # epochs trained
         self.steps = 0                # optimizer steps taken
 
@@ -78,6 +79,8 @@ class EpochTrainer:
             loss = nn.functional.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if self.grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip)
             opt.step()
             self.steps += 1
             # accumulate on the device: a .item() per step would stall a GPU
@@ -136,7 +139,7 @@ class TrainingRun:
         self.trainer = EpochTrainer(
             self.step_model, self.optimizer, self.lr_at, n=n, batch_size=bs, generator=gen, device=dev,
             batch=lambda idx: (train.batch(idx, augment=augment, generator=gen), train.y[idx]),
-            precision=precision, label_smoothing=opts.label_smoothing,
+            precision=precision, label_smoothing=opts.label_smoothing, grad_clip=opts.grad_clip,
         )
         self.history: list[EpochRow] = []
         self.best_state: dict[str, torch.Tensor] | None = None

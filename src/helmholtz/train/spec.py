@@ -86,6 +86,7 @@ class TrainOptions:
     n_mels: int = _D["n_mels"]
     fmax_hz: float | None = _D["fmax_hz"]
     hop: int = _D["hop"]
+    grad_clip: float = _D["grad_clip"]        # the gradients' global norm is clipped to this before a step (0: off)
 
     @property
     def resolved_lr(self) -> float:
