@@ -94,8 +94,8 @@ def _training(n_train: int, epochs: int, repeats: int) -> dict:
 
     from helmholtz.models.archs import build_model
     from helmholtz.train.device import use_channels_last
-    from helmholtz.train.run import train_run
     from helmholtz.train.recipes import resolve_recipe
+    from helmholtz.train.run import train_run
     from helmholtz.train.spec import DataRef, RunSpec
 
     ds = _dataset(n_train)

@@ -226,7 +226,7 @@ def sweep(dataset: Any, *, out: str | os.PathLike, **options: Any) -> Sweep:
     the paper's grid); ``archs``: 'A,F' or a list (default A–F); ``model``: your own models instead, factories
     'MODULE:FACTORY' or built-in names; ``widths`` ('0.25,0.5,1'): each model at each width; ``keep_weights``: keep
     each run's best weights and evaluate them on every level's test split (the train × test-level matrix);
-    ``seeds``: a count, a list, or '0,5,7'; ``engine`` (`helmholtz.sweep.engines.ENGINES`: local, ray), ``workers``, ``threads_per_run``; the split
+    ``seeds``: a count, a list, or '0,5,7'; ``kernels`` 'avx2' for the same runs on every x86-64 CPU; ``engine`` (`helmholtz.sweep.engines.ENGINES`: local, ray), ``workers``, ``threads_per_run``; the split
     options of `load_dataset`; the recipe. The whole spec, the dataset and ``out`` are validated before the first
     run trains. The runs that failed are in ``handle.failed`` (recorded in the store, retried on the next call).
 

@@ -4,7 +4,7 @@ The image demo trains the paper's archs A and F at ¼ width with the fast recipe
 from the original and a JPEG grid around the knee (q 2, 5, 25), and lets `helmholtz.adaptive` add seeds and levels
 until N_approx is bracketed and A-vs-F at the paper's q 25 is decided, or the budget is spent; then it writes the
 report. Every size is in `IMAGE_SIZES`, so a GPU user can run the same thing bigger through `helmholtz sweep`.
-The CLI is a thin layer over `image_demo` / `demo_spec`.
+The CLI reaches them through `helmholtz.api.demo` / `demo_audio` (`image_demo`, `run_audio_demo`).
 """
 
 from __future__ import annotations

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 from helmholtz.errors import ConfigError
 
+Kernels = Literal["native", "avx2"]
 #: the environment each choice sets (the user's own values of these variables win)
 KERNEL_SETS: dict[str, dict[str, str]] = {
     "native": {},
@@ -32,7 +34,7 @@ def check_kernels(name: str) -> str:
 
 
 @contextmanager
-def pinned_kernels(name: str = "avx2") -> Iterator[dict[str, str]]:
+def pinned_kernels(name: Kernels = "avx2") -> Iterator[dict[str, str]]:
     """Hold the CPU kernels of the runs started inside to ``name``'s set (spawned workers read the environment before
     they import torch; a run in this process reads it at its first kernel), except where the user set a variable;
     yields what is in force, and restores the environment after."""

@@ -47,12 +47,12 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
 def versions() -> tuple[str, dict[str, str]]:
     """The code version and the versions of the libraries that change results (`helmholtz version`)."""
     return code_version(), library_versions()
 
 
+@functools.lru_cache(maxsize=1)
 def _host() -> dict[str, str]:
     """Host name, OS, machine, CPU model and core count (fixed for the process: cached)."""
     cpu = platform.processor() or ""

@@ -121,7 +121,7 @@ def plan(results: str | os.PathLike | None = None, *, codec: str = "jpeg", level
     from helmholtz.analysis.byo import check_table
     from helmholtz.analysis.tolerance import check_tolerance
     from helmholtz.checks import check_int
-    from helmholtz.sweep.start import arch_list, level_values, seed_list
+    from helmholtz.sweep.parse import arch_list, level_values, seed_list
 
     check_table(results)
     check_tolerance(tolerance_pp)

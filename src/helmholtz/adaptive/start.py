@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP, check_tolerance
 from helmholtz.errors import ConfigError, warn
-from helmholtz.kernels import KERNEL_SETS, check_kernels, pinned_kernels
+
+if TYPE_CHECKING:
+    from helmholtz.sweep.runner import SweepSummary
+from helmholtz.kernels import KERNEL_SETS, Kernels, check_kernels, pinned_kernels
 
 
 def start_sweep(
@@ -27,9 +30,9 @@ def start_sweep(
     duration_s: float = 2.0, image_column: str | None = None, label_column: str | None = None,
     run_fn: Callable[..., Any] | None = None, until_decided: bool = False, max_runs: int | None = None,
     max_time: str | float | None = None, tolerance_pp: float = DEFAULT_TOLERANCE_PP, compare_at: str | None = None,
-    focus: bool = False, budget_check: bool = False, tolerance: float | None = None, kernels: str = "native",
+    focus: bool = False, budget_check: bool = False, tolerance: float | None = None, kernels: Kernels = "native",
     **recipe: Any,
-):
+) -> SweepSummary:
     """Run the sweep `helmholtz.api.sweep` describes into ``out`` and return its `SweepSummary`. ``tolerance_pp``
     is the margin δ in percentage points (``tolerance``: its older name, still accepted); ``kernels`` 'avx2' holds
     the runs' CPU kernels to AVX2 (`helmholtz.kernels`: the same runs on every x86-64 CPU), 'native' leaves them."""
@@ -39,18 +42,26 @@ def start_sweep(
     from helmholtz.data.source import columns, resolve_dataset, source_name
     from helmholtz.sweep.engines import get_engine
     from helmholtz.sweep.grid import implied_modality, parse_grid
+    from helmholtz.sweep.parse import level_texts, model_list, seed_list, yes_no
     from helmholtz.sweep.runner import check_out_dir, check_threads, run_sweep
     from helmholtz.sweep.spec import make_sweep_spec, validate_sweep
-    from helmholtz.sweep.start import level_texts, model_list, seed_list, yes_no
     from helmholtz.train.recipes import train_options
 
     # everything that needs no data is checked before the dataset is read
     if tolerance is not None:
+        if tolerance_pp != DEFAULT_TOLERANCE_PP and tolerance_pp != tolerance:
+            raise ConfigError(f"tolerance={tolerance} and tolerance_pp={tolerance_pp} both set δ",
+                              fix="pass tolerance_pp alone (the older name tolerance means the same)")
         tolerance_pp = tolerance
     if until_decided:
         check_tolerance(tolerance_pp)
     keep = yes_no(keep_weights, option="--keep-weights")
     check_kernels(kernels)
+    if kernels != "native" and engine == "ray" and address is not None:
+        raise ConfigError(f"--kernels {kernels} holds this machine's runs; an existing Ray cluster's workers keep "
+                          "their own environment", where="--kernels",
+                          fix=f"set {' '.join(f'{k}={v}' for k, v in KERNEL_SETS[kernels].items())} on the cluster's "
+                              "nodes, or drop --address to start a Ray here")
     codecs, level_map = parse_grid(codec, level_texts(levels))
     arch_list, seed_values = model_list(archs, model, widths, recipe.get("width")), seed_list(seeds)
     if not until_decided and (max_runs is not None or max_time is not None or focus or budget_check):
@@ -105,7 +116,7 @@ def _warn_if_fixed(kernels: str, *, engine: str, workers: int) -> None:
     import sys
 
     wanted = KERNEL_SETS[kernels].get("ATEN_CPU_CAPABILITY")
-    if wanted is None or engine != "local" or workers != 1 or "torch" not in sys.modules:
+    if wanted is None or engine != "local" or workers > 1 or "torch" not in sys.modules:
         return
     import torch
 

@@ -72,6 +72,11 @@ class Analysis:
     matrix: Any = None                        # `analysis.matrix.Matrix`: train × test level, when cross-evaluated
 
     @property
+    def tolerance_pp(self) -> float:
+        """δ in percentage points, as the JSON and the API's keywords name it."""
+        return self.tolerance.pp
+
+    @property
     def partial(self) -> bool:
         return self.obs.n_expected is not None and self.obs.n_done < self.obs.n_expected
 

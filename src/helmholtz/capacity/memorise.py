@@ -207,7 +207,7 @@ def fit_random_labels(
     batch_size = recipe.batch_size
     torch.manual_seed(seed)
     model = make_model()
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=x.device).manual_seed(seed)   # randperm draws on the data's device
     n = len(y)
     steps_per_epoch = math.ceil(n / batch_size)
     epochs = budget.epochs_for(n, batch_size)

@@ -51,7 +51,8 @@ def data_capacity(dataset: Any, *, codec: str = "jpeg", levels: str | None = Non
     from helmholtz.data import load_dataset
 
     level_list = parse_int_list(levels, option="--levels", allow_none=True) if levels is not None else None
-    fr = parse_float_list(fractions, option="--fractions", example="0.05,0.1,0.2,0.4,0.8,1") if fractions else None
+    fr = None if fractions is None else parse_float_list(fractions, option="--fractions",
+                                                          example="0.05,0.1,0.2,0.4,0.8,1")
     kwargs = {"projections": projections, "nn_dims": nn_dims or None, "sigdigits": sigdigits}
     ds = load_dataset(dataset, train_size=train_size, split_seed=split_seed, sample_rate=sample_rate,
                       duration_s=duration_s)
@@ -82,15 +83,19 @@ def measured_capacity(dataset: Any, *, arch: str = "A", width: float = 0.25, mod
         raise ConfigError(f"--max-items and --n-start must be ≥ 2; got {max_items}, {n_start}", fix="e.g. --n-start 256")
     names = model_names(arch, "image", model)   # both modalities share the built-in names
     ds = load_dataset(dataset, train_size=train_size, sample_rate=sample_rate, duration_s=duration_s)
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(threads, 2)))
     results = []
-    for a in names:
-        for rs in recipes:
-            def report(t: Any, a: str = a, name: str = rs.name) -> None:
-                if on_trial is not None:
-                    on_trial(a, name, t)
+    try:
+        for a in names:
+            for rs in recipes:
+                def report(t: Any, a: str = a, name: str = rs.name) -> None:
+                    if on_trial is not None:
+                        on_trial(a, name, t)
 
-            results.append(measure_arch(ds, arch=a, width=width, recipe=rs, budget=plan, factor=downsample,
-                                        max_items=max_items, n_start=n_start, threshold=threshold, seed=seed,
-                                        dropout=dropout, on_trial=report))
+                results.append(measure_arch(ds, arch=a, width=width, recipe=rs, budget=plan, factor=downsample,
+                                            max_items=max_items, n_start=n_start, threshold=threshold, seed=seed,
+                                            dropout=dropout, on_trial=report))
+    finally:
+        torch.set_num_threads(threads)   # the caller's thread count, as it was
     return results

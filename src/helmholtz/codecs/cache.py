@@ -46,15 +46,11 @@ def cache_dir_default() -> Path:
 
 
 def check_level(codec: str, level: object) -> int | None:
-    """Validate a (codec, level) pair through the registry; codec 'none' takes no level (returns None).
-
-    Kept for callers outside ``codecs`` (sweep spec, train CLI); new code calls ``get_codec(codec).check(level)``.
-    """
-    if codec == registry.REFERENCE:
-        if level is not None:
-            raise CodecError(f"codec 'none' takes no level; got {level!r}", where="level", fix="leave the level unset")
-        return None
-    return registry.get_codec(codec).check(level, where="level")
+    """Validate a bare (codec, level) pair through the registry (`Level.of`'s check; a codec needs a level); codec
+    'none' takes no level (returns None). The cache checks a bare level with it; a `Level` is not checked again."""
+    if codec != registry.REFERENCE and level is None:
+        registry.get_codec(codec).check(level, where="level")   # raises: a codec needs a level
+    return Level.of(codec, level, where="level").value
 
 
 def codec_encoder(codec: str) -> str:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from helmholtz.errors import CodecError, ConfigError
+
+if TYPE_CHECKING:
+    from helmholtz.codecs.stats import LevelStats
+    from helmholtz.data.dataset import Dataset
 
 #: `helmholtz bits` without --levels: the JPEG qualities of the paper's Sec. 4.1 table and around it
 DEFAULT_QUALITIES = (5, 10, 20, 25, 50, 75, 95)
@@ -73,15 +77,15 @@ def codec_names_for(modality: str) -> str:
 class Compressed:
     """What `compress` made: the decoded dataset, the level's measured stats, and where it was written."""
 
-    dataset: Any
-    stats: Any
+    dataset: Dataset
+    stats: LevelStats
     out: Path | None
     format: str
     summary: dict[str, Any]
 
 
 def compress(dataset: Any, *, codec: str = "jpeg", level: int | None = None, out: str | os.PathLike | None = None,
-             format: str = "npz", subsampling: str | None = None, force: bool = False, train_size: int | None = None,
+             format: Literal["npz", "folder"] = "npz", subsampling: str | None = None, force: bool = False, train_size: int | None = None,
              test_size: int | None = None, sample_rate: int = 44100, duration_s: float = 2.0) -> Compressed:
     """Every split of ``dataset`` through ``codec`` at ``level``, with measured bytes; with ``out``, written
     atomically as an .npz or (image codecs) a folder of the real encoded files (`helmholtz.api.compress`)."""
@@ -91,7 +95,7 @@ def compress(dataset: Any, *, codec: str = "jpeg", level: int | None = None, out
     from helmholtz.data.source import resolve_dataset
 
     codec = str(codec).strip().lower()
-    check_codec_level(codec, level)   # before check_level, so a missing --level is named as such
+    check_codec_level(codec, level)   # before Level.of, so a missing --level is named as such
     spec = None if codec == REFERENCE else get_codec(codec)
     lv = Level.of(codec, level, where="level")   # checked once; the cache and the round trip trust it
     if format not in writer.FORMATS:

@@ -30,6 +30,7 @@ from helmholtz.data.locate import (
     check_split_layout,
     class_folders,
     has_wav_classes,
+    looks_like_audio,  # noqa: F401  (re-exported: it lived here until the move)
     samples_dirs,
 )
 from helmholtz.data.locate import visible_entries as _visible

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helmholtz.errors import ConfigError
+
+if TYPE_CHECKING:
+    from helmholtz.data.dataset import Dataset
 
 #: the Parquet column overrides (a loaded Dataset takes none)
 COLUMNS = ("image_column", "label_column")
@@ -23,7 +26,7 @@ def columns(image_column: str | None, label_column: str | None) -> dict[str, str
     return {k: v for k, v in (("image_column", image_column), ("label_column", label_column)) if v}
 
 
-def resolve_dataset(source: Any, **load: Any):
+def resolve_dataset(source: Any, **load: Any) -> Dataset:
     """A `Dataset` passes through (its subset and split options must then be left out); anything else is loaded
     with ``load`` (`helmholtz.data.load_dataset`'s options), checked before anything is read."""
     from helmholtz.data import check_split_options, load_dataset

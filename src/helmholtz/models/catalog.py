@@ -69,10 +69,9 @@ def model_names(arch: str, modality: str, model: str | None = None) -> list[str]
         names = [canonical(a) for a in split_list(arch, option="--arch", example="A,F")]
     for a in names:
         m = parse_model(a)
-        if m.is_factory:
-            from helmholtz.models.factory import import_factory
-
-            import_factory(m.base)
-        elif m.base not in builtin_archs(modality):
+        if not m.is_factory and m.base not in builtin_archs(modality):
             raise ConfigError(f"--arch got {a!r}; expected A..F, R8, R20 or all", where="--arch", fix="e.g. --arch A,F")
+    from helmholtz.models.factory import import_factories
+
+    import_factories(names)
     return names

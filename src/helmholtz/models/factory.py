@@ -32,6 +32,16 @@ def _fail(name: str, what: str, fix: str) -> ConfigError:
     return ConfigError(f"model factory {name}: {what}", where="--model", fix=fix)
 
 
+def import_factories(names) -> None:
+    """Import every factory among the model ``names`` now, so a bad one fails before any data is read."""
+    from helmholtz.models.names import parse_model
+
+    for name in names:
+        m = parse_model(name)
+        if m.is_factory:
+            import_factory(m.base)
+
+
 def import_factory(path: str) -> tuple[Any, Any]:
     """'pkg.mod:make' → (the callable, its module). Each failure is one ConfigError line."""
     module_name, _, attr = path.partition(":")

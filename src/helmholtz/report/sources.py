@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helmholtz.analysis.byo import check_table, is_table
 from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP
 from helmholtz.errors import ConfigError
+
+if TYPE_CHECKING:
+    from helmholtz.analysis.analyze import Analysis
+    from helmholtz.report.build import ReportFiles
 
 
 def analysis_options(*, tolerance_pp: float = DEFAULT_TOLERANCE_PP, bootstrap: int = 2000, seed: int = 0, model: str | None = None,
@@ -44,7 +48,7 @@ def _check(kwargs: dict[str, Any]) -> None:
         check_seed(kwargs["seed"], option="--seed")
 
 
-def analyze_source(source: str | os.PathLike, **kwargs: Any):
+def analyze_source(source: str | os.PathLike, **kwargs: Any) -> Analysis:
     """The `Analysis` of a sweep directory or a results table (`helmholtz.api.analyze`), writing nothing."""
     from helmholtz.analysis import analyze
 
@@ -63,7 +67,8 @@ def analyze_source(source: str | os.PathLike, **kwargs: Any):
 
 
 def report_source(source: str | os.PathLike, *, out: str | os.PathLike | None = None,
-                  budget_check: Sequence[str | os.PathLike] = (), table_only: bool = False, **kwargs: Any):
+                  budget_check: Sequence[str | os.PathLike] = (), table_only: bool = False,
+                  **kwargs: Any) -> ReportFiles:
     """Analyse a sweep or a results table and write its report (`helmholtz.api.report`); ``table_only``: the
     source must be a table (`helmholtz analyze`)."""
     from helmholtz.report.build import build_report, write_report

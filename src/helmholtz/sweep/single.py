@@ -8,20 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helmholtz.errors import ConfigError
+
+if TYPE_CHECKING:
+    from helmholtz.codecs.stats import LevelStats
+    from helmholtz.train.spec import EpochRow, RunResult, RunSpec
 
 
 @dataclass(frozen=True)
 class TrainOutcome:
     """One training run: its `RunResult`, the per-epoch rows, the level's measured stats and the resolved recipe."""
 
-    result: Any
-    epochs: list[Any]
-    level_stats: Any
+    result: RunResult
+    epochs: list[EpochRow]
+    level_stats: LevelStats
     recipe: dict[str, Any]
-    spec: Any
+    spec: RunSpec
 
     def to_dict(self) -> dict[str, Any]:
         return {"result": self.result.to_dict(), "epochs": [vars(r) for r in self.epochs],
@@ -31,7 +35,7 @@ class TrainOutcome:
 def _check_arch(arch: str, model: str | None) -> str:
     from helmholtz.models.archs import builtin_archs
     from helmholtz.models.names import parse_model
-    from helmholtz.sweep.start import model_list
+    from helmholtz.sweep.parse import model_list
 
     if model is not None and arch not in (None, "A"):
         raise ConfigError("--arch and --model both name the model", where="--model", fix="give one of them")
@@ -49,7 +53,7 @@ def train_one(dataset: Any, *, codec: str = "none", level: int | None = None, ar
               sample_rate: int = 44100, duration_s: float = 2.0, image_column: str | None = None,
               label_column: str | None = None, on_epoch: Callable[[Any], None] | None = None,
               on_progress: Callable[[int, int, int], None] | None = None,
-              on_start: Callable[[Any], None] | None = None, **recipe: Any) -> TrainOutcome:
+              on_start: Callable[[RunSpec], None] | None = None, **recipe: Any) -> TrainOutcome:
     """Train one architecture on one compression level of ``dataset`` (`helmholtz.api.train` documents the
     options). ``on_start`` gets the run's `RunSpec` just before training starts."""
     from helmholtz.checks import check_seed, idle_cpus
@@ -69,6 +73,7 @@ def train_one(dataset: Any, *, codec: str = "none", level: int | None = None, ar
     recipe.setdefault("recipe", DEFAULT_TRAIN_RECIPE)
     codec = str(codec).strip().lower()
     check_codec_level(codec, level)
+    lv = Level.of(codec, level, where="level")   # checked once, before any data is read; trusted from here on
     arch = _check_arch(arch, model)
     seed = check_seed(seed, option="--seed")
     train_options(modality="image", **recipe)   # bad values fail before any data is read
@@ -92,7 +97,7 @@ def train_one(dataset: Any, *, codec: str = "none", level: int | None = None, ar
         image_column=image_column or None, label_column=label_column or None,
     )
     spec = RunSpec(data=data_ref, codec=codec, level=level, arch=arch, seed=seed, options=opts, modality=ds.modality)
-    compressed, stats = compress_dataset(ds, codec=codec, level=Level.of(codec, level, where="--level"))
+    compressed, stats = compress_dataset(ds, codec=codec, level=lv)
     if on_start is not None:
         on_start(spec)
     # as many torch threads as idle CPUs (oversubscribed intra-op threads stall each other)

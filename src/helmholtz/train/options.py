@@ -13,6 +13,7 @@ and None takes the recipe's value for the modality (and this default where the r
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -63,8 +64,8 @@ class RecipeOption:
             raise ConfigError(f"{self.flag} must be {self.expected}; got {value}", fix=f"pass a valid {self.flag}")
 
     def _within(self, value: Any) -> bool:
-        if isinstance(value, bool) or not isinstance(value, int if self.type is int else (int, float)):
-            return False
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral if self.type is int else numbers.Real):
+            return False   # numpy's integer and float scalars count as ints and floats, as before
         if not math.isfinite(value):
             return False
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):

@@ -55,7 +55,7 @@ def arch_list(archs: Any) -> tuple[str, ...]:
 def model_list(archs: Any, model: Any, widths: Any, width: Any = None) -> tuple[str, ...]:
     """The sweep's models: ``archs`` or ``model`` (not both; default A–F), each at each of ``widths``. A
     factory is imported now, so a bad one fails before any data is read."""
-    from helmholtz.models.names import parse_model, parse_widths, with_widths
+    from helmholtz.models.names import parse_widths, with_widths
 
     if archs is not None and model is not None:
         raise ConfigError("--archs and --model both name the models", where="--model",
@@ -66,12 +66,9 @@ def model_list(archs: Any, model: Any, widths: Any, width: Any = None) -> tuple[
                           fix="use --widths for a family of sizes, or --width for one")
     names = with_widths(arch_list("A,B,C,D,E,F" if archs is None and model is None else archs if model is None
                                   else model), ws)
-    for name in names:
-        m = parse_model(name)
-        if m.is_factory:
-            from helmholtz.models.factory import import_factory
+    from helmholtz.models.factory import import_factories
 
-            import_factory(m.base)
+    import_factories(names)
     return names
 
 
