@@ -202,3 +202,14 @@ def test_grad_clip_stays_out_of_the_run_id_until_it_is_used():
     assert "grad_clip" not in spec.options.identity_dict()
     clipped = replace(spec, options=replace(spec.options, grad_clip=1.0))
     assert clipped.run_id != spec.run_id and clipped.options.identity_dict()["grad_clip"] == 1.0
+
+
+def test_numpy_scalars_are_numbers_to_the_checks():
+    import numpy as np
+
+    from helmholtz.train.recipes import checked_options
+
+    opts = checked_options(modality="image", epochs=np.int64(5), lr=np.float32(0.5), width=np.float64(0.25))
+    assert opts.epochs == 5 and opts.width == 0.25
+    with pytest.raises(ConfigError, match="--epochs must be an integer ≥ 1; got 0"):
+        checked_options(modality="image", epochs=np.int64(0))
