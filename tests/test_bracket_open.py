@@ -129,3 +129,17 @@ def test_a_difference_interval_never_leaves_plus_minus_100_pp():
     lo, hi = d.interval(0.95)
     assert d.point > 0.5 and lo >= -1.0 and hi <= 1.0
     assert d.draws(0.975).max() <= 1.0
+
+
+def test_a_run_that_learned_nothing_beside_seeds_that_did_is_named():
+    from helmholtz.analysis.analyze import failed_runs
+
+    obs = replace(simulate(Truth("flat"), levels=(10, None), seeds=3, n_items=2000, **QUIET), n_classes=10)
+    assert failed_runs(obs) == [] and not any("learned nothing" in w for w in analyze(obs, n_boot=200).warnings)
+    c = obs.cells[("F", "10")]
+    corr = c.correct.copy()
+    corr[2] = np.arange(corr.shape[1]) % 10 == 0                      # seed 2: one item in ten, chance on 10 classes
+    broken = replace(obs, cells={**obs.cells, ("F", "10"): replace(c, correct=corr, acc=corr.mean(axis=1))})
+    (named,) = failed_runs(broken)
+    assert named.startswith(f"F seed {c.seeds[2]} at q 10 (10.0%; the other seeds ")
+    assert any("learned nothing while their cell's other seeds did" in w for w in analyze(broken, n_boot=200).warnings)

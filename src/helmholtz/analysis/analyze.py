@@ -89,6 +89,23 @@ def _recommendation(boot: PairedBootstrap, obs: Observations, nas: dict[str, NAp
     return None
 
 
+def failed_runs(obs: Observations) -> list[str]:
+    """The runs at chance in a cell whose other seeds are above it, as text ('F seed 2 at 40 kbps (8.3%; the other
+    seeds 70.1%, 71.2%)'). A cell at chance as a whole is not listed here (the chance warnings say it)."""
+    out = []
+    displays = {lv.key: lv.display for lv in obs.levels}
+    for (model, key), cell in obs.cells.items():
+        threshold = chance_threshold(obs.n_classes, cell.n_test)
+        if threshold is None or cell.n < 2:
+            continue
+        low = cell.acc <= threshold
+        if low.any() and not low.all():
+            others = ", ".join(f"{100 * a:.1f}%" for a in cell.acc[~low])
+            out += [f"{model} seed {s} at {displays.get(key, key)} ({100 * a:.1f}%; the other seeds {others})"
+                    for s, a, bad in zip(cell.seeds, cell.acc, low, strict=True) if bad]
+    return out
+
+
 def _warnings(obs: Observations, cells: tuple[CellSummary, ...], head: str | None) -> list[str]:
     out = []
     if cells and all(c.at_chance for c in cells):
@@ -103,6 +120,11 @@ def _warnings(obs: Observations, cells: tuple[CellSummary, ...], head: str | Non
         chance_cells = [c for c in cells if c.at_chance and c.level != REFERENCE]
         if chance_cells:
             out.append("at chance: " + ", ".join(f"{c.model} at {c.display}" for c in chance_cells))
+        failed = failed_runs(obs)
+        if failed:
+            out.append("runs that learned nothing while their cell's other seeds did (a failed optimisation, not an "
+                       "effect of the level; they pull their cell's mean down and widen its interval): "
+                       + "; ".join(failed) + " — rerun those cells with a lower --lr or with --grad-clip, or add seeds")
     if obs.n_classes is None:
         out.append("the number of classes is unknown, so cells are not checked against chance")
     few = [c for c in cells if c.n < MIN_SEEDS]
