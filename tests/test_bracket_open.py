@@ -143,3 +143,13 @@ def test_a_run_that_learned_nothing_beside_seeds_that_did_is_named():
     (named,) = failed_runs(broken)
     assert named.startswith(f"F seed {c.seeds[2]} at q 10 (10.0%; the other seeds ")
     assert any("learned nothing while their cell's other seeds did" in w for w in analyze(broken, n_boot=200).warnings)
+
+
+def test_the_check_is_kept_back_only_while_it_can_still_be_paid():
+    from helmholtz.adaptive.loop import CHECK_COST, check_reserve
+
+    assert check_reserve(None, 3, planned_runs=15, max_runs=48) == 0                    # no check owed
+    assert check_reserve(12, 3, planned_runs=23, max_runs=48) == CHECK_COST * 15          # fits: kept, one cell spare
+    assert check_reserve(12, 3, planned_runs=24, max_runs=48) == CHECK_COST * 15          # just fits (24 + 24 = 48)
+    assert check_reserve(12, 3, planned_runs=25, max_runs=48) == 0                        # can never be paid
+    assert check_reserve(12, 3, planned_runs=19, max_runs=33) == 0                        # the audio demo's case

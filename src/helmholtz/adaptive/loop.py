@@ -104,6 +104,16 @@ def question_grid(spec, compare_level: str | None = None):
     return keep
 
 
+def check_reserve(check_runs: int | None, seeds: int, *, planned_runs: int, max_runs: int) -> int:
+    """The runs an adaptive sweep keeps back for the training-budget check it owes (``check_runs`` runs, each counted
+    `CHECK_COST` times), plus one boundary cell (``seeds`` runs) to spare; nothing when no check is owed, or when the
+    check no longer fits the budget at all — then narrowing may use what is left (measured: the audio demo kept 30
+    runs for a 24-run-equivalent check that the 14 runs left could never pay, and left two levels open)."""
+    if check_runs is None or planned_runs + CHECK_COST * check_runs > max_runs:
+        return 0
+    return CHECK_COST * (check_runs + seeds)
+
+
 def make_planner(budget: Budget, *, tolerance_pp: float = DEFAULT_TOLERANCE_PP,
                  compare_level: str | None = None, headline: str | None = None, keep=None, budget_check: bool = False
                  ) -> Callable[[Any, Any, Callable[[dict[str, Any]], None]], bool]:
@@ -127,7 +137,8 @@ def make_planner(budget: Budget, *, tolerance_pp: float = DEFAULT_TOLERANCE_PP,
             # one boundary cell more than the check has now: narrowing that shows a level inside the bracket to
             # hold makes it the last level that holds, and the check then retrains it too (measured: a 48-run demo
             # narrowed into q 15 with 24 runs kept, and its check grew from 12 runs to 15, past the budget)
-            reserve = CHECK_COST * (owed[2] + len(owed[0].seeds)) if owed is not None else 0
+            reserve = check_reserve(owed[2] if owed is not None else None, len(owed[0].seeds) if owed else 0,
+                                    planned_runs=planned, max_runs=budget.max_runs)
         d = decide(obs, budget=budget, planned_runs=planned, mean_run_s=spent / len(done) if done else None,
                    spent_s=spent, tolerance_pp=tolerance_pp, compare_level=compare_level, headline=headline,
                    reserve_runs=reserve)
