@@ -139,7 +139,7 @@ AUDIO_SIZES: dict[str, AudioDemoSize] = {
 
 def audio_demo_spec(data_dir: str | os.PathLike, size: AudioDemoSize):
     """The audio demo's starting `SweepSpec` on the synth set in ``data_dir``: MP3 levels × archs × seeds, the fast
-    audio recipe (AdamW one-cycle at lr 1e-2, batch 16, 48×87 log-mel) capped at ``size.epochs``."""
+    audio recipe (AdamW one-cycle at lr 5e-3, batch 16, 48×87 log-mel) capped at ``size.epochs``."""
     from helmholtz.sweep.spec import make_sweep_spec, validate_sweep
     from helmholtz.train.recipes import resolve_recipe
 

@@ -91,7 +91,7 @@ RECIPE_OPTIONS: tuple[RecipeOption, ...] = (
     # None: resolved per optimizer (`train.spec.DEFAULT_LR`, `DEFAULT_LR_DECAY`), as specs stored before recipes
     RecipeOption("lr", "--lr", float, None, low=0, low_open=True, expected="a positive number",
                  help="Learning rate (the peak of onecycle/cosine) [default: the recipe's; paper: sgd 0.01, adadelta "
-                      "1.0; fast: adam 0.004 images, 0.01 audio]."),
+                      "1.0; fast: adam 0.004 images, 0.005 audio]."),
     RecipeOption("lr_decay", "--lr-decay", float, None, low=0, expected="a number ≥ 0",
                  help="Keras-style decay per step: lr / (1 + decay·step), schedule keras_decay [default: 1e-6 for sgd "
                       "(the paper), 0 for adadelta and adam (Keras)]."),
