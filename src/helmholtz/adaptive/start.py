@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP, check_tolerance
 from helmholtz.errors import ConfigError, warn
+from helmholtz.kernels import KERNEL_SETS, Kernels, check_kernels, pinned_kernels
 
 if TYPE_CHECKING:
     from helmholtz.sweep.runner import SweepSummary
-from helmholtz.kernels import KERNEL_SETS, Kernels, check_kernels, pinned_kernels
 
 
 def start_sweep(
