@@ -101,6 +101,16 @@ def test_everything_at_chance_draws_no_knee_verdict_or_recommendation():
     assert all(c.verdict == "inconclusive" for c in a.comparisons)
 
 
+def test_a_model_at_one_level_only_gets_no_n_approx_not_holds_everywhere():
+    """A focused sweep trains its comparison model at the pre-set level only: nothing was compared for it, so it has no
+    N_approx (the report once listed it as 'holds_everywhere' at that level, a claim no data made)."""
+    obs = _drop_cells(simulate(Truth("knee", step_pp=5), seeds=3, n_items=1000, **QUIET),
+                      lambda m, lv: m == "F" or lv == "25")
+    a = analyze(obs, n_boot=200)
+    assert {x.model for x in a.n_approx_all} == {"F"}
+    assert [x["model"] for x in a.to_json()["n_approx_by_model"]] == ["F"]
+
+
 def test_without_an_original_the_highest_bits_level_is_the_reference_and_it_says_so():
     obs = _drop_cells(simulate(Truth("knee", step_pp=5), seeds=5, n_items=4000, **QUIET), lambda m, lv: lv != REFERENCE)
     a = analyze(obs, n_boot=500)

@@ -236,13 +236,17 @@ def _n_seeds(n: int) -> str:
 
 
 def n_approx(boot: PairedBootstrap, model: str, codec: str, *, tolerance: Tolerance) -> NApprox | None:
-    """N_approx of one architecture with one codec, or None when the model has no level of that codec."""
+    """N_approx of one architecture with one codec, or None when the model has no level of that codec to compare
+    with its reference (a model trained at one level only, as the comparison model of a focused sweep: nothing was
+    compared, so nothing holds)."""
     obs = boot.obs
     family = obs.family(codec)
     ref, note = reference_of(obs, model, family)
     if ref is None:
         return None
     walk = [lv for lv in family if lv.key != ref and obs.cell(model, lv.key) is not None]
+    if not walk:
+        return None
     verdicts = tuple(level_verdict(boot, model, lv, ref, tolerance) for lv in walk)
     at = next((i for i, v in enumerate(verdicts) if v.verdict != "holds"), len(verdicts))
     last_hold = walk[at - 1] if at > 0 else obs.level(ref)
