@@ -7,9 +7,9 @@ Two variants (``settings``):
 
 * ``idmt`` (default), IDMT's protocol: each effect is applied with one of three fixed settings
   (`effects.IDMT_SETTINGS`; setting ``i % 3 + 1`` for note ``i``, so the settings are balanced), to guitar and bass
-  notes (half each) across both ranges: GM guitar programs 24–28 and 31, bass programs 32–35, every string, frets
-  0–12, three plucking strengths. Files go to ``Gitarre monophon`` and ``Bass monophon`` with IDMT's file names
-  (below).
+  notes (half each) across both ranges: two electric guitars and two electric basses, as IDMT recorded them (GM
+  programs 26, 27 and 33, 34: `notes.INSTRUMENT_PROGRAMS`), every string, frets 0–12, three plucking strengths.
+  Files go to ``Gitarre monophon`` and ``Bass monophon`` with IDMT's file names (below).
 * ``random``: the harder variant of earlier versions, byte for byte: guitar notes only, every effect parameter
   drawn from a range (`effects` module doc), files named ``<note:05d>-p<program>-n<pitch>.wav``.
 
@@ -30,7 +30,7 @@ Layout written (the IDMT layout, readable by `helmholtz.data.audio_readers.read_
 
 IDMT's file name ``ABC-DDEFF-GHHI-KKKKK``: instrument (G guitar, B bass), make (here the program's index, 1-based),
 plucking style (1–3), MIDI pitch, string (1 = lowest), fret, effect group and effect (`EFFECT_CODES`: ours, in
-IDMT's form), setting (1–3), file id (here the note index). E.g. ``G43-52112-3312-00004.wav``: guitar program 27,
+IDMT's form), setting (1–3), file id (here the note index). E.g. ``G23-52112-3312-00004.wav``: guitar program 27,
 style 3, pitch 52 on string 1 fret 12, Chorus setting 2, note 4.
 
 Deterministic: every random draw comes from its own ``SeedSequence``: ``[seed, i, effect, 1]`` (random, independent),
@@ -66,7 +66,7 @@ from helmholtz.synth.effects import (
     to_pcm16,
 )
 from helmholtz.synth.notes import (
-    BASS_PROGRAMS,
+    INSTRUMENT_PROGRAMS,
     OPEN_STRINGS,
     PITCH_RANGE,
     SOURCE_PROGRAMS,
@@ -95,7 +95,7 @@ EFFECT_CODES: dict[str, tuple[int, int]] = {
 }
 assert tuple(sorted(EFFECT_CODES)) == EFFECT_CLASSES
 MANIFEST = "synth.json"
-FORMAT_VERSION = 1              # bump when the same seed would give different audio
+FORMAT_VERSION = 2              # bump when the same seed would give different audio (2: idmt's four instruments)
 _PARTIAL_PREFIX = ".synth-partial-"
 INPUT_PEAK_DBFS = -6.0          # peak of every clean note going into the effects
 
@@ -254,8 +254,8 @@ def _manifest(*, seed: int, settings: str, notes_per_class: int, sample_rate: in
 
     if settings == "idmt":
         source = {
-            "instruments": {"G": {"set": SET_NAME, "programs": list(SOURCE_PROGRAMS), "open_strings": list(OPEN_STRINGS["G"])},
-                            "B": {"set": BASS_SET_NAME, "programs": list(BASS_PROGRAMS), "open_strings": list(OPEN_STRINGS["B"])}},
+            "instruments": {"G": {"set": SET_NAME, "programs": list(INSTRUMENT_PROGRAMS["G"]), "open_strings": list(OPEN_STRINGS["G"])},
+                            "B": {"set": BASS_SET_NAME, "programs": list(INSTRUMENT_PROGRAMS["B"]), "open_strings": list(OPEN_STRINGS["B"])}},
             "frets": [0, 12], "style_velocities": list(STYLE_VELOCITIES),
             "effect_codes": {k: list(v) for k, v in EFFECT_CODES.items()},
             "settings": {k: list(v) for k, v in IDMT_SETTINGS.items()},
@@ -336,6 +336,11 @@ def ensure_synth_set(data_dir: str | os.PathLike, *, notes_per_class: int, seed:
         made = (manifest.get("notes_per_class"), manifest.get("seed"), manifest_settings(manifest),
                 manifest.get("paired"))
         if made == (notes_per_class, seed, settings, False):
+            if manifest.get("format_version") != FORMAT_VERSION:
+                raise ConfigError(
+                    f"the demo data there was made by an older generator (format {manifest.get('format_version')}, "
+                    f"now {FORMAT_VERSION}: the same seed now gives other notes), so its results would not be this "
+                    "version's", where=str(data_dir), fix="pass a new --out (or delete that folder to start over)")
             return None
         raise ConfigError(
             f"the demo data there was made with --notes-per-class {made[0]} --seed {made[1]} --settings {made[2]}"
