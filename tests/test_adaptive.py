@@ -213,3 +213,19 @@ def test_what_the_budget_left_can_close_goes_before_what_it_cannot():
     # with room for both, or no run budget, the order of priority stands
     assert _closable_first([boundary, comparison], 80) == [boundary, comparison]
     assert _closable_first([boundary, comparison], None) == [boundary, comparison]
+
+
+def test_a_level_open_inside_the_bracket_that_no_seeds_place_is_said_not_dropped():
+    """The audio demo stopped 'decided' with 40 kbps open inside its bracket (−1.4 pp [−7.3, +4.5], 3 seeds) and did
+    not say why it spent no more runs there: the stop now names the level, its interval and why."""
+    from types import SimpleNamespace
+
+    from helmholtz.adaptive.plan import _boundary_items
+
+    v = SimpleNamespace(level="40", display="40 kbps", diff=-0.014, ci=(-0.073, 0.045), more_seeds=None)
+    na = SimpleNamespace(status="found", open_levels=("40",), verdicts=(v,), model="A", reference="none")
+    obs = SimpleNamespace(level=lambda key: SimpleNamespace(display="the original"))
+    (item,) = _boundary_items(SimpleNamespace(n_approx=na, obs=obs))
+    assert not item.closable and not item.runs
+    assert item.reason == ("A at 40 kbps against the original: open inside the bracket (-1.4 pp [-7.3, +4.5]); "
+                           "no affordable number of seeds places it")

@@ -37,6 +37,7 @@ from helmholtz.analysis import Analysis, Observations, analyze
 from helmholtz.analysis.bootstrap import MIN_SEEDS, N_BOOT
 from helmholtz.analysis.observations import REFERENCE
 from helmholtz.analysis.tolerance import DEFAULT_TOLERANCE_PP
+from helmholtz.analysis.verdicts import pp_interval
 
 #: most seeds one step adds to one comparison (the power estimate is renewed after each step)
 MAX_SEEDS_PER_STEP = 6
@@ -146,6 +147,11 @@ def _best_level(codec: str) -> int:
     return valid[-1] if spec.higher_is_better else valid[0]
 
 
+def _interval(v: Any) -> str:
+    """' (−1.4 pp [−7.3, +4.5])' for a verdict with an interval, else ''."""
+    return f" ({pp_interval(v.diff, v.ci)})" if v.diff is not None and v.ci is not None else ""
+
+
 def _boundary_items(a: Analysis) -> list[Item]:
     na, obs = a.n_approx, a.obs
     if na is None:
@@ -154,9 +160,10 @@ def _boundary_items(a: Analysis) -> list[Item]:
     if na.status == "found" and na.open_levels:
         # the bracket stands; seeds place the open level inside it (narrowing, after the check a budget owes)
         v = next(v for v in na.verdicts if v.level == na.open_levels[0])
-        if v.more_seeds is None:
-            return []
         where = f"{na.model} at {v.display} against {obs.level(ref).display}"
+        if v.more_seeds is None:
+            return [Item("narrowing seeds", f"{where}: open inside the bracket{_interval(v)}; no affordable number of "
+                                            "seeds places it", (), closable=False)]
         return [_seeds_item(obs, "narrowing seeds", f"{where}: open inside the bracket", (m, v.level), (m, ref),
                             v.more_seeds)]
     if na.status == "undecided" and na.open_level is not None:
