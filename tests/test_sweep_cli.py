@@ -7,10 +7,8 @@ import csv
 import json
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -176,27 +174,35 @@ def test_results_table_and_errors(swept, capsys, tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    import threading
+
     data = write_npz(tmp_path / "d.npz")
     out = tmp_path / "out"
     # 20 runs of 10 epochs: far more work than the time between the first stored run and the signal, so the
     # signal always lands mid-sweep (with 6 short runs the sweep sometimes finished first)
     args = [*HELMHOLTZ, *_sweep_args(data, out, "--quiet", seeds="10")]
     args[args.index("--epochs") + 1] = "10"
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    db = out / "results.sqlite"
-    deadline = time.monotonic() + 120
-    stored = 0
-    while stored < 1:
-        assert proc.poll() is None, proc.communicate()[1]
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-                stored = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-        except sqlite3.Error:
-            stored = 0
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # the signal goes when the sweep reports its first finished run on stderr (read as it comes). Polling the
+    # store through a second, read-only SQLite connection instead once saw nothing until the sweep had finished,
+    # so the signal reached a process already exiting (exit 0, all 20 runs stored)
+    lines: list[str] = []
+    first_done = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("run 1/"):
+                first_done.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert first_done.wait(timeout=120), "".join(lines)
+    assert proc.poll() is None, "".join(lines)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(lines)
     assert proc.returncode == 130, err
     assert "re-run the same command to resume" in err and "Traceback" not in err
     with Store(out) as store:
