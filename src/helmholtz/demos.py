@@ -122,6 +122,7 @@ class AudioDemoSize:
     max_runs: int
     max_time_s: float | None = None   # a guard only (stops between steps)
     settings: str = "idmt"            # the synth variant (`helmholtz synth guitar-fx --settings`)
+    instruments: str = "guitar"       # … and its instruments: the paper's task is IDMT's monophonic guitar set
 
 
 AUDIO_SIZES: dict[str, AudioDemoSize] = {
@@ -180,7 +181,7 @@ def run_audio_demo(out: str | os.PathLike, *, quick: bool = False, notes_per_cla
 
     def ensure(data_dir: Path) -> None:
         made = ensure_synth_set(data_dir, notes_per_class=size.notes_per_class, seed=seed, settings=size.settings,
-                                on_progress=on_synth_progress)
+                                instruments=size.instruments, on_progress=on_synth_progress)
         if made is not None and on_synth_made is not None:
             on_synth_made(made)
 

@@ -23,6 +23,9 @@ Paired = Annotated[bool, typer.Option(
 SettingsOpt = Annotated[str, typer.Option(
     "--settings", help="idmt: IDMT's protocol, three fixed settings per effect, guitar and bass notes (the README "
                        "lists every value). random: every effect parameter drawn from a range, guitar only (harder).")]
+Instruments = Annotated[str, typer.Option(
+    "--instruments", help="idmt: guitar (the paper's task: IDMT's monophonic guitar set), bass, or both (IDMT's two "
+                          "sets, half the notes each).")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of every random draw (notes, effect parameters, output peak levels).")]
 SampleRate = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAVs (Hz).")]
 Duration = Annotated[float, typer.Option("--duration", help="Length of every note (s).")]
@@ -64,6 +67,10 @@ def _synth_progress(quiet: bool):
     return bar()
 
 
+def _set_folders(instruments: str) -> str:
+    return {"both": "{Gitarre,Bass} monophon", "bass": "Bass monophon"}.get(instruments, "Gitarre monophon")
+
+
 def register(app: typer.Typer) -> None:
     """Add `synth guitar-fx` and `demo-audio` to `app`."""
     synth_app = typer.Typer(help="Generate datasets users can regenerate from real recordings.", no_args_is_help=True)
@@ -80,11 +87,12 @@ def register(app: typer.Typer) -> None:
         force: Force = False,
         soundfont: Soundfont = None,
         paired: Paired = False,
+        instruments: Instruments = "both",
         json_out: Json = False,
     ) -> None:
         """Guitar and bass notes (Fluid R3 GM recordings) through the 12 IDMT-SMT-Audio-Effects classes, as 16-bit
         mono WAVs in the IDMT layout: OUT/Gitarre monophon/Samples/<Effect>/*.wav (and Bass monophon with --settings
-        idmt) plus OUT/synth.json.
+        idmt and --instruments both or bass) plus OUT/synth.json.
 
         Same --seed, same bytes. Programs 29/30 (recorded with distortion) are not used as clean sources. With
         --paired every note goes through all 12 effects (IDMT's structure; a random split then puts the same note
@@ -96,7 +104,8 @@ def register(app: typer.Typer) -> None:
         with _synth_progress(json_out) as on_progress:
             summary = api.synth_guitar_fx(
                 out, notes_per_class=notes_per_class, seed=seed, settings=settings, sample_rate=sample_rate,
-                duration_s=duration, force=force, soundfont=soundfont, paired=paired, on_progress=on_progress,
+                duration_s=duration, force=force, soundfont=soundfont, paired=paired, instruments=instruments,
+                on_progress=on_progress,
             )
         if json_out:
             print_json(summary)
@@ -104,7 +113,7 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"wrote {summary['n_files']} WAVs ({len(summary['classes'])} classes × {notes_per_class} {'paired' if paired else 'independent'} notes, "
             f"--settings {settings}, {sample_rate} Hz, {duration:g} s, 16-bit mono) in {summary['seconds']:.1f} s\n"
-            f"  dataset:  {out}/{'{Gitarre,Bass} monophon' if settings == 'idmt' else 'Gitarre monophon'}/Samples/<Effect>/\n"
+            f"  dataset:  {out}/{_set_folders(summary['instruments'])}/Samples/<Effect>/\n"
             f"  manifest: {summary['manifest']}\n"
             f"  use it:   helmholtz sweep {out} --codec mp3"
         )
@@ -122,10 +131,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The paper's audio experiment in miniature, adaptive: synth guitar effects → MP3 sweep until decided → report.
 
-        The idmt synth set (200 notes per class, three fixed settings per effect), archs A and F (the smallest and
-        the largest audio model) at ½ width, the fast audio recipe capped at 12 epochs, MP3 16, 40 (the paper's
-        Q 0.75), 112 kbps and the original, 3 seeds to start (A at every level, F at 40 kbps); seeds and levels are
-        added where the answer is open, within a budget of 24 runs (2 at a time).
+        The idmt synth set of guitar notes (200 per class, three fixed settings per effect: the paper's task is
+        IDMT's monophonic guitar set), archs A and F (the smallest and the largest audio model) at ½ width, the fast
+        audio recipe capped at 12 epochs, MP3 16, 40 (the paper's Q 0.75), 112 kbps and the original, 3 seeds to
+        start (A at every level, F at 40 kbps); seeds and levels are added where the answer is open, within a budget
+        of 33 runs (2 at a time).
         Resumable: re-run the same command and finished runs are kept.
         """
         from rich.markup import escape

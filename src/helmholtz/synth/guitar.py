@@ -9,7 +9,9 @@ Two variants (``settings``):
   (`effects.IDMT_SETTINGS`; setting ``i % 3 + 1`` for note ``i``, so the settings are balanced), to guitar and bass
   notes (half each) across both ranges: two electric guitars and two electric basses, as IDMT recorded them (GM
   programs 26, 27 and 33, 34: `notes.INSTRUMENT_PROGRAMS`), every string, frets 0–12, three plucking strengths.
-  Files go to ``Gitarre monophon`` and ``Bass monophon`` with IDMT's file names (below).
+  Files go to ``Gitarre monophon`` and ``Bass monophon`` with IDMT's file names (below). ``instruments="guitar"``
+  (or ``"bass"``) writes one set only: the paper's task is IDMT's monophonic guitar set, and `make demo-audio`
+  synthesises that.
 * ``random``: the harder variant of earlier versions, byte for byte: guitar notes only, every effect parameter
   drawn from a range (`effects` module doc), files named ``<note:05d>-p<program>-n<pitch>.wav``.
 
@@ -86,6 +88,9 @@ BASS_SET_NAME = "Bass monophon"  # … and of the monophonic bass set (idmt vari
 SET_NAMES = {"G": SET_NAME, "B": BASS_SET_NAME}
 Settings = Literal["idmt", "random"]
 SETTINGS: tuple[str, ...] = ("idmt", "random")
+#: ``instruments`` of the idmt variant → IDMT's instrument letters. The paper's audio task is IDMT's monophonic
+#: *guitar* set (20,592 notes); IDMT also recorded a bass set. `random` plays guitar only.
+INSTRUMENTS: dict[str, tuple[str, ...]] = {"both": ("G", "B"), "guitar": ("G",), "bass": ("B",)}
 #: effect group and effect code of IDMT's file names (GHH): our numbering, in IDMT's form (1 none, 2 filter,
 #: 3 modulation, 4 delay and ambience, 5 nonlinear)
 EFFECT_CODES: dict[str, tuple[int, int]] = {
@@ -156,12 +161,13 @@ def make_guitar_fx(
     soundfont: str | os.PathLike | None = None,
     programs: tuple[int, ...] | None = None,
     paired: bool = False,
+    instruments: str = "both",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Write the guitar-effects dataset to ``out`` and return its manifest (also written to ``out/synth.json``).
 
-    Each of the 12 effect classes gets ``notes_per_class`` notes: with ``settings="idmt"`` guitar and bass notes
-    through each effect's three fixed settings, with ``"random"`` guitar notes (GM programs ``programs``, default
+    Each of the 12 effect classes gets ``notes_per_class`` notes: with ``settings="idmt"`` notes of ``instruments``
+    (both: guitar and bass, half each; guitar; bass) through each effect's three fixed settings, with ``"random"`` guitar notes (GM programs ``programs``, default
     24–28 and 31; MIDI pitch E2–E5, random velocity and release) through random parameters. Fresh notes for every
     file, or with ``paired`` the same ``notes_per_class`` notes through every effect (see the module doc).
     ``on_progress(done, total)`` is called after each note index. The WAVs are written to a hidden folder first and
@@ -169,6 +175,12 @@ def make_guitar_fx(
     complete.
     """
     _check_options(notes_per_class, seed, sample_rate, duration_s, settings)
+    if instruments not in INSTRUMENTS:
+        raise ConfigError(f"--instruments must be one of {', '.join(INSTRUMENTS)}; got {instruments!r}",
+                          where="synth guitar-fx", fix="pass --instruments guitar (the paper's set), bass or both")
+    if settings == "random" and instruments != "both":
+        raise ConfigError("--instruments applies to --settings idmt only (random plays guitar notes only)",
+                          where="synth guitar-fx", fix="drop --instruments, or pass --settings idmt")
     if programs is not None and settings == "idmt":
         raise ConfigError("programs applies to --settings random only (idmt uses its own guitar and bass programs)",
                           where="synth guitar-fx", fix="drop programs, or pass settings='random'")
@@ -180,7 +192,8 @@ def make_guitar_fx(
     sf_path = soundfont_path(soundfont)   # fail on a missing soundfont before touching --out
     _prepare_out(out, force=force)
     partial = out / f"{_PARTIAL_PREFIX}{os.getpid()}"
-    sets = tuple(SET_NAMES.values()) if settings == "idmt" else (SET_NAME,)
+    letters = INSTRUMENTS[instruments] if settings == "idmt" else ("G",)
+    sets = tuple(SET_NAMES[k] for k in letters)
     for set_name in sets:
         for name in EFFECT_CLASSES:
             (partial / set_name / "Samples" / name).mkdir(parents=True, exist_ok=True)
@@ -191,7 +204,7 @@ def make_guitar_fx(
             def clean_note(key: list[int]) -> tuple[NoteSpec, Any, np.ndarray]:
                 rng = np.random.default_rng(np.random.SeedSequence(key))
                 if idmt:
-                    note, position = draw_idmt_note(rng, duration_s=duration_s)
+                    note, position = draw_idmt_note(rng, duration_s=duration_s, instruments=letters)
                 else:
                     note, position = draw_note(rng, duration_s=duration_s, programs=programs), None
                 # a fixed input level, as from a pickup: drive effects saturate by their drive alone
@@ -226,7 +239,7 @@ def make_guitar_fx(
         shutil.rmtree(partial, ignore_errors=True)
     manifest = _manifest(seed=seed, settings=settings, notes_per_class=notes_per_class, sample_rate=sample_rate,
                          duration_s=duration_s, programs=programs, paired=paired, soundfont=soundfont_info(sf_path),
-                         files=files)
+                         files=files, instruments=instruments)
     tmp = out / f"{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=1) + "\n")
     tmp.replace(out / MANIFEST)
@@ -241,7 +254,8 @@ def _idmt_stem(note: NoteSpec, position: Any, effect: str, setting: int, note_in
 
 
 def _manifest(*, seed: int, settings: str, notes_per_class: int, sample_rate: int, duration_s: float,
-              programs: tuple[int, ...], paired: bool, soundfont: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
+              programs: tuple[int, ...], paired: bool, soundfont: dict[str, Any], files: list[dict[str, Any]],
+              instruments: str) -> dict[str, Any]:
     import importlib.metadata
 
     from helmholtz.provenance import code_version
@@ -254,8 +268,8 @@ def _manifest(*, seed: int, settings: str, notes_per_class: int, sample_rate: in
 
     if settings == "idmt":
         source = {
-            "instruments": {"G": {"set": SET_NAME, "programs": list(INSTRUMENT_PROGRAMS["G"]), "open_strings": list(OPEN_STRINGS["G"])},
-                            "B": {"set": BASS_SET_NAME, "programs": list(INSTRUMENT_PROGRAMS["B"]), "open_strings": list(OPEN_STRINGS["B"])}},
+            "instruments": {k: {"set": SET_NAMES[k], "programs": list(INSTRUMENT_PROGRAMS[k]),
+                                "open_strings": list(OPEN_STRINGS[k])} for k in INSTRUMENTS[instruments]},
             "frets": [0, 12], "style_velocities": list(STYLE_VELOCITIES),
             "effect_codes": {k: list(v) for k, v in EFFECT_CODES.items()},
             "settings": {k: list(v) for k, v in IDMT_SETTINGS.items()},
@@ -268,6 +282,7 @@ def _manifest(*, seed: int, settings: str, notes_per_class: int, sample_rate: in
         "dataset": "helmholtz guitar-fx (stand-in for IDMT-SMT-Audio-Effects, monophonic notes)",
         "format_version": FORMAT_VERSION,
         "settings": settings,
+        "instruments": instruments if settings == "idmt" else "guitar",
         "seed": seed,
         "notes_per_class": notes_per_class,
         "paired": paired,
@@ -292,6 +307,11 @@ def _manifest(*, seed: int, settings: str, notes_per_class: int, sample_rate: in
     }
 
 
+def manifest_instruments(manifest: dict[str, Any]) -> str:
+    """The instruments a manifest's set plays (sets written before the option existed: idmt both, random guitar)."""
+    return manifest.get("instruments") or ("both" if manifest_settings(manifest) == "idmt" else "guitar")
+
+
 def manifest_settings(manifest: dict[str, Any]) -> str:
     """The variant a manifest describes (sets written before the idmt variant existed are ``random``)."""
     return manifest.get("settings", "random")
@@ -312,7 +332,7 @@ def synth_summary(manifest: dict[str, Any], out: str | os.PathLike, seconds: flo
     return {
         "out": str(out), "manifest": str(out / "synth.json"), "n_files": manifest["n_files"],
         "classes": manifest["classes"], "notes_per_class": manifest["notes_per_class"], "paired": manifest["paired"],
-        "seed": manifest["seed"], "settings": manifest["settings"],
+        "seed": manifest["seed"], "settings": manifest["settings"], "instruments": manifest_instruments(manifest),
         "sample_rate": manifest["sample_rate"], "duration_s": manifest["duration_s"],
         "soundfont": manifest["soundfont"]["path"], "seconds": round(seconds, 2),
     }
@@ -328,14 +348,15 @@ def synth_guitar_fx(out: str | os.PathLike, **options: Any) -> dict[str, Any]:
 
 
 def ensure_synth_set(data_dir: str | os.PathLike, *, notes_per_class: int, seed: int, settings: str,
+                     instruments: str = "both",
                      on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
     """The set in ``data_dir`` when it was made with these options (None: reused), else made now (its summary);
     a set made with other options is a ConfigError, not overwritten."""
     manifest = read_manifest(data_dir)
     if manifest is not None:
         made = (manifest.get("notes_per_class"), manifest.get("seed"), manifest_settings(manifest),
-                manifest.get("paired"))
-        if made == (notes_per_class, seed, settings, False):
+                manifest.get("paired"), manifest_instruments(manifest))
+        if made == (notes_per_class, seed, settings, False, instruments):
             if manifest.get("format_version") != FORMAT_VERSION:
                 raise ConfigError(
                     f"the demo data there was made by an older generator (format {manifest.get('format_version')}, "
@@ -343,9 +364,10 @@ def ensure_synth_set(data_dir: str | os.PathLike, *, notes_per_class: int, seed:
                     "version's", where=str(data_dir), fix="pass a new --out (or delete that folder to start over)")
             return None
         raise ConfigError(
-            f"the demo data there was made with --notes-per-class {made[0]} --seed {made[1]} --settings {made[2]}"
-            f"{' --paired' if made[3] else ''}, not {notes_per_class} / {seed} / {settings}",
+            f"the demo data there was made with --notes-per-class {made[0]} --seed {made[1]} --settings {made[2]} "
+            f"--instruments {made[4]}{' --paired' if made[3] else ''}, not {notes_per_class} / {seed} / {settings} / "
+            f"{instruments}",
             where=str(data_dir), fix="pass the same sizes to resume, or a new --out",
         )
     return synth_guitar_fx(data_dir, notes_per_class=notes_per_class, seed=seed, settings=settings, force=True,
-                           on_progress=on_progress)
+                           instruments=instruments, on_progress=on_progress)
