@@ -167,12 +167,12 @@ def make_guitar_fx(
     """Write the guitar-effects dataset to ``out`` and return its manifest (also written to ``out/synth.json``).
 
     Each of the 12 effect classes gets ``notes_per_class`` notes: with ``settings="idmt"`` notes of ``instruments``
-    (both: guitar and bass, half each; guitar; bass) through each effect's three fixed settings, with ``"random"`` guitar notes (GM programs ``programs``, default
-    24–28 and 31; MIDI pitch E2–E5, random velocity and release) through random parameters. Fresh notes for every
-    file, or with ``paired`` the same ``notes_per_class`` notes through every effect (see the module doc).
-    ``on_progress(done, total)`` is called after each note index. The WAVs are written to a hidden folder first and
-    moved into place at the end, and the manifest is written last, so a killed run never leaves a set that looks
-    complete.
+    (both: guitar and bass, half each; guitar; bass) through each effect's three fixed settings, with ``"random"``
+    guitar notes (GM programs ``programs``, default 24–28 and 31; MIDI pitch E2–E5, random velocity and release)
+    through random parameters. Fresh notes for every file, or with ``paired`` the same ``notes_per_class`` notes
+    through every effect (see the module doc). ``on_progress(done, total)`` is called after each note index. The
+    WAVs are written to a hidden folder first and moved into place at the end, and the manifest is written last, so
+    a killed run never leaves a set that looks complete.
     """
     _check_options(notes_per_class, seed, sample_rate, duration_s, settings)
     if instruments not in INSTRUMENTS:
