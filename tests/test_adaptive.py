@@ -229,3 +229,22 @@ def test_a_level_open_inside_the_bracket_that_no_seeds_place_is_said_not_dropped
     assert not item.closable and not item.runs
     assert item.reason == ("A at 40 kbps against the original: open inside the bracket (-1.4 pp [-7.3, +4.5]); "
                            "no affordable number of seeds places it")
+
+
+def test_a_decided_answer_is_not_narrowed_by_work_the_budget_cannot_finish(monkeypatch):
+    """Narrowing a decided answer with a share of work that cannot finish in the budget buys nothing: the step is
+    skipped and the stop says what finishing would cost. An undecided answer still takes the share it can."""
+    import helmholtz.adaptive.plan as plan
+
+    obs = observe(Truth("knee", step_pp=4), grid(coarse_levels("jpeg"), seeds=3))
+    big = plan.Item("narrowing seeds", "A at q 50 against the original: open inside the bracket, 120 more seeds",
+                    tuple(plan.Run("A", 50, s, "jpeg") for s in range(100, 106)), total_runs=240)
+    monkeypatch.setattr(plan, "_boundary_items", lambda a: [big])
+    monkeypatch.setattr(plan, "_comparison_items", lambda a: [])
+    for decided, taken in ((True, 0), (False, 6)):
+        monkeypatch.setattr(plan, "answer_decided", lambda a, d=decided: d)
+        d = decide(obs, budget=Budget(max_runs=len(obs.runs) + 18), planned_runs=len(obs.runs), mean_run_s=None,
+                   spent_s=0.0)
+        assert len(d.runs) == taken
+        if decided:
+            assert d.stop and d.decided and d.open == (f"{big.reason} — 240 more runs beyond the budget",)
