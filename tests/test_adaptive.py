@@ -248,3 +248,32 @@ def test_a_decided_answer_is_not_narrowed_by_work_the_budget_cannot_finish(monke
         assert len(d.runs) == taken
         if decided:
             assert d.stop and d.decided and d.open == (f"{big.reason} — 240 more runs beyond the budget",)
+
+
+def test_a_decided_bracket_is_narrowed_at_the_open_level_the_budget_can_place(monkeypatch):
+    """The audio demo's bracket (the original–16 kbps) had two open levels: 112 kbps needed 120 more seeds, 40 kbps
+    4. Only the first was ever offered, and the stop spent nothing; now each open level is an item, and the one the
+    budget can finish is taken while the other is named with its cost."""
+    from types import SimpleNamespace
+
+    import helmholtz.adaptive.plan as plan
+
+    obs = observe(Truth("knee", step_pp=4), grid((5, 25, 90, None), seeds=3))
+    far = SimpleNamespace(level="90", display="q 90", more_seeds=120)
+    near = SimpleNamespace(level="25", display="q 25", more_seeds=4)
+    na = SimpleNamespace(status="found", open_levels=("90", "25"), verdicts=(far, near), model="A",
+                         reference=REFERENCE)
+    items = plan._boundary_items(SimpleNamespace(n_approx=na, obs=obs))
+    assert [it.reason for it in items] == [
+        "A at q 90 against the original: open inside the bracket, 120 more seeds",
+        "A at q 25 against the original: open inside the bracket, 4 more seeds"]
+    assert {(r.arch, r.level) for r in items[1].runs} == {("A", 25), ("A", None)} and items[1].total_runs == 8
+
+    monkeypatch.setattr(plan, "_boundary_items", lambda a: items)
+    monkeypatch.setattr(plan, "_comparison_items", lambda a: [])
+    monkeypatch.setattr(plan, "answer_decided", lambda a: True)
+    d = decide(obs, budget=Budget(max_runs=len(obs.runs) + 18), planned_runs=len(obs.runs), mean_run_s=None,
+               spent_s=0.0)
+    assert d.runs == items[1].runs and d.reason == items[1].reason
+    assert d.open == ("A at q 90 against the original: open inside the bracket, 120 more seeds — 240 more runs "
+                      "beyond the budget",)
