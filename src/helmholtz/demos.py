@@ -126,12 +126,13 @@ class AudioDemoSize:
 
 
 AUDIO_SIZES: dict[str, AudioDemoSize] = {
-    # the idmt synth set (three fixed settings per effect), the smallest and the largest audio model (A, F: the
-    # paper's Fig. 9 question at Q 0.75 = 40 kbps on 16..112), the fast audio recipe capped at 12 epochs (A ½ width
-    # ≈ 80 % on the original of generator format 2, 90–100 s per run on one thread of an AVX2-only Zen 1 EPYC, 35 s
-    # on a Zen 4 held to AVX2); the focused start is 15 runs (A at every level, F at 40 kbps). The 33 runs decide in
-    # 17 (2026-12-07); the training-budget check (the bracket's cells and both comparison cells, 3 seeds at 24
-    # epochs: 30 run-equivalents) fits only a budget of about 47, ~16 min here, past the demo's 15-minute mark
+    # the idmt synth set's guitar notes (three fixed settings per effect), the smallest and the largest audio model
+    # (A, F: the paper's Fig. 9 question at Q 0.75 = 40 kbps on 16..112), the fast audio recipe capped at 12 epochs
+    # (A ½ width ≈ 83–85 % on the original, 90–100 s per run on one thread of an AVX2-only Zen 1 EPYC, 33–36 s on a
+    # Zen 4 held to AVX2); the focused start is 15 runs (A at every level, F at 40 kbps). It decides there
+    # (2026-12-07), then spends 8 runs narrowing at 40 kbps: 23 runs, 8 min 18 s on the Zen 4. The training-budget
+    # check (the bracket's cells and both comparison cells, 3 seeds at 24 epochs: 24 run-equivalents) fits only a
+    # budget of about 47, ~15 min there and ~35 on the Zen 1, past the demo's 15-minute mark
     "full": AudioDemoSize(notes_per_class=200, levels=(16, 40, 112, None), archs=("A", "F"), seeds=3, epochs=12,
                           width=0.5, max_runs=33),
     "quick": AudioDemoSize(notes_per_class=8, levels=(16, None), archs=("A",), seeds=3, epochs=1, width=0.25,
