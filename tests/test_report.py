@@ -260,3 +260,23 @@ def test_epochs_figure_says_when_every_median_is_only_a_bound():
                           censored_at=1, still_improving=True) for r in obs.runs)
     texts = note(replace(obs, runs=short))
     assert len(texts) == 1 and "≤ 6 epochs" in texts[0]
+
+
+def test_the_recipe_names_the_seeds_trained_not_only_the_specs(tmp_path):
+    """An adaptive sweep adds seeds beyond its spec's (the audio demo: spec 0–2, runs 0–6), an unfinished sweep has
+    fewer: the recipe line and table said 'seeds 0, 1, 2' for both."""
+    from helmholtz.report.summary import seeds_text
+
+    obs = simulate(Truth("knee"), levels=(10, 20, None), seeds=5, n_items=500)
+    write_store(tmp_path / "run", obs)
+    with Store(tmp_path / "run") as st:      # the start of an adaptive sweep: seeds 3 and 4 were added later
+        spec = st.spec()
+        spec["seeds"] = [0, 1, 2]
+        st._write(lambda c: c.execute("UPDATE meta SET value=? WHERE key='sweep_spec'", (json.dumps(spec),)))
+    files = build_report(tmp_path / "run", n_boot=100)
+    said = "0–4 trained (the spec's: 0–2)"
+    assert f"seeds {said}" in files.recipe and f"seeds {said}" in files.summary.read_text()
+    assert said in html_text(files.html)
+    assert seeds_text({"seeds": [0, 1, 2]}, [0, 1, 2, 5, 6, 9]) == "0–2, 5–6, 9 trained (the spec's: 0–2)"
+    assert seeds_text({"seeds": [0, 1, 2, 3, 4]}, [0, 1, 2]) == "0–2 trained (the spec's: 0–4)"
+    assert seeds_text({"seeds": [0, 1, 2]}, [2, 0, 1]) == seeds_text({"seeds": [0, 1, 2]}) == "0, 1, 2"

@@ -7,13 +7,13 @@ the report say the same thing. Here: the recipe, and every table as (header, row
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from helmholtz.analysis.analyze import Analysis
 from helmholtz.analysis.bits import paper_arithmetic
 from helmholtz.analysis.headline import ci_pp, pp, short
-from helmholtz.analysis.observations import REFERENCE
+from helmholtz.analysis.observations import REFERENCE, Observations
 
 Table = tuple[tuple[str, ...], list[list[str]]]
 
@@ -26,8 +26,33 @@ def headline(a: Analysis) -> str:
     return a.headline
 
 
-def recipe_lines(spec: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """The training recipe and data of the sweep as (name, value) rows."""
+def trained_seeds(obs: Observations) -> list[int]:
+    """Every seed with a run in the observations."""
+    return sorted({s for c in obs.cells.values() for s in c.seeds})
+
+
+def _ranges(seeds: list[int]) -> str:
+    """'0–6, 9': runs of consecutive seeds as ranges."""
+    runs: list[list[int]] = []
+    for s in sorted(seeds):
+        if runs and s == runs[-1][-1] + 1:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def seeds_text(spec: Mapping[str, Any], trained: Iterable[int] = ()) -> str:
+    """The seeds of the sweep: the spec's, or, where the runs in the store have others (an adaptive sweep adds seeds
+    where a verdict is open; an unfinished one has fewer), those trained beside the spec's."""
+    asked, have = sorted(spec.get("seeds", [])), sorted(set(trained))
+    if not have or have == asked:
+        return ", ".join(str(s) for s in asked)
+    return f"{_ranges(have)} trained (the spec's: {_ranges(asked)})"
+
+
+def recipe_lines(spec: Mapping[str, Any] | None, trained_seeds: Iterable[int] = ()) -> list[tuple[str, str]]:
+    """The training recipe and data of the sweep as (name, value) rows; ``trained_seeds``: the seeds of the runs."""
     if not spec:
         return [("recipe", "not recorded (no sweep spec: results imported from a table)")]
     o, d = spec.get("options", {}), spec.get("data", {})
@@ -42,7 +67,7 @@ def recipe_lines(spec: Mapping[str, Any] | None) -> list[tuple[str, str]]:
                    f"validation {d.get('val_fraction')} of train, split seed {d.get('split_seed')}"),
         ("codec", _grid_text(spec)),
         ("architectures", ", ".join(spec.get("archs", []))),
-        ("seeds", ", ".join(str(s) for s in spec.get("seeds", []))),
+        ("seeds", seeds_text(spec, trained_seeds)),
         ("optimizer", f"{o.get('optimizer')}, lr {lr}, decay {decay}/step"
                       + (f", momentum {o.get('momentum')} (Nesterov)" if o.get("optimizer") == "sgd" else "")
                       + (f", schedule {o.get('schedule')}" if o.get("schedule") else "")),
@@ -66,8 +91,8 @@ def _grid_text(spec: Mapping[str, Any]) -> str:
     return "; ".join(parts or ["none"]) + ("; and the original" if s.has_reference else "")
 
 
-def recipe_short(spec: Mapping[str, Any] | None) -> str:
-    """The recipe in one line, for the terminal."""
+def recipe_short(spec: Mapping[str, Any] | None, trained_seeds: Iterable[int] = ()) -> str:
+    """The recipe in one line, for the terminal; ``trained_seeds``: the seeds of the runs (see `seeds_text`)."""
     if not spec:
         return "recipe: not recorded (results imported from a table)"
     o, d = spec.get("options", {}), spec.get("data", {})
@@ -75,7 +100,7 @@ def recipe_short(spec: Mapping[str, Any] | None) -> str:
     name = f"{o.get('recipe') or 'paper'} "
     return (f"recipe: {name}{o.get('optimizer')} lr {lr}, batch {o.get('batch_size')}, at most {o.get('epochs')} "
             f"epochs (patience {o.get('patience')}), width ×{o.get('width')}, {d.get('train_size') or 'all'} "
-            f"training items of {d.get('dataset')}, seeds {', '.join(str(s) for s in spec.get('seeds', []))}")
+            f"training items of {d.get('dataset')}, seeds {seeds_text(spec, trained_seeds)}")
 
 
 def _ci(ci: tuple[float, float] | None) -> str:
@@ -256,7 +281,7 @@ def md_table(table: Table) -> str:
 
 def render_markdown(a: Analysis, *, figures: Sequence[str] = ()) -> str:
     """`summary.md`: the headline, the findings and the tables, readable in any Markdown viewer."""
-    parts = ["# Helmholtz summary", "", md(a.headline), "", md(recipe_short(a.obs.spec)), ""]
+    parts = ["# Helmholtz summary", "", md(a.headline), "", md(recipe_short(a.obs.spec, trained_seeds(a.obs))), ""]
     if a.warnings:
         parts += ["## Warnings", ""] + [f"- {md(w)}" for w in a.warnings] + [""]
     parts += ["## N_approx", "", md_table(n_approx_table(a)), ""]
@@ -276,4 +301,5 @@ def render_markdown(a: Analysis, *, figures: Sequence[str] = ()) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["REFERENCE", "headline", "recipe_lines", "recipe_short", "render_markdown"]
+__all__ = ["REFERENCE", "headline", "recipe_lines", "recipe_short", "render_markdown", "seeds_text",
+           "trained_seeds"]
