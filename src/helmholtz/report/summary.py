@@ -51,8 +51,8 @@ def seeds_text(spec: Mapping[str, Any], trained: Iterable[int] = ()) -> str:
     return f"{_ranges(have)} trained (the spec's: {_ranges(asked)})"
 
 
-def recipe_lines(spec: Mapping[str, Any] | None, trained_seeds: Iterable[int] = ()) -> list[tuple[str, str]]:
-    """The training recipe and data of the sweep as (name, value) rows; ``trained_seeds``: the seeds of the runs."""
+def recipe_lines(spec: Mapping[str, Any] | None, seeds_run: Iterable[int] = ()) -> list[tuple[str, str]]:
+    """The training recipe and data of the sweep as (name, value) rows; ``seeds_run``: the seeds of its runs."""
     if not spec:
         return [("recipe", "not recorded (no sweep spec: results imported from a table)")]
     o, d = spec.get("options", {}), spec.get("data", {})
@@ -67,7 +67,7 @@ def recipe_lines(spec: Mapping[str, Any] | None, trained_seeds: Iterable[int] = 
                    f"validation {d.get('val_fraction')} of train, split seed {d.get('split_seed')}"),
         ("codec", _grid_text(spec)),
         ("architectures", ", ".join(spec.get("archs", []))),
-        ("seeds", seeds_text(spec, trained_seeds)),
+        ("seeds", seeds_text(spec, seeds_run)),
         ("optimizer", f"{o.get('optimizer')}, lr {lr}, decay {decay}/step"
                       + (f", momentum {o.get('momentum')} (Nesterov)" if o.get("optimizer") == "sgd" else "")
                       + (f", schedule {o.get('schedule')}" if o.get("schedule") else "")),
@@ -91,8 +91,8 @@ def _grid_text(spec: Mapping[str, Any]) -> str:
     return "; ".join(parts or ["none"]) + ("; and the original" if s.has_reference else "")
 
 
-def recipe_short(spec: Mapping[str, Any] | None, trained_seeds: Iterable[int] = ()) -> str:
-    """The recipe in one line, for the terminal; ``trained_seeds``: the seeds of the runs (see `seeds_text`)."""
+def recipe_short(spec: Mapping[str, Any] | None, seeds_run: Iterable[int] = ()) -> str:
+    """The recipe in one line, for the terminal; ``seeds_run``: the seeds of its runs (see `seeds_text`)."""
     if not spec:
         return "recipe: not recorded (results imported from a table)"
     o, d = spec.get("options", {}), spec.get("data", {})
@@ -100,7 +100,7 @@ def recipe_short(spec: Mapping[str, Any] | None, trained_seeds: Iterable[int] = 
     name = f"{o.get('recipe') or 'paper'} "
     return (f"recipe: {name}{o.get('optimizer')} lr {lr}, batch {o.get('batch_size')}, at most {o.get('epochs')} "
             f"epochs (patience {o.get('patience')}), width ×{o.get('width')}, {d.get('train_size') or 'all'} "
-            f"training items of {d.get('dataset')}, seeds {seeds_text(spec, trained_seeds)}")
+            f"training items of {d.get('dataset')}, seeds {seeds_text(spec, seeds_run)}")
 
 
 def _ci(ci: tuple[float, float] | None) -> str:
