@@ -83,6 +83,11 @@ class Item:
     closable: bool = True              # False: no affordable work is known to decide it
     total_runs: int = 0                # runs the power estimate says would close it in all
 
+    @property
+    def work(self) -> int:
+        """Runs that would close it: the power estimate's total, or at least this step's share."""
+        return max(self.total_runs, len(self.runs))
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -114,7 +119,7 @@ def _seeds_for_pair(obs: Observations, a: tuple[str, str], b: tuple[str, str], k
     then fresh seeds above every seed of the sweep."""
     ca, cb = obs.cell(*a), obs.cell(*b)
     sa, sb = set(ca.seeds if ca else ()), set(cb.seeds if cb else ())
-    fresh = max((s for c in obs.cells.values() for s in c.seeds), default=-1) + 1
+    fresh = max(obs.seeds, default=-1) + 1
     out: list[Run] = []
     for s in sorted((sa | sb) - (sa & sb)):
         if k == 0:
@@ -272,7 +277,7 @@ def decide(obs: Observations, *, budget: Budget, planned_runs: int, mean_run_s: 
             fits = min(fits, room_runs - len(taken))
         if item.what == "bisection" and fits < len(runs):
             fits = 0                      # a new level is worth only as many seeds as its reference has
-        if decided and room_runs is not None and max(item.total_runs, len(runs)) > room_runs - len(taken):
+        if decided and room_runs is not None and item.work > room_runs - len(taken):
             fits = 0                      # a decided answer is narrowed only by work the budget can finish: the
             #                               audio demo spent 12 runs on a level that needed 120 more seeds
         fits = max(0, fits)
@@ -298,7 +303,7 @@ def _closable_first(items: list[Item], room_runs: int | None) -> list[Item]:
     should still decide the comparison, instead of going to seeds that leave both open."""
     if room_runs is None:
         return items
-    fits = [it for it in items if it.closable and max(it.total_runs, len(it.runs)) <= room_runs]
+    fits = [it for it in items if it.closable and it.work <= room_runs]
     return fits + [it for it in items if it not in fits]
 
 
@@ -313,7 +318,7 @@ def _time_guard(items: list[Item], planned_runs: int, budget: Budget, mean_run_s
     spent = f"stopped by --max-time ({budget.max_time_s / 60:.0f} min of training) after {planned_runs} runs"
     if budget.max_runs is not None:
         spent += f" of the {budget.max_runs}-run budget"
-    left = [f"{it.reason} — {_cost(max(it.total_runs, len(it.runs)), mean_run_s)} to finish" if it.closable
+    left = [f"{it.reason} — {_cost(it.work, mean_run_s)} to finish" if it.closable
             else it.reason for it in items]
     return (spent, *left)
 

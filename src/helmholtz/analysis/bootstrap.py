@@ -126,7 +126,7 @@ class PairedBootstrap:
         seed = check_seed(seed, option="--seed")
         self.obs, self.n_boot = obs, n_boot
         self.keys = sorted(obs.cells)                       # canonical cell order: draws do not depend on dict order
-        self.seeds = sorted({s for c in obs.cells.values() for s in c.seeds})
+        self.seeds = obs.seeds
         self._seed_col = {s: j for j, s in enumerate(self.seeds)}
         rng = np.random.default_rng(seed)
         self.weights = rng.standard_normal((n_boot, len(self.seeds)))    # seed multipliers, shared by all cells

@@ -116,6 +116,11 @@ class Observations:
         return None not in sizes and len(sizes) == 1
 
     @property
+    def seeds(self) -> list[int]:
+        """Every seed with a run, ascending."""
+        return sorted({s for c in self.cells.values() for s in c.seeds})
+
+    @property
     def n_done(self) -> int:
         return sum(c.n for c in self.cells.values())
 

@@ -41,9 +41,9 @@ class ReportFiles:
     @property
     def recipe(self) -> str:
         """The recipe in one line, for the terminal."""
-        from helmholtz.report.summary import recipe_short, trained_seeds
+        from helmholtz.report.summary import recipe_short
 
-        return recipe_short(self.analysis.obs.spec, trained_seeds(self.analysis.obs))
+        return recipe_short(self.analysis.obs.spec, self.analysis.obs.seeds)
 
 
 def load_observations(run_dir: str | os.PathLike) -> tuple[Observations, list[dict]]:

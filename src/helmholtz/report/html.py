@@ -29,7 +29,6 @@ from helmholtz.report.summary import (
     recipe_lines,
     recipe_short,
     recommendation_lines,
-    trained_seeds,
     verdict_table,
 )
 
@@ -82,7 +81,7 @@ def _summary(a: Analysis) -> str:
     warn = "".join(f"<li>{escape(w)}</li>" for w in a.warnings)
     notes = "".join(f"<li>{escape(n)}</li>" for n in a.notes)
     return (f'<p class="headline">{escape(a.headline)}</p>'
-            f"<p class=note>{escape(recipe_short(a.obs.spec, trained_seeds(a.obs)))}.</p>"
+            f"<p class=note>{escape(recipe_short(a.obs.spec, a.obs.seeds))}.</p>"
             + (f"<h3>Warnings</h3><ul class=warn>{warn}</ul>" if warn else "")
             + (f"<ul>{notes}</ul>" if notes else ""))
 
@@ -182,7 +181,7 @@ def render_html(a: Analysis, figures: Sequence[FigureFiles], *, meta: Mapping[st
         "epochs": ("Epochs", _table(epoch_table(a))),
         "bits": ("Bits per level: measured, and the paper's arithmetic", _table(bits_table(a))),
         "method": ("How these numbers are decided", _method(a)),
-        "recipe": ("Recipe", _table((("", ""), recipe_lines(spec, trained_seeds(a.obs))))),
+        "recipe": ("Recipe", _table((("", ""), recipe_lines(spec, a.obs.seeds)))),
         "spec": ("Sweep spec", f"<pre>{escape(json.dumps(spec, indent=2, sort_keys=True))}</pre>" if spec
                  else "<p>Imported results: no sweep spec.</p>"),
         "provenance": ("Code, libraries and hardware", _provenance(meta)),

@@ -13,7 +13,7 @@ from typing import Any
 from helmholtz.analysis.analyze import Analysis
 from helmholtz.analysis.bits import paper_arithmetic
 from helmholtz.analysis.headline import ci_pp, pp, short
-from helmholtz.analysis.observations import REFERENCE, Observations
+from helmholtz.analysis.observations import REFERENCE
 
 Table = tuple[tuple[str, ...], list[list[str]]]
 
@@ -24,11 +24,6 @@ def num(x: float | None, digits: int = 3) -> str:
 
 def headline(a: Analysis) -> str:
     return a.headline
-
-
-def trained_seeds(obs: Observations) -> list[int]:
-    """Every seed with a run in the observations."""
-    return sorted({s for c in obs.cells.values() for s in c.seeds})
 
 
 def _ranges(seeds: list[int]) -> str:
@@ -281,7 +276,7 @@ def md_table(table: Table) -> str:
 
 def render_markdown(a: Analysis, *, figures: Sequence[str] = ()) -> str:
     """`summary.md`: the headline, the findings and the tables, readable in any Markdown viewer."""
-    parts = ["# Helmholtz summary", "", md(a.headline), "", md(recipe_short(a.obs.spec, trained_seeds(a.obs))), ""]
+    parts = ["# Helmholtz summary", "", md(a.headline), "", md(recipe_short(a.obs.spec, a.obs.seeds)), ""]
     if a.warnings:
         parts += ["## Warnings", ""] + [f"- {md(w)}" for w in a.warnings] + [""]
     parts += ["## N_approx", "", md_table(n_approx_table(a)), ""]
@@ -301,5 +296,4 @@ def render_markdown(a: Analysis, *, figures: Sequence[str] = ()) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["REFERENCE", "headline", "recipe_lines", "recipe_short", "render_markdown", "seeds_text",
-           "trained_seeds"]
+__all__ = ["REFERENCE", "headline", "recipe_lines", "recipe_short", "render_markdown", "seeds_text"]
